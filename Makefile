@@ -1,0 +1,48 @@
+# Everything runs inside .venv, created on demand. pip is upgraded first: the pip 23.2 of a fresh
+# venv crashes resolving some extras (lxml[html-clean]).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+DB ?= sqlite:///data/vnnews.db
+CONFIG ?= sources.toml
+
+.PHONY: run install dev test lint bench-extract bench-fetch clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+install: $(STAMP)
+
+dev: $(DEVSTAMP)
+
+run: $(STAMP)
+	mkdir -p data
+	$(BIN)/vnnews --db '$(DB)' --config '$(CONFIG)' db upgrade
+	$(BIN)/vnnews --db '$(DB)' --config '$(CONFIG)' run
+
+test: $(DEVSTAMP)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check scraper storage jobs tests bench
+	$(BIN)/mypy
+
+bench-extract: $(DEVSTAMP)
+	$(BIN)/python bench/extract.py
+
+bench-fetch: $(DEVSTAMP)
+	$(BIN)/python bench/fetch.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,419 @@
+"""The ``vnnews`` command: a thin click layer over the use cases and the repository.
+
+Every command turns vnnews errors into one line on stderr naming what failed, with exit status 1
+(2 for bad configuration or usage); ``VNNEWS_DEBUG=1`` shows tracebacks instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jobs.config import Config, load_config
+from scraper.dates import VN_TZ, parse_iso8601
+from scraper.errors import ConfigError, VnnewsError
+from storage.db import DEFAULT_DB
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Ctx:
+    def __init__(self, db: str, config_path: str) -> None:
+        self.db = db
+        self.config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose < 0 else logging.DEBUG if verbose > 0 else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class VnnewsGroup(click.Group):
+    """Turns errors into one line: ``vnnews: <what failed>``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except ConfigError as exc:
+            _fail(exc, 2)
+        except VnnewsError as exc:
+            _fail(exc, 1)
+        except KeyboardInterrupt:
+            click.echo("vnnews: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            _fail(exc, 1, unexpected=True)
+
+
+def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:
+    if os.environ.get("VNNEWS_DEBUG"):
+        raise exc
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    prefix = f"{type(exc).__name__}: " if unexpected or not msg else ""
+    click.echo(f"vnnews: {prefix}{msg}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=VnnewsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="VNNEWS_DB", default=DEFAULT_DB, show_default=True,
+              help="SQLAlchemy database URL (env VNNEWS_DB).")
+@click.option("--config", "config_path", envvar="VNNEWS_CONFIG", default="sources.toml", show_default=True,
+              help="Sources file (env VNNEWS_CONFIG).")
+@click.option("-v", "--verbose", count=True, help="More logging (-v debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, db: str, config_path: str, verbose: int, quiet: bool) -> None:
+    """vnnews: archive Vietnamese provincial news (raw HTML and clean articles)."""
+    _setup_logging(-1 if quiet else verbose)
+    ctx.obj = Ctx(db, config_path)
+
+
+# --- daemon and crawling ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_obj
+def run(obj: Ctx) -> None:
+    """Run the daemon: every site on its schedule, until Ctrl-C / SIGTERM."""
+    from jobs.app import build_fetcher, open_archive
+    from jobs.crawl import Crawler
+    from jobs.daemon import Daemon
+
+    config = obj.config
+    archive = open_archive(obj.db)
+
+    async def main() -> None:
+        async with build_fetcher(config) as fetcher:
+            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch)
+            await Daemon(config, crawler).run()
+
+    try:
+        asyncio.run(main())
+    finally:
+        archive.close()
+
+
+@cli.command()
+@click.argument("sites", nargs=-1)
+@click.option("--no-discover", is_flag=True, help="Only fetch URLs already due in the frontier.")
+@click.pass_obj
+def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
+    """One discovery and fetch pass over SITES (default: all), then exit."""
+    from jobs.app import build_fetcher, open_archive
+    from jobs.crawl import Crawler
+
+    config = obj.config
+    chosen = [config.site(name) for name in sites] if sites else [s for s in config.sites if s.enabled]
+    if not chosen:
+        raise ConfigError(f"{config.path}: no sites configured")
+    archive = open_archive(obj.db)
+    tty = sys.stderr.isatty()
+    counter = {"n": 0}
+
+    def progress(site: str, url: str) -> None:
+        counter["n"] += 1
+        if tty:
+            click.echo(f"\r[{counter['n']}] {site}: {url[:90]:<90}", nl=False, err=True)
+
+    async def main() -> dict[str, Any]:
+        async with build_fetcher(config) as fetcher:
+            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress)
+            out = {}
+            results = await asyncio.gather(*(crawler.crawl_site(s, discover=not no_discover) for s in chosen))
+            for site, stats in zip(chosen, results, strict=True):
+                out[site.name] = stats
+            return out
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        archive.close()
+    if tty:
+        click.echo("", err=True)
+    failed = 0
+    for name, st in results.items():
+        click.echo(
+            f"{name}: discovered {st.discovered}, fetched {st.fetched}, new {st.new_articles}, "
+            f"changed {st.changed_articles}, unchanged {st.unchanged}, not modified {st.not_modified}, "
+            f"errors {st.errors}"
+        )
+        for line in st.error_log[:5]:
+            click.echo(f"  error: {line}")
+        if st.errors and not (st.fetched or st.discovered or st.not_modified):
+            failed += 1
+    if failed == len(results):
+        sys.exit(1)
+
+
+# --- extraction ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file_or_url")
+@click.option("--url", "page_url", help="The page's URL (for a file): picks the site profile, resolves links.")
+@click.option("--site", "profile_name", help="Use this profile instead of choosing by URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@click.pass_obj
+def extract(obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str | None, as_json: bool) -> None:
+    """Extract the article from FILE_OR_URL (a saved page, or a URL fetched now)."""
+    from scraper.extract import extract_article
+    from scraper.profiles import load_profiles
+
+    profile = load_profiles().get(profile_name) if profile_name else None
+    html: str | bytes
+    if file_or_url.startswith(("http://", "https://")):
+        html, page_url = _fetch_one(obj, file_or_url)
+    else:
+        path = Path(file_or_url)
+        try:
+            html = path.read_bytes()
+        except OSError as exc:
+            raise VnnewsError(f"{path}: cannot read: {exc.strerror}") from None
+        page_url = page_url or path.resolve().as_uri()
+    article = extract_article(html, page_url, profile)
+    if as_json:
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_article(article.to_dict())
+
+
+def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:
+    from jobs.app import build_fetcher
+    from jobs.config import Config
+
+    config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
+
+    async def main() -> tuple[str, str]:
+        async with build_fetcher(config) as fetcher:
+            result = await fetcher.fetch(url)
+        if result.status != 200:
+            raise VnnewsError(f"HTTP {result.status}", url=url)
+        return result.text(), result.final_url
+
+    return asyncio.run(main())
+
+
+def _local(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = parse_iso8601(value) or value
+    if isinstance(value, datetime):
+        return value.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M (GMT+7)")
+    return str(value)
+
+
+def _print_article(a: dict[str, Any]) -> None:
+    click.echo(f"title:     {a.get('title') or '-'}")
+    click.echo(f"url:       {a.get('url')}")
+    if a.get("canonical_url") and a.get("canonical_url") != a.get("url"):
+        click.echo(f"canonical: {a['canonical_url']}")
+    click.echo(f"published: {_local(a.get('published_at'))}")
+    if a.get("updated_at"):
+        click.echo(f"updated:   {_local(a.get('updated_at'))}")
+    click.echo(f"authors:   {', '.join(a.get('authors') or []) or '-'}")
+    click.echo(f"category:  {a.get('category') or '-'}")
+    if a.get("tags"):
+        click.echo(f"tags:      {', '.join(a['tags'])}")
+    if a.get("source"):
+        click.echo(f"source:    {a['source']}")
+    click.echo(f"images:    {len(a.get('images') or [])}")
+    click.echo("")
+    if a.get("sapo"):
+        click.echo(a["sapo"])
+        click.echo("")
+    click.echo(a.get("text") or "")
+
+
+# --- the archive -----------------------------------------------------------------------------
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = parse_iso8601(value)
+    if parsed is None:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time", param_hint="--since")
+    return parsed
+
+
+@cli.command()
+@click.option("--site", help="Only this site.")
+@click.option("--since", help="Published (or first seen) on or after this date, YYYY-MM-DD (GMT+7).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@click.pass_obj
+def articles(obj: Ctx, site: str | None, since: str | None, limit: int, as_json: bool) -> None:
+    """List archived articles, newest first."""
+    from jobs.app import open_archive
+    from storage import repo
+
+    since_dt = _parse_since(since)
+    archive = open_archive(obj.db)
+    try:
+        with archive.sessions() as s:
+            rows = repo.list_articles(s, site=site, since=since_dt, limit=limit)
+            for art, site_name in rows:
+                if as_json:
+                    click.echo(json.dumps({
+                        "id": art.id, "site": site_name, "url": art.url, "title": art.title,
+                        "published_at": art.published_at.isoformat() if art.published_at else None,
+                    }, ensure_ascii=False))
+                else:
+                    when = art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if art.published_at else "????-??-?? ??:??"
+                    click.echo(f"{art.id:>7}  {when}  {site_name:<14}  {art.title or art.url}")
+    finally:
+        archive.close()
+
+
+@cli.command()
+@click.argument("id_or_url")
+@click.option("--raw", is_flag=True, help="Print the raw HTML as fetched instead.")
+@click.option("--versions", is_flag=True, help="Show each stored version and what changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@click.pass_obj
+def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> None:
+    """Show one archived article by id or by any URL that led to it."""
+    from jobs.app import open_archive
+    from storage import repo
+
+    archive = open_archive(obj.db)
+    try:
+        with archive.sessions() as s:
+            art = repo.find_article(s, id_or_url)
+            if art is None:
+                raise VnnewsError(f"no article with id or URL {id_or_url!r}")
+            if raw:
+                page = repo.latest_page_for(s, art)
+                if page is None:
+                    raise VnnewsError(f"article {art.id} has no stored page")
+                sys.stdout.buffer.write(repo.page_body(page))
+                return
+            if versions:
+                _print_versions(repo.article_versions(s, art.id))
+                return
+            data = {
+                "id": art.id, "url": art.url, "canonical_url": art.canonical_url, "title": art.title,
+                "sapo": art.sapo, "text": art.text,
+                "published_at": art.published_at.isoformat() if art.published_at else None,
+                "updated_at": art.updated_at.isoformat() if art.updated_at else None,
+                "authors": art.authors, "category": art.category, "tags": art.tags, "images": art.images,
+                "language": art.language, "source": art.source, "content_hash": art.content_hash,
+                "first_seen": art.first_seen.isoformat(), "last_seen": art.last_seen.isoformat(),
+                "extractor": art.extractor, "extractor_version": art.extractor_version,
+                "urls": [u.url for u in repo.article_urls(s, art.id)],
+            }
+            if as_json:
+                click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+                return
+            click.echo(f"id:        {art.id}")
+            _print_article(data)
+            click.echo("")
+            click.echo("urls:      " + "\n           ".join(data["urls"]))
+    finally:
+        archive.close()
+
+
+def _print_versions(versions: list[Any]) -> None:
+    previous = None
+    for i, v in enumerate(versions, 1):
+        click.echo(f"version {i}  {_local(v.fetched_at)}  {v.content_hash[:12]}  {v.title or ''}")
+        if previous is not None:
+            diff = difflib.unified_diff(
+                (previous.text or "").splitlines(), (v.text or "").splitlines(),
+                f"version {i - 1}", f"version {i}", lineterm="", n=1,
+            )
+            for line in diff:
+                click.echo("  " + line)
+        previous = v
+
+
+@cli.command()
+@click.pass_obj
+def sites(obj: Ctx) -> None:
+    """Each site: last run, last success, errors, article count."""
+    from jobs.app import open_archive
+    from storage import repo
+
+    archive = open_archive(obj.db)
+    try:
+        with archive.sessions() as s:
+            summaries = {x.name: x for x in repo.site_summaries(s, datetime.now(UTC))}
+    finally:
+        archive.close()
+    names = [site.name for site in obj.config.sites] if Path(obj.config_path).exists() else []
+    names += [n for n in summaries if n not in names]
+    click.echo(f"{'site':<16} {'last run':<17} {'last success':<17} {'errors':>6} {'articles':>8} {'due':>5}  last error")
+    for name in names:
+        x = summaries.get(name)
+        if x is None:
+            click.echo(f"{name:<16} {'never':<17} {'never':<17} {0:>6} {0:>8} {0:>5}")
+            continue
+        fmt = lambda d: d.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if d else "never"  # noqa: E731
+        click.echo(f"{name:<16} {fmt(x.last_run_at):<17} {fmt(x.last_success_at):<17} {x.error_count:>6} "
+                   f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stats(obj: Ctx, as_json: bool) -> None:
+    """Counts of everything in the archive, and raw vs stored bytes."""
+    from jobs.app import open_archive
+    from storage import repo
+
+    archive = open_archive(obj.db)
+    try:
+        with archive.sessions() as s:
+            data = repo.stats(s)
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    for key, value in data.items():
+        click.echo(f"{key:<22} {value}")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Ctx) -> None:
+    """Apply the schema migrations (creates the SQLite file if needed)."""
+    from storage.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(obj.db)
+    try:
+        upgrade(engine)
+        click.echo(f"database at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    cli(prog_name="vnnews")

@@ -1,0 +1,362 @@
+"""Use cases: discover a site's URLs, fetch the due ones, extract and store articles.
+
+This is the only module that knows the order of a URL's path: discover → frontier (storage) →
+fetch → extract → store. Dependencies come in as arguments (a Fetcher, a sessionmaker, a clock),
+so the scheduler, the CLI and the tests all call the same functions.
+
+Failure is contained per URL: ``_fetch_one`` and ``_discover_source`` are the only places that catch
+broadly; they record the site, URL and reason on the ``urls`` and ``crawl_runs`` rows and go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.config import SiteConfig
+from scraper.errors import DiscoveryError, FetchError, VnnewsError
+from scraper.extract import EXTRACTOR_VERSION, extract_article
+from scraper.feeds import parse_feed
+from scraper.fetch import Fetcher, FetchResult
+from scraper.listings import extract_links
+from scraper.profiles import SiteProfile, load_profiles
+from scraper.retry import park_delay
+from scraper.sitemaps import parse_sitemap
+from scraper.urls import canonicalize, same_site
+from storage import repo
+from storage.models import Url
+
+log = logging.getLogger("vnnews.crawl")
+
+Clock = Callable[[], datetime]
+
+#: frontier priorities: a URL from a feed is news, one from a listing page may be older
+PRIORITY = {"feed": 30, "sitemap": 20, "listing": 20}
+#: a claimed URL comes due again after this if its worker dies
+LEASE = timedelta(minutes=15)
+#: after this many failed passes a URL is parked for a week instead of retried soon
+MAX_ATTEMPTS = 5
+#: at most this many child sitemaps read per index per pass
+MAX_CHILD_SITEMAPS = 20
+
+
+#: recrawl an article this long after publication, to catch edits (then never again)
+RECRAWL_AFTER = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(days=7))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def next_recrawl(published: datetime | None, now: datetime) -> datetime | None:
+    """The next point of the recrawl schedule after ``now``, or None once it is over."""
+    if published is None:
+        return None
+    for offset in RECRAWL_AFTER:
+        if published + offset > now:
+            return published + offset
+    return None
+
+
+@dataclass
+class RunStats:
+    discovered: int = 0
+    fetched: int = 0
+    new_articles: int = 0
+    changed_articles: int = 0
+    unchanged: int = 0
+    not_modified: int = 0
+    errors: int = 0
+    error_log: list[str] = field(default_factory=list)
+
+    def error(self, site: str, url: str, reason: str) -> None:
+        self.errors += 1
+        line = f"{url}: {reason}"
+        if len(self.error_log) < 20:
+            self.error_log.append(line)
+        log.warning("site=%s url=%s error=%s", site, url, reason)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "discovered": self.discovered, "fetched": self.fetched, "new_articles": self.new_articles,
+            "changed_articles": self.changed_articles, "unchanged": self.unchanged,
+            "not_modified": self.not_modified, "errors": self.errors, "error_log": list(self.error_log),
+        }
+
+
+@dataclass
+class Crawler:
+    """What a crawl needs: the fetcher, the database, a clock. One per process."""
+
+    fetcher: Fetcher
+    sessions: sessionmaker[Session]
+    clock: Clock = utcnow
+    batch: int = 200
+    #: called after each URL is fetched (progress bars); gets (site, url)
+    on_progress: Callable[[str, str], None] | None = None
+
+    def profile_for(self, site: SiteConfig) -> SiteProfile | None:
+        registry = load_profiles()
+        if site.profile:
+            return registry.get(site.profile)
+        return registry.for_url(site.base_url)
+
+    # --- discovery -------------------------------------------------------------------------
+
+    async def discover(self, site: SiteConfig, site_id: int, stats: RunStats) -> None:
+        profile = self.profile_for(site)
+        for url in site.feeds:
+            await self._discover_source(site, site_id, "feed", url, profile, stats)
+        for url in site.sitemaps:
+            await self._discover_source(site, site_id, "sitemap", url, profile, stats)
+        for url in site.listings:
+            await self._discover_source(site, site_id, "listing", url, profile, stats)
+
+    async def _discover_source(
+        self, site: SiteConfig, site_id: int, kind: str, url: str, profile: SiteProfile | None,
+        stats: RunStats, depth: int = 0,
+    ) -> None:
+        with self.sessions.begin() as s:
+            row = repo.source_url(s, site_id, url, kind, self.clock())
+            etag, last_modified, row_id = row.etag, row.last_modified, row.id
+        try:
+            result = await self.fetcher.fetch(
+                url, etag=etag, last_modified=last_modified, min_delay=site.min_delay,
+                respect_robots=site.respect_robots, accept="html" if kind == "listing" else "feed",
+            )
+            self._record_source_fetch(row_id, result)
+            if result.not_modified:
+                stats.not_modified += 1
+                return
+            if result.status >= 400:
+                raise DiscoveryError(f"HTTP {result.status}", url=url)
+            found = self._parse_source(site, kind, result, profile)
+            children: list[str] = []
+            if kind == "sitemap":
+                found, children = found[0], found[1]
+        except VnnewsError as exc:
+            self._source_failed(row_id, str(exc))
+            stats.error(site.name, url, _reason(exc))
+            return
+        except Exception as exc:  # per-source containment: one bad source never stops the site
+            log.exception("site=%s url=%s unexpected error", site.name, url)
+            self._source_failed(row_id, f"{type(exc).__name__}: {exc}")
+            stats.error(site.name, url, f"{type(exc).__name__}: {exc}")
+            return
+        with self.sessions.begin() as s:
+            stats.discovered += repo.enqueue(
+                s, site_id, found, now=self.clock(), priority=PRIORITY[kind], via=url
+            )
+        if depth == 0:
+            for child in children[:MAX_CHILD_SITEMAPS]:
+                await self._discover_source(site, site_id, "sitemap", child, profile, stats, depth + 1)
+
+    def _parse_source(
+        self, site: SiteConfig, kind: str, result: FetchResult, profile: SiteProfile | None
+    ) -> Any:
+        base = result.final_url
+        pattern = site.article_pattern or (profile.article_pattern if profile else None)
+        if kind == "feed":
+            items = parse_feed(result.body, base)
+            return list(self._keep(site, ((i.url, i.published_at) for i in items), pattern))
+        if kind == "sitemap":
+            sm = parse_sitemap(result.body, base)
+            urls = list(self._keep(site, ((e.url, e.published_at or e.lastmod) for e in sm.urls), pattern))
+            return urls, [e.url for e in sm.sitemaps]
+        selectors = profile.listing_links if profile else ()
+        links = extract_links(result.text(), base, selectors=selectors, pattern=pattern)
+        return list(self._keep(site, ((u, None) for u in links), pattern))
+
+    def _keep(
+        self, site: SiteConfig, pairs: Iterable[tuple[str, datetime | None]], pattern: Any
+    ) -> Iterable[repo.NewUrl]:
+        for raw, date in pairs:
+            try:
+                url = canonicalize(raw)
+            except ValueError:
+                continue
+            if not same_site(url, site.base_url):
+                continue
+            if pattern is not None and not pattern.search(url):
+                continue
+            yield repo.NewUrl(url, date)
+
+    def _record_source_fetch(self, row_id: int, result: FetchResult) -> None:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            row = s.get_one(Url, row_id)
+            repo.record_page(
+                s, url=result.url, final_url=result.final_url, status=result.status,
+                headers=result.headers, body=result.body, fetched_at=result.fetched_at, url_id=row_id,
+            )
+            if result.status < 400:
+                repo.mark_fetched(
+                    s, row, status=result.status, now=now,
+                    etag=result.etag if not result.not_modified else row.etag,
+                    last_modified=result.last_modified if not result.not_modified else row.last_modified,
+                    state="not_modified" if result.not_modified else "fetched",
+                )
+
+    def _source_failed(self, row_id: int, error: str) -> None:
+        with self.sessions.begin() as s:
+            repo.mark_failed(s, s.get_one(Url, row_id), error=error, now=self.clock(), next_due=None)
+
+    # --- fetching --------------------------------------------------------------------------
+
+    async def drain(self, site: SiteConfig, site_id: int, stats: RunStats, limit: int | None = None) -> None:
+        """Fetch the site's due article URLs, one at a time (the fetcher spaces them per host)."""
+        with self.sessions.begin() as s:
+            claimed = [(r.id, r.url, r.etag, r.last_modified, r.attempts)
+                       for r in repo.claim_due(s, site_id, now=self.clock(), limit=limit or self.batch, lease=LEASE)]
+        profile = self.profile_for(site)
+        done = 0
+        try:
+            for row_id, url, etag, last_modified, attempts in claimed:
+                await self._fetch_one(site, site_id, row_id, url, etag, last_modified, attempts, profile, stats)
+                done += 1
+                if self.on_progress:
+                    self.on_progress(site.name, url)
+        finally:
+            # on cancellation (shutdown) the URLs not yet fetched are given back, due now
+            if done < len(claimed):
+                with self.sessions.begin() as s:
+                    repo.release(s, [c[0] for c in claimed[done:]], self.clock())
+
+    async def _fetch_one(
+        self, site: SiteConfig, site_id: int, row_id: int, url: str, etag: str | None,
+        last_modified: str | None, attempts: int, profile: SiteProfile | None, stats: RunStats,
+    ) -> None:
+        try:
+            result = await self.fetcher.fetch(
+                url, etag=etag, last_modified=last_modified, min_delay=site.min_delay,
+                respect_robots=site.respect_robots,
+            )
+        except FetchError as exc:
+            retry = exc.retryable and attempts + 1 < MAX_ATTEMPTS
+            self._url_failed(row_id, _reason(exc), attempts, retry=retry,
+                             state="failed" if retry else ("parked" if exc.retryable else "blocked"))
+            stats.error(site.name, url, _reason(exc))
+            return
+        stats.fetched += 1
+        try:
+            self._store_fetch(site, site_id, row_id, result, attempts, profile, stats)
+        except Exception as exc:  # per-URL containment: record, log, go on with the next URL
+            log.exception("site=%s url=%s failed while storing", site.name, url)
+            self._url_failed(row_id, f"{type(exc).__name__}: {exc}", attempts, retry=True)
+            stats.error(site.name, url, f"{type(exc).__name__}: {exc}")
+
+    def _store_fetch(
+        self, site: SiteConfig, site_id: int, row_id: int, result: FetchResult, attempts: int,
+        profile: SiteProfile | None, stats: RunStats,
+    ) -> None:
+        now = self.clock()
+        status = result.status
+        if status == 304:
+            with self.sessions.begin() as s:
+                repo.record_page(s, url=result.url, final_url=result.final_url, status=status,
+                                 headers=result.headers, body=None, fetched_at=result.fetched_at, url_id=row_id)
+                row = s.get_one(Url, row_id)
+                repo.mark_fetched(s, row, status=status, etag=row.etag, last_modified=row.last_modified,
+                                  now=now, state="not_modified", next_due=next_recrawl(row.source_date, now))
+            stats.not_modified += 1
+            return
+        article = None
+        error = None
+        if status == 200:
+            try:
+                article = extract_article(result.text(), result.final_url, profile)
+            except VnnewsError as exc:
+                error = _reason(exc)
+            if article is not None and not article.text.strip():
+                error, article = "no article body found", None
+        with self.sessions.begin() as s:
+            page = repo.record_page(s, url=result.url, final_url=result.final_url, status=status,
+                                    headers=result.headers, body=result.body, fetched_at=result.fetched_at,
+                                    url_id=row_id)
+            row = s.get_one(Url, row_id)
+            if status in (404, 410):
+                repo.mark_failed(s, row, error=f"HTTP {status}", now=now, status=status, next_due=None,
+                                 state="gone")
+            elif status >= 400 or (status != 200 and article is None):
+                retry = attempts + 1 < MAX_ATTEMPTS and status >= 500
+                repo.mark_failed(s, row, error=f"HTTP {status}", now=now, status=status,
+                                 next_due=now + park_delay(attempts + 1) if retry else None)
+            elif article is None:
+                repo.mark_failed(s, row, error=error or "no article", now=now, status=status,
+                                 next_due=None, state="not_article")
+            else:
+                urls = {result.url: "fetched"}
+                for extra, rel in ((result.final_url, "final"), (article.canonical_url, "canonical")):
+                    if extra:
+                        try:
+                            urls.setdefault(canonicalize(extra), rel)
+                        except ValueError:
+                            pass
+                stored = repo.store_article(s, site_id=site_id, article=article, urls=urls, page_id=page.id,
+                                            now=now, extractor_version=EXTRACTOR_VERSION)
+                published = article.published_at or row.source_date
+                if published is not None and row.source_date is None:
+                    row.source_date = published
+                repo.mark_fetched(s, row, status=status, etag=result.etag, last_modified=result.last_modified,
+                                  now=now, state="fetched", next_due=next_recrawl(published, now))
+                if stored.outcome == "new":
+                    stats.new_articles += 1
+                elif stored.outcome == "changed":
+                    stats.changed_articles += 1
+                else:
+                    stats.unchanged += 1
+                return
+        stats.error(site.name, result.url, error or f"HTTP {status}")
+
+    def _url_failed(self, row_id: int, error: str, attempts: int, *, retry: bool, state: str = "failed") -> None:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            next_due = now + park_delay(attempts + 1) if retry else (
+                now + timedelta(days=7) if state == "parked" else None)
+            repo.mark_failed(s, s.get_one(Url, row_id), error=error, now=now, next_due=next_due, state=state)
+
+    # --- a whole pass ----------------------------------------------------------------------
+
+    async def crawl_site(self, site: SiteConfig, *, discover: bool = True) -> RunStats:
+        """One pass: discovery (unless ``discover=False``), then fetch what is due. Recorded in crawl_runs."""
+        with self.sessions.begin() as s:
+            site_id = repo.ensure_site(s, site.name, site.base_url, self.clock()).id
+            run_id = repo.start_run(s, site_id, "crawl" if discover else "drain", self.clock()).id
+        stats = RunStats()
+        ok = False
+        try:
+            if discover:
+                await self.discover(site, site_id, stats)
+            await self.drain(site, site_id, stats)
+            ok = stats.errors == 0 or (stats.fetched + stats.discovered + stats.not_modified) > 0
+        finally:
+            with self.sessions.begin() as s:
+                repo.finish_run(s, run_id, stats.as_dict(), self.clock(), ok=ok)
+        log.info(
+            "site=%s pass done: discovered=%d fetched=%d new=%d changed=%d unchanged=%d not_modified=%d errors=%d",
+            site.name, stats.discovered, stats.fetched, stats.new_articles, stats.changed_articles,
+            stats.unchanged, stats.not_modified, stats.errors,
+        )
+        return stats
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: the error's message without the URL (the log line already names it)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    url = getattr(exc, "url", None)
+    if url:
+        text = text.replace(f" ({url})", "")
+    return text
+
+
+async def crawl_sites(crawler: Crawler, sites: Iterable[SiteConfig]) -> dict[str, RunStats]:
+    """Crawl several sites concurrently (the fetcher keeps each host polite)."""
+    sites = list(sites)
+    results = await asyncio.gather(*(crawler.crawl_site(s) for s in sites))
+    return {s.name: r for s, r in zip(sites, results, strict=True)}

@@ -1,0 +1,132 @@
+"""Date parsing shared by feeds, sitemaps and extraction.
+
+Vietnamese sites give local wall time (Asia/Ho_Chi_Minh, UTC+7) when they give no zone.
+Every function returns an aware datetime in UTC, or ``None`` when the text is not a date:
+never the current time as a fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+_ISO_RE = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?\s*$",
+    re.IGNORECASE,
+)
+
+
+def to_utc(value: datetime, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime:
+    """Attach ``default_tz`` to a naive datetime, then convert to UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=default_tz)
+    return value.astimezone(UTC)
+
+
+def _offset(text: str) -> timezone:
+    if text.upper() == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours = int(digits[:2])
+    minutes = int(digits[2:4]) if len(digits) >= 4 else 0
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def parse_iso8601(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:
+    """``2026-09-05T23:48:01+07:00``, ``2026-09-05 23:48``, ``2026-09-05`` ... or None."""
+    m = _ISO_RE.match(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, second, zone = m.groups()
+    try:
+        value = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
+    except ValueError:
+        return None
+    if zone:
+        value = value.replace(tzinfo=_offset(zone))
+    return to_utc(value, default_tz)
+
+
+_GMT_OFFSET_RE = re.compile(r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.IGNORECASE)
+_TWO_DIGIT_YEAR_RE = re.compile(r"^(\s*(?:\w{3},\s*)?\d{1,2}\s+\w{3}\s+)(\d{2})(\s)")
+
+
+def parse_rfc822(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:
+    """RFC 822/1123 dates as feeds write them, leniently.
+
+    Accepts ``GMT+7`` style zones and two-digit years (``Sat, 05 Sep 26 17:09:00 +0700``).
+    """
+    text = text.strip()
+    if not text:
+        return None
+    m = _GMT_OFFSET_RE.search(text)
+    zone: timezone | None = None
+    if m:
+        sign, hours, minutes = m.groups()
+        zone = timezone((-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+        text = text[: m.start()].strip()
+    m2 = _TWO_DIGIT_YEAR_RE.match(text)
+    if m2:
+        # RFC 2822 rule: 00-49 -> 20xx, 50-99 -> 19xx
+        yy = int(m2.group(2))
+        text = f"{m2.group(1)}{2000 + yy if yy < 50 else 1900 + yy}{m2.group(3)}{text[m2.end():]}"
+    try:
+        value = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if zone is not None:
+        value = value.replace(tzinfo=zone)
+    elif value.tzinfo is not None and value.utcoffset() == timedelta(0) and "-0000" in text:
+        # "-0000" means "zone unknown" (RFC 2822): local time of the site
+        value = value.replace(tzinfo=None)
+    return to_utc(value, default_tz)
+
+
+def parse_epoch(value: str | int | float) -> datetime | None:
+    """Seconds (or milliseconds) since the epoch, e.g. VnExpress ``its_publication``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if number > 1e11:  # milliseconds
+        number /= 1000
+    if not 0 < number < 4e9:
+        return None
+    return datetime.fromtimestamp(number, UTC)
+
+
+_US_RE = re.compile(
+    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
+)
+
+
+def parse_us_datetime(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:
+    """US ``M/D/YYYY h:mm:ss AM/PM`` (or 24-hour, or date only) in local time, or None.
+
+    Only for sources known to write US dates (baochinhphu's RSS: ``9/5/2026 1:30:00 PM`` is
+    5 September): Vietnamese pages write D/M/YYYY, so never guess this format elsewhere.
+    """
+    m = _US_RE.match(text)
+    if not m:
+        return None
+    month, day, year, hour, minute, second, ampm = m.groups()
+    h = int(hour or 0)
+    if ampm:
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if ampm.upper() == "PM" else 0)
+    try:
+        value = datetime(int(year), int(month), int(day), h, int(minute or 0), int(second or 0))
+    except ValueError:
+        return None
+    return to_utc(value, default_tz)

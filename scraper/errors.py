@@ -1,0 +1,76 @@
+"""The one exception tree of vnnews.
+
+    VnnewsError
+    ├── ConfigError          bad sources.toml / CLI input
+    ├── FetchError           anything between a URL and its bytes
+    │   ├── BlockedAddressError   private/loopback/... address or non-http(s) scheme
+    │   ├── RobotsDisallowedError robots.txt forbids the URL
+    │   ├── TooManyRedirectsError redirect cap or loop
+    │   ├── BodyTooLargeError     body or decompressed body over the cap
+    │   └── ContentTypeError      a content type we do not archive
+    ├── DiscoveryError       a feed, sitemap or listing page we cannot read
+    ├── ExtractError         HTML we cannot turn into an Article
+    └── StorageError         the database refused or is unreachable
+
+Library errors (httpx, SQLAlchemy, lxml) are translated once, at the module that calls the
+library, with ``raise ... from exc``. Every error carries the URL it concerns where there is one,
+so the per-URL job loop can log and record it.
+"""
+
+from __future__ import annotations
+
+
+class VnnewsError(Exception):
+    """Base class: every error vnnews raises on purpose."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+    def __str__(self) -> str:
+        msg = super().__str__()
+        if self.url and self.url not in msg:
+            return f"{msg} ({self.url})"
+        return msg
+
+
+class ConfigError(VnnewsError):
+    """Invalid configuration; the message names the file and the key."""
+
+
+class FetchError(VnnewsError):
+    """The URL could not be fetched. ``retryable`` tells the frontier whether to try again."""
+
+    retryable: bool = True
+
+
+class BlockedAddressError(FetchError):
+    retryable = False
+
+
+class RobotsDisallowedError(FetchError):
+    retryable = False
+
+
+class TooManyRedirectsError(FetchError):
+    retryable = False
+
+
+class BodyTooLargeError(FetchError):
+    retryable = False
+
+
+class ContentTypeError(FetchError):
+    retryable = False
+
+
+class DiscoveryError(VnnewsError):
+    """A feed, sitemap or listing page that cannot be read at all."""
+
+
+class ExtractError(VnnewsError):
+    """The page cannot be turned into an article (empty, not HTML, no body)."""
+
+
+class StorageError(VnnewsError):
+    """The database failed."""

@@ -1,0 +1,23 @@
+"""The content hash that deduplicates articles.
+
+sha256 over the folded title and text (NFC, one tone-mark convention, case-folded, whitespace
+collapsed: ``scraper.vietnamese.fold_key``), so the same story under another URL, or re-encoded
+by another CMS, hashes the same; the stored text itself is never folded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from scraper.vietnamese import fold_key
+
+HASH_VERSION = 1
+
+
+def content_hash(title: str | None, text: str) -> str:
+    key = fold_key(title or "") + "\n\n" + fold_key(text)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def body_sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

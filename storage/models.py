@@ -1,0 +1,206 @@
+"""The archive's tables. The schema is a user interface (sqlite3, Datasette): see the README.
+
+SQLite and PostgreSQL share these models: datetimes are stored in UTC (``UTCDateTime``), JSON
+lists use JSON (JSONB on PostgreSQL), raw bodies are zstd-compressed bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; SQLite keeps naive UTC text."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: vnnews stores aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+        list[str]: JSONType,
+        list[dict[str, Any]]: JSONType,
+        bytes: LargeBinary(),
+    }
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    base_url: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: errors since the last successful run
+    error_count: Mapped[int] = mapped_column(default=0)
+
+
+class Url(Base):
+    """The frontier: one row per canonical URL we know, with its fetch schedule and state."""
+
+    __tablename__ = "urls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    #: article | feed | sitemap | listing
+    kind: Mapped[str] = mapped_column(String(16), default="article")
+    #: new | fetched | not_modified | failed | parked | gone | not_article
+    state: Mapped[str] = mapped_column(String(16), default="new")
+    #: higher is fetched first: feed 30 > listing 20 > backfill 10
+    priority: Mapped[int] = mapped_column(default=0)
+    next_due: Mapped[datetime | None]
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None]
+    discovered_at: Mapped[datetime]
+    #: the feed/sitemap/listing URL this one was found on
+    discovered_via: Mapped[str | None] = mapped_column(Text)
+    #: the date the source gave (pubDate, lastmod) before we fetched anything
+    source_date: Mapped[datetime | None]
+    last_fetched_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_urls_due", "site_id", "next_due"),)
+
+
+class Page(Base):
+    """Every HTTP fetch, with the raw body exactly as received (zstd-compressed)."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url_id: Mapped[int | None] = mapped_column(ForeignKey("urls.id", ondelete="SET NULL"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    headers: Mapped[dict[str, Any]]
+    fetched_at: Mapped[datetime]
+    body_zstd: Mapped[bytes | None]
+    body_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Article(Base):
+    """One story, deduplicated by ``content_hash`` over its normalized title and text."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    sapo: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime | None]
+    authors: Mapped[list[str]]
+    category: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]]
+    #: [{"url": ..., "caption": ...}]
+    images: Mapped[list[dict[str, Any]]]
+    language: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    extractor_version: Mapped[str] = mapped_column(String(32))
+    extractor: Mapped[str] = mapped_column(String(100))
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
+
+    urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
+
+
+class ArticleUrl(Base):
+    """Every URL that led to an article: the fetched one, redirects, rel=canonical, copies."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    #: fetched | final | canonical | duplicate
+    relation: Mapped[str] = mapped_column(String(16))
+    first_seen: Mapped[datetime]
+
+    article: Mapped[Article] = relationship(back_populates="urls")
+
+
+class ArticleVersion(Base):
+    """Each distinct content of an article over time (edits caught by recrawls)."""
+
+    __tablename__ = "article_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime]
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
+
+    __table_args__ = (UniqueConstraint("article_id", "content_hash"),)
+
+
+class CrawlRun(Base):
+    """One pass over a site: discovery and/or fetching, with counts and errors."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    #: crawl (discover + fetch) | drain (fetch due URLs only)
+    kind: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    discovered: Mapped[int] = mapped_column(default=0)
+    fetched: Mapped[int] = mapped_column(default=0)
+    new_articles: Mapped[int] = mapped_column(default=0)
+    changed_articles: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    not_modified: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    #: the first few errors, one line each: "URL: reason"
+    error_log: Mapped[list[str]]

@@ -1,0 +1,370 @@
+"""Repository functions: every read and write the jobs need, one function each.
+
+Functions take a ``Session`` and never open, commit or roll back one: the caller owns the
+transaction (``with sessions.begin() as s:``). Writes are idempotent on natural keys (URL,
+content hash), so a crashed and restarted pass, or two daemons sharing PostgreSQL, never
+duplicate rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import zstandard
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scraper.types import Article as ExtractedArticle
+from storage.dedup import body_sha256, content_hash
+from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, Page, Site, Url
+
+_ZSTD_LEVEL = 10
+_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+
+Outcome = Literal["new", "changed", "unchanged", "duplicate"]
+
+
+def _insert(session: Session, model: Any) -> Any:
+    """Dialect-specific INSERT that supports ON CONFLICT DO NOTHING."""
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
+# --- sites -------------------------------------------------------------------------------------
+
+
+def ensure_site(session: Session, name: str, base_url: str, now: datetime) -> Site:
+    site = session.scalar(select(Site).where(Site.name == name))
+    if site is None:
+        session.execute(
+            _insert(session, Site)
+            .values(name=name, base_url=base_url, added_at=now, error_count=0)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        site = session.scalars(select(Site).where(Site.name == name)).one()
+    elif site.base_url != base_url:
+        site.base_url = base_url
+    return site
+
+
+# --- the frontier ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewUrl:
+    url: str
+    source_date: datetime | None = None
+
+
+def enqueue(
+    session: Session,
+    site_id: int,
+    items: Iterable[NewUrl],
+    *,
+    now: datetime,
+    kind: str = "article",
+    priority: int = 0,
+    via: str | None = None,
+) -> int:
+    """Add URLs not yet known, due now. Returns how many were new."""
+    by_url = {item.url: item for item in items}
+    if not by_url:
+        return 0
+    known: set[str] = set()
+    urls = list(by_url)
+    for i in range(0, len(urls), 500):
+        chunk = urls[i : i + 500]
+        known.update(session.scalars(select(Url.url).where(Url.url.in_(chunk))))
+    rows = [
+        {
+            "url": u, "site_id": site_id, "kind": kind, "state": "new", "priority": priority,
+            "next_due": now, "attempts": 0, "discovered_at": now, "discovered_via": via,
+            "source_date": item.source_date,
+        }
+        for u, item in by_url.items()
+        if u not in known
+    ]
+    if rows:
+        session.execute(_insert(session, Url).on_conflict_do_nothing(index_elements=["url"]), rows)
+    return len(rows)
+
+
+def source_url(session: Session, site_id: int, url: str, kind: str, now: datetime) -> Url:
+    """The frontier row of a feed/sitemap/listing URL (it carries the ETag for conditional GET)."""
+    row = session.scalar(select(Url).where(Url.url == url))
+    if row is None:
+        session.execute(
+            _insert(session, Url)
+            .values(url=url, site_id=site_id, kind=kind, state="new", priority=0, attempts=0, discovered_at=now)
+            .on_conflict_do_nothing(index_elements=["url"])
+        )
+        row = session.scalars(select(Url).where(Url.url == url)).one()
+    return row
+
+
+def claim_due(
+    session: Session, site_id: int, *, now: datetime, limit: int, lease: timedelta
+) -> list[Url]:
+    """Take up to ``limit`` due article URLs, highest priority first, and lease them.
+
+    The lease moves ``next_due`` forward so another worker (or daemon sharing PostgreSQL, with
+    SKIP LOCKED) does not take the same URL; a worker killed mid-fetch leaves URLs that simply
+    come due again when the lease runs out.
+    """
+    stmt = (
+        select(Url)
+        .where(Url.site_id == site_id, Url.kind == "article", Url.next_due.is_not(None), Url.next_due <= now)
+        .order_by(Url.priority.desc(), Url.next_due, Url.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.scalars(stmt))
+    for row in rows:
+        row.next_due = now + lease
+    return rows
+
+
+def release(session: Session, url_ids: Sequence[int], now: datetime) -> None:
+    """Give leased URLs back (shutdown): due again now."""
+    if url_ids:
+        session.execute(update(Url).where(Url.id.in_(url_ids)).values(next_due=now))
+
+
+def mark_fetched(session: Session, row: Url, *, status: int, etag: str | None, last_modified: str | None,
+                 now: datetime, state: str, next_due: datetime | None = None) -> None:
+    row.state = state
+    row.last_status = status
+    row.last_fetched_at = now
+    row.attempts = 0
+    row.last_error = None
+    row.next_due = next_due
+    if etag is not None or last_modified is not None:
+        row.etag, row.last_modified = etag, last_modified
+
+
+def mark_failed(session: Session, row: Url, *, error: str, now: datetime, status: int | None = None,
+                next_due: datetime | None, state: str = "failed") -> None:
+    """Record a failure; ``next_due=None`` means never again (gone, not an article)."""
+    row.state = state
+    row.attempts += 1
+    row.last_error = error[:2000]
+    row.last_fetched_at = now
+    if status is not None:
+        row.last_status = status
+    row.next_due = next_due
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def record_page(
+    session: Session, *, url: str, final_url: str, status: int, headers: dict[str, str],
+    body: bytes | None, fetched_at: datetime, url_id: int | None,
+) -> Page:
+    page = Page(
+        url_id=url_id, url=url, final_url=final_url, status=status, headers=headers,
+        fetched_at=fetched_at,
+        body_zstd=_compressor.compress(body) if body else None,
+        body_size=len(body) if body else 0,
+        body_sha256=body_sha256(body) if body else None,
+    )
+    session.add(page)
+    session.flush()
+    return page
+
+
+def page_body(page: Page) -> bytes:
+    """The raw body of a stored fetch."""
+    if page.body_zstd is None:
+        return b""
+    return zstandard.ZstdDecompressor().decompress(page.body_zstd)
+
+
+# --- articles ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    outcome: Outcome
+    article_id: int
+
+
+def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime) -> None:
+    rows = [
+        {"article_id": article_id, "url": u, "relation": rel, "first_seen": now}
+        for u, rel in urls.items()
+    ]
+    if rows:
+        session.execute(_insert(session, ArticleUrl).on_conflict_do_nothing(index_elements=["url"]), rows)
+
+
+def _fields(a: ExtractedArticle) -> dict[str, Any]:
+    return {
+        "url": a.url, "canonical_url": a.canonical_url, "title": a.title, "sapo": a.sapo,
+        "text": a.text, "published_at": a.published_at, "updated_at": a.updated_at,
+        "authors": list(a.authors), "category": a.category, "tags": list(a.tags),
+        "images": [{"url": i.url, "caption": i.caption} for i in a.images],
+        "language": a.language, "source": a.source, "extractor": a.extractor,
+    }
+
+
+def store_article(
+    session: Session, *, site_id: int, article: ExtractedArticle, urls: dict[str, str],
+    page_id: int | None, now: datetime, extractor_version: str,
+) -> Stored:
+    """Store an extracted article, deduplicated by content hash.
+
+    ``urls`` maps every URL that led here (fetched, final after redirects, rel=canonical) to its
+    relation. Outcomes: ``new``; ``unchanged`` (same content, URL known); ``duplicate`` (same
+    content reached by a new URL: only an ``article_urls`` row is added); ``changed`` (a known
+    URL now has new content: the article is updated and a version is added).
+    """
+    digest = content_hash(article.title, article.text)
+    same = session.scalar(select(Article).where(Article.content_hash == digest))
+    if same is not None:
+        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == same.id)))
+        _link(session, same.id, urls, now)
+        same.last_seen = now
+        return Stored("unchanged" if set(urls) & known else "duplicate", same.id)
+
+    prior_id = session.scalar(
+        select(ArticleUrl.article_id).where(ArticleUrl.url.in_(list(urls))).order_by(ArticleUrl.id).limit(1)
+    )
+    if prior_id is not None:
+        prior = session.get_one(Article, prior_id)
+        for key, value in _fields(article).items():
+            if key != "url":
+                setattr(prior, key, value)
+        prior.content_hash = digest
+        prior.last_seen = now
+        prior.page_id = page_id
+        prior.extractor_version = extractor_version
+        session.add(ArticleVersion(article_id=prior.id, content_hash=digest, fetched_at=now,
+                                   title=article.title, text=article.text, page_id=page_id))
+        _link(session, prior.id, urls, now)
+        return Stored("changed", prior.id)
+
+    # a savepoint: a second daemon may insert the same story between our SELECT and INSERT
+    try:
+        with session.begin_nested():
+            new = Article(site_id=site_id, content_hash=digest, first_seen=now, last_seen=now,
+                          page_id=page_id, extractor_version=extractor_version, **_fields(article))
+            session.add(new)
+            session.flush()
+    except IntegrityError:  # on content_hash: the other writer won
+        same = session.scalars(select(Article).where(Article.content_hash == digest)).one()
+        _link(session, same.id, urls, now)
+        return Stored("duplicate", same.id)
+    session.add(ArticleVersion(article_id=new.id, content_hash=digest, fetched_at=now,
+                               title=article.title, text=article.text, page_id=page_id))
+    _link(session, new.id, urls, now)
+    return Stored("new", new.id)
+
+
+# --- crawl runs --------------------------------------------------------------------------------
+
+
+def start_run(session: Session, site_id: int, kind: str, now: datetime) -> CrawlRun:
+    run = CrawlRun(site_id=site_id, kind=kind, started_at=now, error_log=[], discovered=0, fetched=0,
+                   new_articles=0, changed_articles=0, unchanged=0, not_modified=0, errors=0)
+    session.add(run)
+    site = session.get_one(Site, site_id)
+    site.last_run_at = now
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, counts: dict[str, Any], now: datetime, *, ok: bool) -> None:
+    run = session.get_one(CrawlRun, run_id)
+    for key, value in counts.items():
+        setattr(run, key, value)
+    run.finished_at = now
+    site = session.get_one(Site, run.site_id)
+    if ok:
+        site.last_success_at = now
+        site.error_count = 0
+        site.last_error = None
+    else:
+        site.error_count += int(counts.get("errors", 0)) or 1
+        log = counts.get("error_log") or []
+        site.last_error = log[0] if log else "run failed"
+
+
+# --- queries for the CLI -----------------------------------------------------------------------
+
+
+def find_article(session: Session, id_or_url: str) -> Article | None:
+    if id_or_url.isdigit():
+        return session.get(Article, int(id_or_url))
+    art = session.scalar(select(Article).join(ArticleUrl).where(ArticleUrl.url == id_or_url))
+    return art or session.scalar(select(Article).where(or_(Article.url == id_or_url, Article.canonical_url == id_or_url)))
+
+
+def list_articles(session: Session, *, site: str | None = None, since: datetime | None = None,
+                  limit: int = 20) -> list[tuple[Article, str]]:
+    stmt: Select[tuple[Article, str]] = select(Article, Site.name).join(Site, Site.id == Article.site_id)
+    if site:
+        stmt = stmt.where(Site.name == site)
+    if since:
+        stmt = stmt.where(func.coalesce(Article.published_at, Article.first_seen) >= since)
+    stmt = stmt.order_by(func.coalesce(Article.published_at, Article.first_seen).desc(), Article.id.desc()).limit(limit)
+    return [(a, name) for a, name in session.execute(stmt)]
+
+
+def article_urls(session: Session, article_id: int) -> list[ArticleUrl]:
+    return list(session.scalars(select(ArticleUrl).where(ArticleUrl.article_id == article_id).order_by(ArticleUrl.id)))
+
+
+def article_versions(session: Session, article_id: int) -> list[ArticleVersion]:
+    return list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.id)))
+
+
+def latest_page_for(session: Session, article: Article) -> Page | None:
+    if article.page_id is not None:
+        return session.get(Page, article.page_id)
+    return None
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    name: str
+    base_url: str
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    error_count: int
+    last_error: str | None
+    articles: int
+    urls_due: int
+
+
+def site_summaries(session: Session, now: datetime) -> list[SiteSummary]:
+    counts = dict(session.execute(select(Article.site_id, func.count()).group_by(Article.site_id)).all())
+    due = dict(session.execute(
+        select(Url.site_id, func.count()).where(Url.kind == "article", Url.next_due <= now).group_by(Url.site_id)
+    ).all())
+    return [
+        SiteSummary(s.name, s.base_url, s.last_run_at, s.last_success_at, s.error_count, s.last_error,
+                    counts.get(s.id, 0), due.get(s.id, 0))
+        for s in session.scalars(select(Site).order_by(Site.name))
+    ]
+
+
+def stats(session: Session) -> dict[str, int]:
+    def count(model: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+    raw = session.execute(select(func.coalesce(func.sum(Page.body_size), 0),
+                                 func.coalesce(func.sum(func.length(Page.body_zstd)), 0))).one()
+    by_state = dict(session.execute(select(Url.state, func.count()).group_by(Url.state)).all())
+    out = {
+        "sites": count(Site), "articles": count(Article), "article_urls": count(ArticleUrl),
+        "article_versions": count(ArticleVersion), "urls": count(Url), "pages": count(Page),
+        "crawl_runs": count(CrawlRun), "raw_bytes": int(raw[0]), "stored_bytes": int(raw[1]),
+    }
+    out.update({f"urls_{state}": int(n) for state, n in sorted(by_state.items())})
+    return out

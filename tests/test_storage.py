@@ -1,0 +1,154 @@
+"""The repository on real databases: SQLite file and PostgreSQL (db_url runs both)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select
+
+from scraper.types import Article, Image
+from storage import repo
+from storage.db import check_schema, current_revision, head_revision, make_engine, session_factory, upgrade
+from storage.dedup import content_hash
+from storage.models import Article as ArticleRow
+from storage.models import ArticleUrl, ArticleVersion, Page, Url
+
+NOW = datetime(2026, 3, 7, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sessions(db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def _article(url: str, text: str = "Đoạn một.\n\nĐoạn hai.", title: str = "Tiêu đề bài") -> Article:
+    return Article(
+        url=url, title=title, text=text, sapo="Sapo", authors=["KHÁNH CHI"], tags=["lao động"],
+        images=[Image("https://x.vn/a.jpg", "Chú thích")],
+        published_at=datetime(2026, 3, 7, 8, 0, tzinfo=timezone(timedelta(hours=7))),
+    )
+
+
+def test_migrations_are_idempotent_and_create_the_documented_tables(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with pytest.raises(Exception, match="vnnews db upgrade"):
+        check_schema(engine)
+    upgrade(engine)
+    upgrade(engine)
+    check_schema(engine)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {"sites", "urls", "pages", "articles", "article_urls", "article_versions", "crawl_runs"} <= tables
+    cols = {c["name"] for c in inspect(engine).get_columns("articles")}
+    assert {"id", "url", "canonical_url", "title", "sapo", "text", "published_at", "updated_at", "authors",
+            "category", "tags", "images", "content_hash", "first_seen", "last_seen", "extractor_version"} <= cols
+    engine.dispose()
+
+
+def test_enqueue_is_idempotent_and_claim_leases(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        site = repo.ensure_site(s, "demo", "https://demo.vn/", NOW)
+        items = [repo.NewUrl(f"https://demo.vn/a-{i}.html") for i in range(5)]
+        assert repo.enqueue(s, site.id, items, now=NOW, priority=30) == 5
+        assert repo.enqueue(s, site.id, items + [repo.NewUrl("https://demo.vn/new.html")], now=NOW) == 1
+        site_id = site.id
+    with sessions.begin() as s:
+        first = repo.claim_due(s, site_id, now=NOW, limit=4, lease=timedelta(minutes=15))
+        assert [u.priority for u in first] == [30, 30, 30, 30]
+    with sessions.begin() as s:
+        # leased URLs are not handed out again until the lease runs out
+        second = repo.claim_due(s, site_id, now=NOW, limit=10, lease=timedelta(minutes=15))
+        assert len(second) == 2
+        assert not {u.url for u in first} & {u.url for u in second}
+        assert repo.claim_due(s, site_id, now=NOW + timedelta(minutes=1), limit=10, lease=timedelta(minutes=15)) == []
+        later = repo.claim_due(s, site_id, now=NOW + timedelta(minutes=16), limit=10, lease=timedelta(minutes=15))
+        assert len(later) == 6
+
+
+def test_store_article_dedups_by_normalized_content(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        first = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/a.html"),
+                                   urls={"https://demo.vn/a.html": "fetched"}, page_id=None, now=NOW,
+                                   extractor_version="t")
+        assert first.outcome == "new"
+        again = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/a.html"),
+                                   urls={"https://demo.vn/a.html": "fetched"}, page_id=None, now=NOW,
+                                   extractor_version="t")
+        assert again == repo.Stored("unchanged", first.article_id)
+        # the same story, old-style tone marks, NBSP and other case, under another URL: an alias
+        copy = _article("https://demo.vn/copy.html", text="ĐOẠN MỘT.\u00a0\n\nĐoạn  hai.", title="Tiêu đề bài")
+        dup = repo.store_article(s, site_id=site_id, article=copy, urls={"https://demo.vn/copy.html": "fetched"},
+                                 page_id=None, now=NOW, extractor_version="t")
+        assert dup == repo.Stored("duplicate", first.article_id)
+        assert s.scalar(select(ArticleRow).where(ArticleRow.id == first.article_id)) is not None
+        assert len(s.scalars(select(ArticleRow)).all()) == 1
+        assert {u.url for u in repo.article_urls(s, first.article_id)} == {
+            "https://demo.vn/a.html", "https://demo.vn/copy.html"}
+        # an edit at a known URL: same article, new content hash, a second version
+        edited = _article("https://demo.vn/a.html", text="Đoạn một, đã sửa.\n\nĐoạn hai.")
+        changed = repo.store_article(s, site_id=site_id, article=edited, urls={"https://demo.vn/a.html": "fetched"},
+                                     page_id=None, now=NOW + timedelta(hours=1), extractor_version="t")
+        assert changed == repo.Stored("changed", first.article_id)
+        row = s.get_one(ArticleRow, first.article_id)
+        assert row.text.startswith("Đoạn một, đã sửa.")
+        assert row.content_hash == content_hash(edited.title, edited.text)
+        assert len(s.scalars(select(ArticleVersion)).all()) == 2
+
+
+def test_hash_folds_tone_marks_case_and_spacing() -> None:
+    assert content_hash("Thủy lợi", "Hòa  bình\u00a0") == content_hash("THUỶ LỢI", "Hoà bình")
+    assert content_hash("Thủy lợi", "Hòa bình") != content_hash("Thủy lợi", "Hòa bình.")
+
+
+def test_datetimes_round_trip_as_aware_utc(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        stored = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/t.html"),
+                                    urls={"https://demo.vn/t.html": "fetched"}, page_id=None, now=NOW,
+                                    extractor_version="t")
+    with sessions() as s:
+        row = s.get_one(ArticleRow, stored.article_id)
+        assert row.published_at == datetime(2026, 3, 7, 1, 0, tzinfo=UTC)
+        assert row.published_at.tzinfo is not None and row.published_at.utcoffset() == timedelta(0)
+        assert row.images == [{"url": "https://x.vn/a.jpg", "caption": "Chú thích"}]
+        assert row.authors == ["KHÁNH CHI"]
+
+
+def test_raw_pages_are_compressed_and_restorable(sessions) -> None:  # type: ignore[no-untyped-def]
+    body = ("<html><body>" + "<p>Tin tức Lào Cai</p>" * 2000 + "</body></html>").encode()
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        repo.enqueue(s, site_id, [repo.NewUrl("https://demo.vn/p.html")], now=NOW)
+        url_id = s.scalars(select(Url.id)).one()
+        page = repo.record_page(s, url="https://demo.vn/p.html", final_url="https://demo.vn/p.html", status=200,
+                                headers={"content-type": "text/html"}, body=body, fetched_at=NOW, url_id=url_id)
+        page_id = page.id
+    with sessions() as s:
+        page = s.get_one(Page, page_id)
+        assert page.body_zstd is not None and len(page.body_zstd) < len(body) / 20
+        assert repo.page_body(page) == body
+        assert page.body_size == len(body)
+        assert repo.stats(s)["raw_bytes"] == len(body)
+
+
+def test_naive_datetimes_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Exception, match="naive datetime"), sessions.begin() as s:
+        repo.ensure_site(s, "demo", "https://demo.vn/", datetime(2026, 1, 1))
+
+
+def test_unique_url_per_article(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        a = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/1.html", text="Một"),
+                               urls={"https://demo.vn/1.html": "fetched", "https://demo.vn/c.html": "canonical"},
+                               page_id=None, now=NOW, extractor_version="t")
+        b = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/2.html", text="Hai"),
+                               urls={"https://demo.vn/2.html": "fetched"}, page_id=None, now=NOW,
+                               extractor_version="t")
+        assert a.article_id != b.article_id
+        assert len(s.scalars(select(ArticleUrl)).all()) == 3
