@@ -45,6 +45,7 @@ def _setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class VnnewsGroup(click.Group):
@@ -313,7 +314,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
             if versions:
                 _print_versions(repo.article_versions(s, art.id))
                 return
-            data = {
+            data: dict[str, Any] = {
                 "id": art.id, "url": art.url, "canonical_url": art.canonical_url, "title": art.title,
                 "sapo": art.sapo, "text": art.text,
                 "published_at": art.published_at.isoformat() if art.published_at else None,
@@ -330,7 +331,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
             click.echo(f"id:        {art.id}")
             _print_article(data)
             click.echo("")
-            click.echo("urls:      " + "\n           ".join(data["urls"]))
+            click.echo("urls:      " + "\n           ".join(str(u) for u in data["urls"]))
     finally:
         archive.close()
 
@@ -370,9 +371,12 @@ def sites(obj: Ctx) -> None:
         if x is None:
             click.echo(f"{name:<16} {'never':<17} {'never':<17} {0:>6} {0:>8} {0:>5}")
             continue
-        fmt = lambda d: d.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if d else "never"  # noqa: E731
-        click.echo(f"{name:<16} {fmt(x.last_run_at):<17} {fmt(x.last_success_at):<17} {x.error_count:>6} "
+        click.echo(f"{name:<16} {_when(x.last_run_at):<17} {_when(x.last_success_at):<17} {x.error_count:>6} "
                    f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}")
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if value else "never"
 
 
 @cli.command()

@@ -11,6 +11,7 @@ broadly; they record the site, URL and reason on the ``urls`` and ``crawl_runs``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -164,14 +165,26 @@ class Crawler:
         pattern = site.article_pattern or (profile.article_pattern if profile else None)
         if kind == "feed":
             items = parse_feed(result.body, base)
-            return list(self._keep(site, ((i.url, i.published_at) for i in items), pattern))
+            kept = list(self._keep(site, ((i.url, i.published_at) for i in items), pattern))
+            self._warn_if_all_dropped(site, result.url, len(items), kept, pattern)
+            return kept
         if kind == "sitemap":
             sm = parse_sitemap(result.body, base)
             urls = list(self._keep(site, ((e.url, e.published_at or e.lastmod) for e in sm.urls), pattern))
+            self._warn_if_all_dropped(site, result.url, len(sm.urls), urls, pattern)
             return urls, [e.url for e in sm.sitemaps]
         selectors = profile.listing_links if profile else ()
         links = extract_links(result.text(), base, selectors=selectors, pattern=pattern)
         return list(self._keep(site, ((u, None) for u in links), pattern))
+
+    @staticmethod
+    def _warn_if_all_dropped(site: SiteConfig, url: str, found: int, kept: list[repo.NewUrl], pattern: Any) -> None:
+        # a pattern or base_url that matches nothing looks like a quiet site: say so
+        if found and not kept:
+            log.warning(
+                "site=%s url=%s: %d items, none kept (article_pattern %r, base_url %s)",
+                site.name, url, found, pattern.pattern if pattern else None, site.base_url,
+            )
 
     def _keep(
         self, site: SiteConfig, pairs: Iterable[tuple[str, datetime | None]], pattern: Any
@@ -294,10 +307,8 @@ class Crawler:
                 urls = {result.url: "fetched"}
                 for extra, rel in ((result.final_url, "final"), (article.canonical_url, "canonical")):
                     if extra:
-                        try:
+                        with contextlib.suppress(ValueError):
                             urls.setdefault(canonicalize(extra), rel)
-                        except ValueError:
-                            pass
                 stored = repo.store_article(s, site_id=site_id, article=article, urls=urls, page_id=page.id,
                                             now=now, extractor_version=EXTRACTOR_VERSION)
                 published = article.published_at or row.source_date

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import zstandard
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -307,13 +307,13 @@ def find_article(session: Session, id_or_url: str) -> Article | None:
 
 def list_articles(session: Session, *, site: str | None = None, since: datetime | None = None,
                   limit: int = 20) -> list[tuple[Article, str]]:
-    stmt: Select[tuple[Article, str]] = select(Article, Site.name).join(Site, Site.id == Article.site_id)
+    stmt = select(Article, Site.name).join(Site, Site.id == Article.site_id)
     if site:
         stmt = stmt.where(Site.name == site)
     if since:
         stmt = stmt.where(func.coalesce(Article.published_at, Article.first_seen) >= since)
     stmt = stmt.order_by(func.coalesce(Article.published_at, Article.first_seen).desc(), Article.id.desc()).limit(limit)
-    return [(a, name) for a, name in session.execute(stmt)]
+    return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
 def article_urls(session: Session, article_id: int) -> list[ArticleUrl]:

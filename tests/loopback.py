@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -66,15 +66,13 @@ class LoopbackServer:
             def _dispatch(self) -> None:
                 path = self.path
                 with outer._lock:
-                    outer.seen.append(Seen(self.command, path, dict(self.headers.items())))
+                    outer.seen.append(Seen(self.command, path, {k.lower(): v for k, v in self.headers.items()}))
                 handler = outer.routes.get(path) or outer.routes.get(urlsplit(path).path)
                 if handler is None:
                     send(self, 404, b"not found", {"content-type": "text/plain"})
                     return
-                try:
+                with suppress(BrokenPipeError, ConnectionResetError):
                     handler(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             do_GET = _dispatch
             do_HEAD = _dispatch

@@ -58,29 +58,36 @@ name = "tt"
 base_url = "{mirror.base_url}"
 feeds = ["{mirror.url('/rss.xml')}"]
 profile = "tuoitre"
+article_pattern = '\\.htm$'
 [[site]]
 name = "dead"
 base_url = "http://127.0.0.1:{port}/"
 feeds = ["http://127.0.0.1:{port}/rss.xml"]
 """, encoding="utf-8")
-    upgrade(make_engine(db_url))
-    proc = subprocess.Popen(
-        [VNNEWS, "--db", db_url, "--config", str(config), "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    log = tmp_path / "daemon.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [VNNEWS, "--db", db_url, "--config", str(config), "run"], stdout=subprocess.DEVNULL, stderr=stderr
+        )
     try:
+        # both sites' first passes: the live one archives, the dead one logs its error
         deadline = time.monotonic() + 60
-        while _count(db_url) < 1 and time.monotonic() < deadline and proc.poll() is None:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _count(db_url) >= 1 and "site=dead" in log.read_text():
+                break
             time.sleep(0.2)
-        assert proc.poll() is None, "the daemon exited by itself"
+        assert proc.poll() is None, "the daemon exited by itself: " + log.read_text()
         assert _count(db_url) == 1
-        time.sleep(1.0)  # let the dead site's pass finish and log
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
+    err = log.read_text()
     assert proc.returncode == 0, err
     dead_errors = [line for line in err.splitlines() if "site=dead" in line and "WARNING" in line]
     assert len(dead_errors) == 1, err

@@ -9,7 +9,14 @@ from sqlalchemy import inspect, select
 
 from scraper.types import Article, Image
 from storage import repo
-from storage.db import check_schema, current_revision, head_revision, make_engine, session_factory, upgrade
+from storage.db import (
+    check_schema,
+    current_revision,
+    head_revision,
+    make_engine,
+    session_factory,
+    upgrade,
+)
 from storage.dedup import content_hash
 from storage.models import Article as ArticleRow
 from storage.models import ArticleUrl, ArticleVersion, Page, Url
@@ -54,7 +61,7 @@ def test_enqueue_is_idempotent_and_claim_leases(sessions) -> None:  # type: igno
         site = repo.ensure_site(s, "demo", "https://demo.vn/", NOW)
         items = [repo.NewUrl(f"https://demo.vn/a-{i}.html") for i in range(5)]
         assert repo.enqueue(s, site.id, items, now=NOW, priority=30) == 5
-        assert repo.enqueue(s, site.id, items + [repo.NewUrl("https://demo.vn/new.html")], now=NOW) == 1
+        assert repo.enqueue(s, site.id, [*items, repo.NewUrl("https://demo.vn/new.html")], now=NOW) == 1
         site_id = site.id
     with sessions.begin() as s:
         first = repo.claim_due(s, site_id, now=NOW, limit=4, lease=timedelta(minutes=15))

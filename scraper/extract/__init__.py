@@ -1,0 +1,13 @@
+"""Article extraction: ``extract_article(html, url, profile=None) -> Article``.
+
+``EXTRACTOR_VERSION`` is recorded with every stored article; bump it whenever the output for
+the same input changes, so re-extraction jobs know which rows are stale.
+"""
+
+from __future__ import annotations
+
+from scraper.extract.article import extract_article, extract_generic
+
+EXTRACTOR_VERSION = "1.0.0"
+
+__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_generic"]

@@ -1,0 +1,348 @@
+"""The extraction pipeline: HTML (bytes or text) + URL (+ profile) → Article.
+
+Profile selectors first, then metadata, then the generic scorer for whatever a profile does not
+give. Pure: no I/O, no clock. The text is the body's paragraphs joined by a blank line, with
+chrome, captions, the sapo, source lines and the closing byline taken out.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from scraper.errors import ExtractError
+from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
+from scraper.extract.bylines import clean_author, parse_byline, split_authors
+from scraper.extract.chrome import ALWAYS_DROP_CSS, DROP_TAGS, is_chrome_text, source_line
+from scraper.extract.encoding import decode_html
+from scraper.extract.generic import find_body, strip_generic_chrome
+from scraper.extract.metadata import (
+    PageMeta,
+    normalize_language,
+    parse_date_value,
+    read_page_meta,
+)
+from scraper.extract.textdates import is_date_line, labeled_dates
+from scraper.extract.titles import clean_title, pick_title
+from scraper.profiles import Selectors, SiteProfile, load_profiles
+from scraper.types import Article, Image
+from scraper.vietnamese import fold_key
+
+_COMBINING_RE = re.compile("[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_HTML_RE = re.compile(r"<\s*[A-Za-z!?/]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_GENERIC_SAPO_CSS = (
+    "[data-role=sapo], [data-slot=sapo], [itemprop=description], .sapo, .detail-sapo, "
+    ".article__sapo, .article-sapo, .news-sapo, .sapo_detail, .content-detail-sapo, "
+    "p.description, .hometext, #hometext, .brief, .lead, .chapeau, .summary, .excerpt, .desc"
+)
+_GENERIC_DATE_CSS = (
+    "[data-role=publishdate], [itemprop=datePublished], .publish-date, .post-time, .pdate, "
+    ".date, .time, .detail-time, .post-date, .entry-date, .datetime, .ngay-dang, span.h5, "
+    "[class*=date], [class*=time]"
+)
+_BREADCRUMB_CSS = "[class*=breadcrumb] li:last-child, [class*=breadcrumb] a:last-child"
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text[:100_000]
+    if not head.strip():
+        return False
+    if len(_CONTROL_RE.findall(head[:4096])) > len(head[:4096]) // 20:
+        return False
+    return bool(_HTML_RE.search(head))
+
+
+def _plain_utf8(raw: bytes) -> str | None:
+    """The text of BOM-less, valid, already-NFC UTF-8 bytes (the common case), else None."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    # only combining marks can make Vietnamese text non-NFC; a regex scan is ~10x faster than
+    # unicodedata.is_normalized on a long page
+    return None if _COMBINING_RE.search(text) else text
+
+
+def _first(tree: LexborHTMLParser | LexborNode, selectors: tuple[str, ...]) -> LexborNode | None:
+    for sel in selectors:
+        node = tree.css_first(sel)
+        if node is not None and (node.text(deep=True, strip=True) or node.tag in ("meta", "time")):
+            return node
+    return None
+
+
+def _all(tree: LexborHTMLParser | LexborNode, selectors: tuple[str, ...]) -> list[LexborNode]:
+    for sel in selectors:
+        nodes = [n for n in tree.css(sel) if n.text(deep=True, strip=True)]
+        if nodes:
+            return nodes
+    return []
+
+
+def _node_text(node: LexborNode) -> str:
+    return fast_clean(node.text(deep=True, separator=" "))
+
+
+def _node_date(node: LexborNode) -> tuple[datetime | None, datetime | None]:
+    attrs = node.attributes
+    raw = attrs.get("datetime") or attrs.get("content") or attrs.get("data-time")
+    if raw:
+        value = parse_date_value(raw, epoch=raw.strip().isdigit())
+        if value is not None:
+            return value, None
+    return labeled_dates(_node_text(node))
+
+
+def _site_words(url: str, meta: PageMeta, profile: SiteProfile | None) -> frozenset[str]:
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    words = {host, host.split(".")[0]}
+    if meta.site_name:
+        words.add(meta.site_name)
+    if profile is not None:
+        words.add(profile.name)
+    return frozenset(w.casefold() for w in words if w)
+
+
+def _key(text: str) -> str:
+    """Comparison key inside one page (texts are NFC already; fold_key is slower)."""
+    return " ".join(text.casefold().split())
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for n in names:
+        key = fold_key(n)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+def _merge_images(images: list[Image], lead: str | None) -> list[Image]:
+    by_url: dict[str, Image] = {}
+    for img in ([Image(lead)] if lead else []) + images:
+        old = by_url.get(img.url)
+        if old is None or (old.caption is None and img.caption):
+            by_url[img.url] = img
+    # lead image first, then body order
+    return list(by_url.values())
+
+
+def _clean_paragraphs(
+    paragraphs: list[Paragraph],
+    *,
+    title: str | None,
+    sapo: str | None,
+    captions: set[str],
+) -> tuple[list[str], str | None, list[str]]:
+    """(kept texts, source line, byline authors)."""
+    source: str | None = None
+    kept: list[str] = []
+    title_key = _key(title) if title else None
+    sapo_key = _key(sapo) if sapo else None
+    for para in paragraphs:
+        text = para.text
+        if is_chrome_text(text):
+            continue
+        credit = source_line(text)
+        if credit is not None:
+            source = source or credit
+            continue
+        if para.link_density > 0.6 and len(text) < 300:
+            continue
+        key = _key(text)
+        if key in captions or key == title_key:
+            continue
+        if sapo_key and key == sapo_key and not kept:
+            continue
+        if is_date_line(text):
+            continue
+        kept.append(text)
+    # captions printed twice (alt text and figcaption) are adjacent duplicates: drop both
+    deduped: list[str] = []
+    i = 0
+    while i < len(kept):
+        if i + 1 < len(kept) and kept[i] == kept[i + 1]:
+            j = i
+            while j < len(kept) and kept[j] == kept[i]:
+                j += 1
+            if len(kept[i]) > 300:
+                deduped.append(kept[i])
+            i = j
+            continue
+        deduped.append(kept[i])
+        i += 1
+    authors: list[str] = []
+    while deduped:
+        names = parse_byline(deduped[-1])
+        if names is None:
+            break
+        authors = names + authors
+        deduped.pop()
+        if len(authors) >= 6:
+            break
+    return deduped, source, authors
+
+
+def _pick_profile(url: str, tree: LexborHTMLParser) -> SiteProfile | None:
+    registry = load_profiles()
+    return registry.for_url(url) or registry.detect(tree)
+
+
+def extract_article(html: bytes | str, url: str, profile: SiteProfile | None = None) -> Article:
+    """Extract one article. Raises ExtractError only when the input is not HTML at all.
+
+    Without ``profile``, a site profile is chosen by the URL's domain, else a CMS profile by
+    fingerprint, else the generic extractor runs alone.
+    """
+    return _extract(html, url, profile, choose_profile=True)
+
+
+def extract_generic(html: bytes | str, url: str) -> Article:
+    """Extract with no profile at all (for evaluation and for sites without one)."""
+    return _extract(html, url, None, choose_profile=False)
+
+
+def _extract(
+    html: bytes | str, url: str, profile: SiteProfile | None, *, choose_profile: bool
+) -> Article:
+    parse_input: bytes | str
+    if isinstance(html, bytes | bytearray):
+        raw = bytes(html)
+        if not raw.strip():
+            raise ExtractError("empty document", url=url)
+        plain = _plain_utf8(raw)
+        if plain is not None:
+            # lexbor parses UTF-8 bytes faster than a str it must re-encode
+            text, parse_input = plain, raw
+        else:
+            text = decode_html(raw)
+            parse_input = text
+    elif isinstance(html, str):
+        text = decode_html(html)
+        parse_input = text
+    else:
+        raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
+    if not _looks_like_html(text):
+        raise ExtractError("not an HTML document", url=url)
+    tree = LexborHTMLParser(parse_input)
+    if profile is None and choose_profile:
+        profile = _pick_profile(url, tree)
+    sel = profile.selectors if profile is not None else Selectors()
+    meta = read_page_meta(tree, url)
+    site_words = _site_words(url, meta, profile)
+
+    # --- fields read before any node is removed ---
+    title_node = _first(tree, sel.title)
+    title = clean_title(_node_text(title_node), meta) if title_node is not None else None
+    if not title:
+        title_node, title = pick_title(tree, meta)
+    sapo_nodes = _all(tree, sel.sapo) if sel.sapo else []
+    if not sapo_nodes:
+        for node in tree.css(_GENERIC_SAPO_CSS)[:20]:
+            if node.tag != "meta" and 30 <= len(node.text(deep=True, strip=True)) <= 1500:
+                sapo_nodes = [node]
+                break
+    sapo = fast_clean(" ".join(_node_text(n) for n in sapo_nodes)) or None
+
+    published, updated = meta.published, meta.updated
+    date_node = _first(tree, sel.published) if sel.published else None
+    if published is None:
+        if date_node is not None:
+            published, upd = _node_date(date_node)
+            updated = updated or upd
+        else:
+            for node in tree.css(_GENERIC_DATE_CSS)[:40]:
+                if len(node.text(deep=True, strip=True)) > 120:
+                    continue
+                found, upd = _node_date(node)
+                if found is not None:
+                    published, updated = found, updated or upd
+                    break
+    if updated is None and sel.updated:
+        upd_node = _first(tree, sel.updated)
+        if upd_node is not None:
+            updated = _node_date(upd_node)[0]
+
+    authors: list[str] = []
+    author_nodes = _all(tree, sel.authors) if sel.authors else []
+    for node in author_nodes:
+        authors.extend(split_authors(_node_text(node), site_words=site_words))
+    if not authors:
+        authors = [n for n in (clean_author(a, site_words=site_words) for a in meta.authors) if n]
+    category = None
+    cat_node = _first(tree, sel.category) if sel.category else None
+    if cat_node is not None:
+        category = _node_text(cat_node) or None
+    category = category or meta.category
+    if category is None:
+        crumb = tree.css_first(_BREADCRUMB_CSS)
+        if crumb is not None:
+            category = _node_text(crumb) or None
+    tags = [_node_text(n) for n in _all(tree, sel.tags)] if sel.tags else []
+    tags = tags or list(meta.tags)
+    tags = _dedupe([t.strip(" #,;") for t in tags if t.strip(" #,;")])
+    source_node = _first(tree, sel.source) if sel.source else None
+    source = _node_text(source_node) if source_node is not None else None
+    extra_images: list[Image] = []
+    for node in _all(tree, sel.images) if sel.images else []:
+        img_url = image_url(node, url) if node.tag == "img" else None
+        if img_url:
+            extra_images.append(Image(img_url))
+
+    # --- the body ---
+    body: LexborNode | None = _first(tree, sel.body) if sel.body else None
+    tree.strip_tags(list(DROP_TAGS))
+    for node in tree.css(ALWAYS_DROP_CSS):
+        node.decompose()
+    for used in [title_node, *sapo_nodes, *author_nodes]:
+        if used is not None and used.parent is not None:
+            used.decompose()
+    if body is not None:
+        for drop in sel.drop:
+            for node in body.css(drop):
+                node.decompose()
+    else:
+        strip_generic_chrome(tree)
+        body = find_body(tree)
+    paragraphs: list[Paragraph] = []
+    images: list[Image] = []
+    if body is not None:
+        content = walk_body(body, url, drop_chrome=True)
+        paragraphs, images = content.paragraphs, content.images
+    captions = {_key(i.caption) for i in images if i.caption}
+    texts, body_source, byline = _clean_paragraphs(
+        paragraphs, title=title, sapo=sapo, captions=captions
+    )
+    source = source or body_source
+    authors = _dedupe(authors + byline)
+
+    language = normalize_language(meta.language) or (profile.language if profile else None)
+    site = profile.name if profile is not None and profile.kind == "site" else None
+    if site is None:
+        host = urlsplit(url).hostname
+        site = host.removeprefix("www.") if host else None
+    return Article(
+        url=url,
+        canonical_url=meta.canonical_url,
+        site=site,
+        title=title or None,
+        sapo=sapo,
+        text="\n\n".join(texts),
+        published_at=published,
+        updated_at=updated,
+        authors=authors,
+        category=category,
+        tags=tags,
+        images=_merge_images(images + extra_images, meta.image),
+        language=language,
+        source=source,
+        extractor=profile.label if profile is not None else "generic",
+    )

@@ -1,0 +1,257 @@
+"""Turn a body element into paragraphs and images.
+
+Block elements and ``<br>`` end a paragraph; inline elements join (so ``T<span>rước</span>``
+stays one word). Figures, image tables and caption elements are not text: their images and
+captions go to ``images``. Text inside links is counted so link lists can be recognised.
+The walk is iterative (no recursion), so 10,000 levels of nesting are fine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborNode
+
+from scraper.extract.chrome import is_chrome_node
+from scraper.types import Image
+from scraper.vietnamese import clean_inline
+
+BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "caption",
+        "pre",
+        "main",
+        "aside",
+        "nav",
+        "address",
+        "center",
+        "hr",
+        "figure",
+        "figcaption",
+        "details",
+        "summary",
+        "fieldset",
+        "legend",
+        "form",
+    ]
+)
+SKIP_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "video",
+        "audio",
+        "button",
+        "input",
+        "select",
+        "textarea",
+        "map",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "picture",
+        "source",
+    ]
+)
+_CAPTION_CLASS_RE = re.compile(
+    r"caption|image-?desc|img-?desc|photo-?desc|expnoedit-?caption", re.I
+)
+_WS_RE = re.compile(r"\s+")
+# the document is NFC already (encoding.decode_html): only invisible characters and odd spaces
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ODD_SPACE_RE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+
+
+_COMBINING_RE = re.compile("[\u0300-\u036f]")
+
+
+def fast_clean(text: str) -> str:
+    """``clean_inline`` that skips the NFC pass when no combining mark is present."""
+    if not text.isascii():
+        if _COMBINING_RE.search(text):
+            return clean_inline(text)
+        text = _ODD_SPACE_RE.sub(" ", _INVISIBLE_RE.sub("", text))
+    return " ".join(text.split())
+
+
+_LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-srcset", "src")
+
+
+@dataclass(slots=True)
+class Paragraph:
+    text: str
+    link_chars: int
+    tag: str
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / max(1, len(self.text))
+
+
+@dataclass(slots=True)
+class BodyContent:
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+
+
+def image_url(img: LexborNode, base: str) -> str | None:
+    """The real source of an ``<img>`` (lazy-load attributes first; no data: URIs)."""
+    attrs = img.attributes
+    for key in _LAZY_ATTRS:
+        value = attrs.get(key)
+        if value and value.strip() and not value.strip().startswith("data:"):
+            first = value.strip().split(",")[0].split()[0]
+            return urljoin(base, first)
+    return None
+
+
+def _caption_of(node: LexborNode) -> str | None:
+    for sel in ("figcaption", "[class*=caption]", "[class*=Caption]", "td.desc", "p.desc"):
+        cap = node.css_first(sel)
+        if cap is not None:
+            text = clean_inline(cap.text(deep=True))
+            if text:
+                return text
+    return None
+
+
+def _is_media_block(node: LexborNode) -> bool:
+    """A figure, or a table/div that only frames an image and its caption."""
+    tag = node.tag
+    if tag == "figure":
+        return True
+    if tag == "table" or (
+        tag == "div" and _CAPTION_CLASS_RE.search(node.attributes.get("class") or "")
+    ):
+        if node.css_first("img") is None:
+            return False
+        return len(node.text(deep=True, strip=True)) < 400
+    return False
+
+
+def _collect_media(node: LexborNode, base: str, images: list[Image]) -> None:
+    caption = _caption_of(node)
+    for img in node.css("img"):
+        url = image_url(img, base)
+        if url:
+            images.append(Image(url=url, caption=caption))
+
+
+class _Builder:
+    __slots__ = ("buf", "link_chars", "paragraphs", "tag")
+
+    def __init__(self) -> None:
+        self.buf: list[str] = []
+        self.link_chars = 0
+        self.paragraphs: list[Paragraph] = []
+        self.tag = "p"
+
+    def add(self, text: str, in_link: bool) -> None:
+        self.buf.append(text)
+        if in_link:
+            self.link_chars += len(text.strip())
+
+    def flush(self) -> None:
+        if self.buf:
+            text = fast_clean("".join(self.buf))
+            if text:
+                self.paragraphs.append(Paragraph(text, min(self.link_chars, len(text)), self.tag))
+        self.buf = []
+        self.link_chars = 0
+
+
+def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
+    """Paragraphs and images of ``root``; chrome-named widgets skipped when ``drop_chrome``."""
+    out = BodyContent()
+    b = _Builder()
+    # stack of (node, link_depth); None marks "leaving a block" so the paragraph is flushed
+    stack: list[tuple[LexborNode | None, int]] = []
+    child = root.last_child
+    while child is not None:
+        stack.append((child, 0))
+        child = child.prev
+    while stack:
+        node, in_link = stack.pop()
+        if node is None:
+            b.flush()
+            continue
+        tag = node.tag
+        if tag == "-text":
+            text = node.text_content
+            if text:
+                b.add(text, in_link > 0)
+            continue
+        if tag is None or tag.startswith("-") or tag in SKIP_TAGS:
+            continue
+        if tag == "br":
+            b.flush()
+            continue
+        if tag == "img":
+            url = image_url(node, base)
+            if url:
+                out.images.append(Image(url=url, caption=None))
+            continue
+        if tag == "figcaption":
+            continue
+        if tag in BLOCK_TAGS:
+            if _is_media_block(node):
+                b.flush()
+                _collect_media(node, base, out.images)
+                continue
+            if drop_chrome:
+                marker = (
+                    (node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")
+                )
+                if marker.strip() and is_chrome_node(marker):
+                    b.flush()
+                    continue
+            if _CAPTION_CLASS_RE.search(node.attributes.get("class") or ""):
+                b.flush()
+                continue
+            b.flush()
+            b.tag = tag
+            stack.append((None, in_link))
+        link = in_link + (1 if tag == "a" else 0)
+        child = node.last_child
+        while child is not None:
+            stack.append((child, link))
+            child = child.prev
+    b.flush()
+    out.paragraphs = b.paragraphs
+    return out

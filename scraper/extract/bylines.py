@@ -1,0 +1,95 @@
+"""Author names: cleaning names from meta tags, and recognising bylines at the end of a body.
+
+Vietnamese papers sign an article with a short last paragraph: ``KHÁNH CHI``,
+``Trần Cường, Hải Yến``, ``Hữu Lương – Ngọc Ánh``, ``Tin, ảnh: P.Y``, ``Hà Thu (tổng hợp)``.
+A byline is all names: every word capitalised (or an initial like ``P.Y``), no sentence
+punctuation, few words. Body sentences and subheadings capitalise only their first word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scraper.vietnamese import clean_inline
+
+_LABEL_RE = re.compile(
+    r"^\s*(?:(?:tin|bài|ảnh|clip|video|đồ\s*họa|thực\s*hiện|tác\s*giả|nhóm\s*pv|pv|ctv|btv)"
+    r"(?:\s*[,&/và]+\s*(?:tin|bài|ảnh|clip|video))*\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
+_THEO_RE = re.compile(r"^\s*theo\s+", re.IGNORECASE)
+_TAIL_RE = re.compile(
+    r"\s*[\(\[]\s*(?:tổng\s*hợp|th|lược\s*dịch|dịch|biên\s*dịch|theo[^)\]]*|ctv|pv)\s*[\)\]]\s*$",
+    re.IGNORECASE,
+)
+_SPLIT_RE = re.compile(r"\s*(?:,|;|\s[-–—]\s|\s*[–—]\s*|\s/\s|\s&\s|\svà\s)\s*")
+_INITIALS_RE = re.compile(r"^(?:[^\W\d_]{1,3}\.){1,4}[^\W\d_]{0,12}\.?$")
+_SITEISH_RE = re.compile(r"(?:\.(?:vn|com|net|org)\b|https?:|www\.|@|\bonline\b|\bnews\b)", re.I)
+_MAX_WORDS = 6
+
+
+def _is_name_word(word: str) -> bool:
+    if _INITIALS_RE.match(word):
+        return word[0].isupper()
+    return word[:1].isupper() and word.replace("-", "").replace("'", "").isalpha()
+
+
+def clean_author(name: str, *, site_words: frozenset[str] = frozenset()) -> str | None:
+    """A display name from a meta value or byline part, or None if it is not a person."""
+    name = clean_inline(name)
+    name = _LABEL_RE.sub("", name)
+    name = _THEO_RE.sub("", name)
+    name = _TAIL_RE.sub("", name).strip(" .,;:-–—")
+    if not name or len(name) > 60 or _SITEISH_RE.search(name):
+        return None
+    words = name.split()
+    if len(words) > _MAX_WORDS:
+        return None
+    if site_words and name.casefold() in site_words:
+        return None
+    if any(ch.isdigit() for ch in name):
+        return None
+    return name
+
+
+def split_authors(text: str, *, site_words: frozenset[str] = frozenset()) -> list[str]:
+    """``"Trần Cường, Hải Yến"`` → two names; labels and ``(tổng hợp)`` removed."""
+    text = clean_inline(text)
+    text = _LABEL_RE.sub("", text)
+    text = _TAIL_RE.sub("", text)
+    out: list[str] = []
+    for part in _SPLIT_RE.split(text):
+        name = clean_author(part, site_words=site_words)
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def parse_byline(text: str) -> list[str] | None:
+    """The authors if the whole paragraph is a byline, else None."""
+    text = clean_inline(text)
+    if not text or len(text) > 80 or text.endswith((":", "?", "!", "…", "...")):
+        return None
+    labelled = bool(_LABEL_RE.match(text))
+    body = _TAIL_RE.sub("", _LABEL_RE.sub("", text)).strip()
+    if not body or any(ch.isdigit() for ch in body):
+        return None
+    parts = [p for p in _SPLIT_RE.split(body) if p]
+    if not parts or len(parts) > 6:
+        return None
+    for part in parts:
+        words = part.split()
+        if not words or len(words) > 5:
+            return None
+        if not all(_is_name_word(w.strip(".")) or _INITIALS_RE.match(w) for w in words):
+            return None
+    # one capitalised word alone ("Zalo", "Video") is not a byline unless labelled or upper-case
+    if len(parts) == 1 and len(parts[0].split()) == 1 and not labelled:
+        word = parts[0]
+        if not (word.isupper() or _INITIALS_RE.match(word)):
+            return None
+    # a sentence ends with a full stop; initials ("P.Y.") may too
+    if body.endswith(".") and not _INITIALS_RE.match(body.split()[-1]):
+        return None
+    names = split_authors(text)
+    return names or None

@@ -1,0 +1,153 @@
+"""Page chrome: what a naive scraper keeps around an article, recognised so it can be dropped.
+
+Two levels. ``CHROME_NODE_RE`` matches class/id values of widgets (share bars, comment forms,
+rating boxes, related lists) removed before text is read. ``is_chrome_text`` matches whole
+paragraphs that are chrome by their words: NukeViet's rating block and session-timeout notice,
+comment forms and captchas, "Những tin mới hơn / cũ hơn", lone share-button labels, bare image
+URLs and file names, unfilled ``{{template}}`` text. ``source_line`` recognises "Nguồn tin: ..."
+credit lines, which are kept as ``Article.source`` instead of body text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# class/id words of widgets, matched as whole words of the attribute value. STRONG words name a
+# widget whatever else the value says ("news-related"); WEAK words ("header", "tags") also occur
+# in names of article containers ("article-header"), so KEEP words protect those.
+CHROME_NODE_RE = re.compile(
+    r"(?:^|[\s_-])(?:share|sharing|social|comments?|binh-?luan|rating|stringrating|"
+    r"related|relate|relation|lien-?quan|other-?news|othernews|tin-?khac|cung-?chuyen-?muc|"
+    r"breadcrumbs?|pagination|pager|newsletter|subscribe|advert|ads|adsbygoogle|banner|"
+    r"sponsor|sponsored|popup|modal|login|captcha|fb-like|zalo|recommend|most-?read|"
+    r"xem-?them|readmore)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+WEAK_NODE_RE = re.compile(
+    r"(?:^|[\s_-])(?:print|toolbar|tags?|keywords?|footer|header|navbar|menu|sidebar|widget|"
+    r"audio|player)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+KEEP_NODE_RE = re.compile(
+    r"(?:^|[\s_-])(?:content|body|article|detail|entry|post|main)(?:$|[\s_-])", re.IGNORECASE
+)
+
+# CSS for widgets removed in every mode (cheap, matched by lexbor)
+DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "object",
+    "embed",
+    "canvas",
+    "video",
+    "audio",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "map",
+)  # not "form": ASP.NET pages wrap the whole page in one
+ALWAYS_DROP_CSS = (
+    "[hidden], [style*='display:none'], [style*='display: none'], #stringrating, .fb-like, "
+    ".zalo-share-button"
+)
+# extra structural chrome removed before the generic scorer runs
+GENERIC_DROP_CSS = "nav, header, footer, aside, menu, dialog"
+
+_CHROME_PHRASES = (
+    r"tổng số điểm của bài viết là:?.*?đánh giá",
+    r"click để đánh giá bài viết",
+    r"ý kiến bạn đọc",
+    r"gửi bình luận",
+    r"gửi ý kiến",
+    r"viết bình luận",
+    r"bình luận của bạn",
+    r"reset captcha",
+    r"mã xác nhận",
+    r"mã bảo mật",
+    r"mã an toàn",
+    r"nhập lại",
+    r"những tin mới hơn",
+    r"những tin cũ hơn",
+    r"tin cùng chuyên mục",
+    r"tin liên quan",
+    r"bài liên quan",
+    r"tin mới nhất",
+    r"xem thêm",
+    r"đọc tiếp",
+    r"chia sẻ",
+    r"zalo",
+    r"facebook",
+    r"twitter",
+    r"email",
+    r"in bài",
+    r"copy link",
+    r"sao chép liên kết",
+    r"bản in",
+    r"quay lại",
+    r"lên đầu trang",
+    r"họ và tên",
+    r"họ tên",
+    r"địa chỉ email",
+    r"nội dung",
+    r"từ khóa",
+    r"tags?",
+)
+_ONLY_CHROME_RE = re.compile(
+    r"^(?:\s|[:|•·\-–—/,.]|" + "|".join(_CHROME_PHRASES) + r")+$", re.IGNORECASE
+)
+_ANYWHERE_RE = re.compile(
+    r"\{\{|\}\}"
+    r"|^tổng số điểm của bài viết là"
+    r"|^click để đánh giá"
+    r"|bạn đã không sử dụng site"
+    r"|bấm vào đây để duy trì trạng thái đăng nhập"
+    r"|thời gian chờ:\s*\d+\s*giây"
+    r"|^bạn cần đăng nhập"
+    r"|^vui lòng đăng nhập",
+    re.IGNORECASE,
+)
+_BARE_URL_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_FILE_RE = re.compile(
+    r"^[\w.-]+\.(?:jpe?g|png|gif|webp|bmp|svg|tiff?|pdf|docx?|xlsx?|mp4|mp3)$", re.IGNORECASE
+)
+# editor slugs left as alt text: "trien_khai_NV", "hinh_1_12362531012024", "IMG_1234"
+_SLUG_RE = re.compile(r"^[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+$")
+_SOURCE_RE = re.compile(
+    r"^\(?\s*nguồn(?:\s+tin)?(?:\s*[:：]\s*|\s+(?=[^:]{1,60}:))(.+?)\)?$", re.IGNORECASE
+)
+
+
+def is_chrome_text(text: str) -> bool:
+    """True if the whole paragraph is chrome, not article text."""
+    text = text.strip()
+    if not text:
+        return True
+    if _ANYWHERE_RE.search(text):
+        return True
+    if len(text) <= 200 and _ONLY_CHROME_RE.match(text):
+        return True
+    return bool(_BARE_URL_RE.match(text) or _FILE_RE.match(text) or _SLUG_RE.match(text))
+
+
+def source_line(text: str) -> str | None:
+    """The credit of a "Nguồn tin: X" / "Nguồn X: URL" line, or None for other text."""
+    text = text.strip()
+    if len(text) > 300:
+        return None
+    m = _SOURCE_RE.match(text)
+    if m is None:
+        return None
+    value = m.group(1).strip()
+    return value or None
+
+
+def is_chrome_node(class_and_id: str) -> bool:
+    """True if a class/id value names a widget (and not the article container)."""
+    if CHROME_NODE_RE.search(class_and_id):
+        return True
+    return bool(WEAK_NODE_RE.search(class_and_id)) and not KEEP_NODE_RE.search(class_and_id)

@@ -1,0 +1,245 @@
+"""The private-address guard: the fetcher never connects anywhere but the public internet.
+
+A URL passes when its scheme is http(s) and EVERY address its host resolves to is global
+unicast (not loopback, private, link-local, multicast, reserved, unspecified, shared/CGNAT or a
+documentation range), unless the host name or the address is listed in ``allow_hosts``.
+The fetcher checks each redirect hop and the robots.txt fetch the same way.
+
+DNS rebinding (a name that resolves to a public address when checked and to 127.0.0.1 when
+connected) is closed by *pinning*: ``check_url`` returns the addresses it checked, the fetcher
+stores them in ``AddressPins`` and ``PinnedTransport`` connects to exactly those addresses.
+The transport is httpx's own ``AsyncHTTPTransport`` whose httpcore pool gets a network backend
+that maps host name → pinned address at ``connect_tcp`` time; the URL keeps its host name, so
+the Host header, TLS SNI and certificate verification stay those of the name (rewriting the URL
+to the IP would need a Host header and the ``sni_hostname`` extension, and would let the pool
+reuse one TLS connection for two names on one IP). A host with no pin is never connected to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+import typing
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+
+import httpcore
+import httpx
+
+from scraper.errors import BlockedAddressError
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def blocked_reason(address: str) -> str | None:
+    """Why ``address`` (an IP literal) must not be connected to, or None if it is public.
+
+    Pure: classifies the literal, never connects. Not an IP literal → "not an IP address".
+    """
+    try:
+        ip: IPAddress = ipaddress.ip_address(address)
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        # ::ffff:127.0.0.1 and 64:ff9b::10.0.0.1 (NAT64) reach the embedded IPv4 address
+        mapped = ip.ipv4_mapped
+        if mapped is None and ip in ipaddress.IPv6Network("64:ff9b::/96"):
+            mapped = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if mapped is not None:
+            reason = blocked_reason(str(mapped))
+            return None if reason is None else f"{reason} (IPv4 in IPv6)"
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+    )
+    for reason, hit in checks:
+        if hit:
+            return f"{reason} address"
+    if not ip.is_global:
+        # shared address space 100.64/10 (carrier NAT), benchmarking and similar ranges
+        return "non-global address"
+    return None
+
+
+def normalize_host(host: str) -> str:
+    """Lower-case host, IPv6 without brackets, IP literals in canonical form."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host
+
+
+def normalize_allow(hosts: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalize_host(h) for h in hosts)
+
+
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def check_addresses(
+    host: str, addresses: Iterable[str], *, allow: frozenset[str], url: str
+) -> None:
+    """Raise BlockedAddressError unless every address is public or allowed. Pure.
+
+    ``allow`` must be normalized (``normalize_allow``). A host name in ``allow`` exempts all the
+    addresses it resolves to; an address in ``allow`` exempts that address for any name.
+    """
+    name = normalize_host(host)
+    addresses = list(addresses)
+    if not addresses:
+        raise BlockedAddressError(f"{host} resolved to no address", url=url)
+    if name in allow:
+        return
+    for address in addresses:
+        canonical = normalize_host(address.split("%", 1)[0])
+        if canonical in allow:
+            continue
+        reason = blocked_reason(canonical)
+        if reason is not None:
+            raise BlockedAddressError(f"blocked {reason} {address} for host {host}", url=url)
+
+
+def check_scheme(url: httpx.URL) -> None:
+    if url.scheme not in ALLOWED_SCHEMES:
+        raise BlockedAddressError(f"blocked scheme {url.scheme or '(none)'!r}", url=str(url))
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """All addresses of ``host`` from the operating system's resolver, deduplicated in order."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    seen: dict[str, None] = {}
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        seen[str(sockaddr[0])] = None
+    return list(seen)
+
+
+async def check_url(url: httpx.URL, *, allow: frozenset[str], resolver: Resolver) -> list[str]:
+    """Check scheme and every resolved address of ``url``; return the addresses to pin.
+
+    Raises BlockedAddressError; resolver errors (``OSError``, e.g. ``socket.gaierror``)
+    propagate untranslated so the retry policy can decide on them.
+    """
+    check_scheme(url)
+    host = url.raw_host.decode("ascii")
+    if not host:
+        raise BlockedAddressError("URL has no host", url=str(url))
+    port = url.port or (443 if url.scheme == "https" else 80)
+    addresses = [host.strip("[]")] if is_ip_literal(host) else await resolver(host, port)
+    check_addresses(host, addresses, allow=allow, url=str(url))
+    return addresses
+
+
+class AddressPins:
+    """host → addresses the guard checked; bounded (least recently pinned is forgotten)."""
+
+    def __init__(self, max_hosts: int = 4096) -> None:
+        self._pins: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._max = max_hosts
+
+    def pin(self, host: str, addresses: Iterable[str]) -> None:
+        key = host.strip("[]").lower()
+        self._pins[key] = tuple(addresses)
+        self._pins.move_to_end(key)
+        while len(self._pins) > self._max:
+            self._pins.popitem(last=False)
+
+    def get(self, host: str) -> tuple[str, ...]:
+        return self._pins.get(host.strip("[]").lower(), ())
+
+    def __len__(self) -> int:
+        return len(self._pins)
+
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects to the pinned addresses of a host, in order; refuses unpinned hosts."""
+
+    def __init__(self, pins: AddressPins) -> None:
+        self._pins = pins
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = self._pins.get(host)
+        if not addresses:
+            # fail closed: the guard did not check this host (or its pin was evicted)
+            raise httpcore.ConnectError(f"no checked address pinned for {host}")
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are never used by the fetcher")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's HTTP transport, connecting only to addresses pinned by the guard.
+
+    No proxies (``trust_env`` off): a proxy would connect on our behalf past the guard.
+    """
+
+    def __init__(
+        self,
+        pins: AddressPins,
+        *,
+        limits: httpx.Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        ssl_context = ssl_context or default_ssl_context()
+        super().__init__(trust_env=False, limits=limits, verify=ssl_context)
+        # httpx exposes no network_backend argument, so the pool is rebuilt with the same
+        # settings plus ours (httpx 0.28 / httpcore 1.x; tests/test_guard.py fails if this breaks)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PinnedBackend(pins),
+        )
+
+
+def default_ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi roots), ignoring SSL_CERT_* environment."""
+    return httpx.create_ssl_context(trust_env=False)

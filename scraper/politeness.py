@@ -1,0 +1,117 @@
+"""Per-host politeness: one request at a time per host, and a pause between requests.
+
+Heritrix's rule (``FetchHTTP``/``DispositionProcessor``): after a fetch from a host ends, wait
+
+    max(robots Crawl-delay (capped), min_delay, response_time_factor x last response time)
+
+before the next one starts. The pause runs from the END of the previous request, so a slow
+server is given room. ``next_delay`` is the pure rule; ``Politeness`` holds the per-host state
+(bounded LRU: idle hosts beyond ``max_hosts`` are forgotten) and takes injectable ``sleep`` and
+``now`` so tests never wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+
+def next_delay(
+    *,
+    min_delay: float,
+    crawl_delay: float | None,
+    crawl_delay_cap: float,
+    response_time_factor: float,
+    last_elapsed: float | None,
+) -> float:
+    """Seconds between the end of one request to a host and the start of the next. Pure."""
+    delay = max(0.0, min_delay)
+    if crawl_delay is not None and crawl_delay > 0:
+        delay = max(delay, min(crawl_delay, crawl_delay_cap))
+    if response_time_factor > 0 and last_elapsed is not None:
+        delay = max(delay, response_time_factor * last_elapsed)
+    return delay
+
+
+@dataclass
+class _Host:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # tasks holding or waiting for the lock: never evicted while > 0
+    last_end: float | None = None
+    last_elapsed: float | None = None
+
+
+class Politeness:
+    """``async with politeness.slot(host, min_delay=2.0, crawl_delay=None): ...`` per request."""
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        now: Callable[[], float],
+        crawl_delay_cap: float = 300.0,
+        response_time_factor: float = 0.0,
+        max_hosts: int = 4096,
+    ) -> None:
+        self._sleep = sleep
+        self._now = now
+        self._cap = crawl_delay_cap
+        self._factor = response_time_factor
+        self._max = max_hosts
+        self._hosts: OrderedDict[str, _Host] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    def _enter(self, host: str) -> _Host:
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _Host()
+        self._hosts.move_to_end(host)
+        state.users += 1
+        self._evict()
+        return state
+
+    def _evict(self) -> None:
+        if len(self._hosts) <= self._max:
+            return
+        for key in [k for k, s in self._hosts.items() if s.users == 0]:
+            if len(self._hosts) <= self._max:
+                break
+            del self._hosts[key]
+
+    def delay_for(self, host: str, *, min_delay: float, crawl_delay: float | None) -> float:
+        state = self._hosts.get(host)
+        return next_delay(
+            min_delay=min_delay,
+            crawl_delay=crawl_delay,
+            crawl_delay_cap=self._cap,
+            response_time_factor=self._factor,
+            last_elapsed=state.last_elapsed if state else None,
+        )
+
+    @asynccontextmanager
+    async def slot(
+        self, host: str, *, min_delay: float, crawl_delay: float | None
+    ) -> AsyncIterator[None]:
+        """Hold ``host`` for one request, after waiting out the delay since its last request."""
+        state = self._enter(host)
+        try:
+            async with state.lock:
+                if state.last_end is not None:
+                    delay = self.delay_for(host, min_delay=min_delay, crawl_delay=crawl_delay)
+                    wait = state.last_end + delay - self._now()
+                    if wait > 0:
+                        await self._sleep(wait)
+                start = self._now()
+                try:
+                    yield
+                finally:
+                    state.last_end = self._now()
+                    state.last_elapsed = max(0.0, state.last_end - start)
+        finally:
+            state.users -= 1
+            self._evict()

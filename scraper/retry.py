@@ -1,0 +1,112 @@
+"""Retry policy: pure decisions about whether and when to try a URL again.
+
+Nothing here sleeps, fetches or reads a clock: the fetcher passes ``now`` and a seeded
+``random.Random`` in, so every decision is a plain function call in the tests.
+
+- ``retry_delay`` — inside one fetch: retry a transient failure after exponential backoff with
+  full jitter (AWS "Exponential Backoff and Jitter"), or after the server's ``Retry-After``.
+  Defaults follow Scrapy's ``RETRY_TIMES = 2`` (initial request + 2 retries = 3 requests).
+- ``park_delay`` — across fetches: how long the frontier parks a URL that keeps failing
+  (Heritrix-style long spacing instead of hammering a broken page every cycle).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import httpx
+
+from scraper.dates import parse_rfc822
+
+# Request Timeout, Too Early, Too Many Requests, and the transient 5xx
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+# Transport failures worth another try: connect errors, timeouts, resets, truncated bodies,
+# DNS failures (socket.gaierror is an OSError). Invalid URLs and protocol misuse are not here.
+RETRY_ERRORS: tuple[type[BaseException], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    TimeoutError,
+    OSError,
+)
+
+PARK_STEPS = (
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(hours=24),
+    timedelta(days=3),
+    timedelta(days=7),
+)
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date.
+
+    A date in the past gives 0.0. Absent or unreadable values give None.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(int(value))
+    when = parse_rfc822(value)
+    if when is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def is_retryable_error(error: BaseException) -> bool:
+    return isinstance(error, RETRY_ERRORS)
+
+
+def backoff(*, attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+    ceiling = min(cap, base * (2.0 ** max(0, attempt - 1)))
+    return rng.uniform(0.0, ceiling)
+
+
+def retry_delay(
+    *,
+    attempt: int,
+    max_retries: int,
+    status: int | None,
+    error: BaseException | None,
+    retry_after: str | None,
+    now: datetime,
+    base: float,
+    cap: float,
+    retry_after_cap: float,
+    rng: random.Random,
+) -> float | None:
+    """Seconds to wait before the next attempt, or None: do not retry.
+
+    ``attempt`` counts the attempts made so far (1 after the first request); at most
+    ``max_retries`` retries follow the first attempt. Retried: transport errors in
+    ``RETRY_ERRORS`` and statuses in ``RETRY_STATUSES``. A ``Retry-After`` on the response wins
+    over the backoff; one longer than ``retry_after_cap`` means no retry now: the server asked
+    for more patience than one fetch should hold a host for, so the status goes back to the
+    caller (which can park the URL) instead of being ignored.
+    """
+    if attempt > max_retries:
+        return None
+    if error is not None:
+        if not is_retryable_error(error):
+            return None
+    elif status is None or status not in RETRY_STATUSES:
+        return None
+    if error is None:
+        asked = parse_retry_after(retry_after, now=now)
+        if asked is not None:
+            return asked if asked <= retry_after_cap else None
+    return backoff(attempt=attempt, base=base, cap=cap, rng=rng)
+
+
+def park_delay(attempts: int) -> timedelta:
+    """How long to park a URL after ``attempts`` consecutive failed fetches: 1 h, 6 h, 24 h, 3 d,
+    then 7 d (the cap). ``attempts`` below 1 counts as 1."""
+    index = min(max(attempts, 1), len(PARK_STEPS)) - 1
+    return PARK_STEPS[index]
