@@ -16,8 +16,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.errors import ConfigError
+from scraper.urls import SlashMode, WwwMode
 
-DEFAULT_USER_AGENT = "vnnews/0.1 (+https://github.com/vnnews/vnnews; archiving Vietnamese provincial news)"
+DEFAULT_CONTACT = "https://github.com/vnnews/vnnews"
+
+
+def user_agent_for(contact: str) -> str:
+    """The User-Agent names vnnews and how to reach whoever runs it."""
+    return f"vnnews/0.1 (+{contact}; archiving Vietnamese provincial news)"
+
+
+DEFAULT_USER_AGENT = user_agent_for(DEFAULT_CONTACT)
 
 _DURATION_RE = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -41,6 +50,7 @@ def parse_duration(value: str | int | float) -> float:
 @dataclass(frozen=True)
 class FetchConfig:
     user_agent: str = DEFAULT_USER_AGENT
+    contact: str = DEFAULT_CONTACT
     min_delay: float = 2.0
     timeout: float = 30.0
     max_bytes: int = 10_000_000
@@ -68,6 +78,11 @@ class SiteConfig:
     listings: tuple[str, ...] = ()
     article_pattern: re.Pattern[str] | None = None
     every: float = 900.0
+    #: scheduled discovery skips items whose feed/sitemap date is older than this (backfill does not)
+    horizon: float = 30 * 86400.0
+    #: canonicalization rules for this site's URLs: "keep" | "strip" | "add"
+    www: WwwMode = "keep"
+    trailing_slash: SlashMode = "keep"
     profile: str | None = None
     min_delay: float | None = None
     respect_robots: bool | None = None
@@ -150,7 +165,8 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
 
 
 def _fetch(r: _Reader) -> FetchConfig:
-    r.check_unknown({"user_agent", "min_delay", "timeout", "max_bytes", "respect_robots", "allow_hosts", "max_retries"})
+    r.check_unknown({"user_agent", "contact", "min_delay", "timeout", "max_bytes", "respect_robots", "allow_hosts",
+                     "max_retries"})
     base = FetchConfig()
     hosts = r.get("allow_hosts", list, [])
     for i, host in enumerate(hosts):
@@ -165,8 +181,12 @@ def _fetch(r: _Reader) -> FetchConfig:
     timeout = r.duration("timeout", base.timeout)
     if not timeout:
         raise r.fail("timeout", "must be positive")
+    contact = r.get("contact", str, base.contact)
+    if "contact" in r.table and not contact.startswith(("http://", "https://", "mailto:")):
+        raise r.fail("contact", f"expected an http(s) or mailto: URL, got {contact!r}")
     return FetchConfig(
-        user_agent=r.get("user_agent", str, base.user_agent),
+        user_agent=r.get("user_agent", str, user_agent_for(contact)),
+        contact=contact,
         min_delay=r.duration("min_delay", base.min_delay) or 0.0,
         timeout=timeout,
         max_bytes=max_bytes,
@@ -191,8 +211,9 @@ def _daemon(r: _Reader) -> DaemonConfig:
 
 _SITE_KEYS = {
     "name", "base_url", "feeds", "sitemaps", "listings", "article_pattern", "every", "profile",
-    "min_delay", "respect_robots", "enabled",
+    "min_delay", "respect_robots", "enabled", "horizon", "www", "trailing_slash",
 }
+_URL_RULES = ("keep", "strip", "add")
 
 
 def _site(r: _Reader) -> SiteConfig:
@@ -220,6 +241,9 @@ def _site(r: _Reader) -> SiteConfig:
         listings=r.urls("listings"),
         article_pattern=pattern,
         every=r.duration("every", 900.0) or 0.0,
+        horizon=r.duration("horizon", 30 * 86400.0) or 0.0,
+        www=_choice(r, "www", _URL_RULES),
+        trailing_slash=_choice(r, "trailing_slash", _URL_RULES),
         profile=r.get("profile", str),
         min_delay=r.duration("min_delay", None),
         respect_robots=r.get("respect_robots", bool),
@@ -230,6 +254,13 @@ def _site(r: _Reader) -> SiteConfig:
     if not (site.feeds or site.sitemaps or site.listings):
         raise r.fail("feeds", "a site needs at least one of feeds, sitemaps, listings")
     return site
+
+
+def _choice(r: _Reader, name: str, allowed: tuple[str, ...]) -> Any:
+    value = r.get(name, str, allowed[0])
+    if value not in allowed:
+        raise r.fail(name, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def parse_config(text: str, path: str = "sources.toml") -> Config:

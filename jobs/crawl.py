@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import SiteConfig
-from scraper.errors import DiscoveryError, FetchError, VnnewsError
+from scraper.errors import DiscoveryError, FetchError, HostUnreachableError, VnnewsError
 from scraper.extract import EXTRACTOR_VERSION, extract_article
 from scraper.feeds import parse_feed
 from scraper.fetch import Fetcher, FetchResult
@@ -112,17 +113,18 @@ class Crawler:
 
     async def discover(self, site: SiteConfig, site_id: int, stats: RunStats) -> None:
         profile = self.profile_for(site)
-        for url in site.feeds:
-            await self._discover_source(site, site_id, "feed", url, profile, stats)
-        for url in site.sitemaps:
-            await self._discover_source(site, site_id, "sitemap", url, profile, stats)
-        for url in site.listings:
-            await self._discover_source(site, site_id, "listing", url, profile, stats)
+        sources = [("feed", u) for u in site.feeds] + [("sitemap", u) for u in site.sitemaps] + [
+            ("listing", u) for u in site.listings]
+        for kind, url in sources:
+            try:
+                await self._discover_source(site, site_id, kind, url, profile, stats)
+            except HostUnreachableError:
+                # one error per unreachable site and pass, not one per source
+                log.info("site=%s unreachable: %d other sources skipped this pass", site.name, len(sources) - 1)
+                raise
 
-    async def _discover_source(
-        self, site: SiteConfig, site_id: int, kind: str, url: str, profile: SiteProfile | None,
-        stats: RunStats, depth: int = 0,
-    ) -> None:
+    async def fetch_source(self, site: SiteConfig, site_id: int, kind: str, url: str, stats: RunStats) -> FetchResult | None:
+        """Fetch a feed/sitemap/listing with conditional GET and archive it; None if unchanged or failed."""
         with self.sessions.begin() as s:
             row = repo.source_url(s, site_id, url, kind, self.clock())
             etag, last_modified, row_id = row.etag, row.last_modified, row.id
@@ -134,20 +136,35 @@ class Crawler:
             self._record_source_fetch(row_id, result)
             if result.not_modified:
                 stats.not_modified += 1
-                return
+                return None
             if result.status >= 400:
                 raise DiscoveryError(f"HTTP {result.status}", url=url)
-            found = self._parse_source(site, kind, result, profile)
-            children: list[str] = []
-            if kind == "sitemap":
-                found, children = found[0], found[1]
+            return result
         except VnnewsError as exc:
             self._source_failed(row_id, str(exc))
             stats.error(site.name, url, _reason(exc))
+            if isinstance(exc, HostUnreachableError):
+                raise
+            return None
+
+    async def _discover_source(
+        self, site: SiteConfig, site_id: int, kind: str, url: str, profile: SiteProfile | None,
+        stats: RunStats, depth: int = 0,
+    ) -> None:
+        result = await self.fetch_source(site, site_id, kind, url, stats)
+        if result is None:
             return
-        except Exception as exc:  # per-source containment: one bad source never stops the site
-            log.exception("site=%s url=%s unexpected error", site.name, url)
-            self._source_failed(row_id, f"{type(exc).__name__}: {exc}")
+        oldest = self.clock() - timedelta(seconds=site.horizon) if site.horizon else None
+        try:
+            if kind == "sitemap":
+                found, children = self.parse_sitemap(site, result, profile, oldest=oldest)
+            else:
+                found, children = self.parse_source(site, kind, result, profile, oldest=oldest), []
+        except VnnewsError as exc:
+            stats.error(site.name, url, _reason(exc))
+            return
+        except Exception as exc:  # per-source containment: a parser bug never stops the site's pass
+            log.exception("site=%s url=%s unexpected error while parsing", site.name, url)
             stats.error(site.name, url, f"{type(exc).__name__}: {exc}")
             return
         with self.sessions.begin() as s:
@@ -158,24 +175,39 @@ class Crawler:
             for child in children[:MAX_CHILD_SITEMAPS]:
                 await self._discover_source(site, site_id, "sitemap", child, profile, stats, depth + 1)
 
-    def _parse_source(
-        self, site: SiteConfig, kind: str, result: FetchResult, profile: SiteProfile | None
-    ) -> Any:
-        base = result.final_url
-        pattern = site.article_pattern or (profile.article_pattern if profile else None)
+    def parse_sitemap(
+        self, site: SiteConfig, result: FetchResult, profile: SiteProfile | None, *,
+        oldest: datetime | None = None, newest: datetime | None = None,
+    ) -> tuple[list[repo.NewUrl], list[str]]:
+        """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out."""
+        sm = parse_sitemap(result.body, result.final_url)
+        pattern = self.pattern_for(site, profile)
+        pairs = ((e.url, e.published_at or e.lastmod) for e in sm.urls)
+        urls = list(self._keep(site, pairs, pattern, oldest=oldest, newest=newest))
+        self._warn_if_all_dropped(site, result.url, len(sm.urls), urls, pattern)
+        # a child last modified before the window holds nothing newer than that: skip it
+        children = [c.url for c in sm.sitemaps if oldest is None or c.lastmod is None or c.lastmod >= oldest]
+        return urls, children
+
+    def parse_source(
+        self, site: SiteConfig, kind: str, result: FetchResult, profile: SiteProfile | None, *,
+        oldest: datetime | None = None, newest: datetime | None = None,
+    ) -> list[repo.NewUrl]:
+        """Article URLs of a feed or listing page, filtered by the site's rules and the date window."""
+        pattern = self.pattern_for(site, profile)
         if kind == "feed":
-            items = parse_feed(result.body, base)
-            kept = list(self._keep(site, ((i.url, i.published_at) for i in items), pattern))
+            items = parse_feed(result.body, result.final_url)
+            kept = list(self._keep(site, ((i.url, i.published_at) for i in items), pattern,
+                                   oldest=oldest, newest=newest))
             self._warn_if_all_dropped(site, result.url, len(items), kept, pattern)
             return kept
-        if kind == "sitemap":
-            sm = parse_sitemap(result.body, base)
-            urls = list(self._keep(site, ((e.url, e.published_at or e.lastmod) for e in sm.urls), pattern))
-            self._warn_if_all_dropped(site, result.url, len(sm.urls), urls, pattern)
-            return urls, [e.url for e in sm.sitemaps]
         selectors = profile.listing_links if profile else ()
-        links = extract_links(result.text(), base, selectors=selectors, pattern=pattern)
+        links = extract_links(result.text(), result.final_url, selectors=selectors, pattern=pattern)
         return list(self._keep(site, ((u, None) for u in links), pattern))
+
+    @staticmethod
+    def pattern_for(site: SiteConfig, profile: SiteProfile | None) -> re.Pattern[str] | None:
+        return site.article_pattern or (profile.article_pattern if profile else None)
 
     @staticmethod
     def _warn_if_all_dropped(site: SiteConfig, url: str, found: int, kept: list[repo.NewUrl], pattern: Any) -> None:
@@ -187,16 +219,17 @@ class Crawler:
             )
 
     def _keep(
-        self, site: SiteConfig, pairs: Iterable[tuple[str, datetime | None]], pattern: Any
+        self, site: SiteConfig, pairs: Iterable[tuple[str, datetime | None]], pattern: re.Pattern[str] | None,
+        *, oldest: datetime | None = None, newest: datetime | None = None,
     ) -> Iterable[repo.NewUrl]:
         for raw, date in pairs:
-            try:
-                url = canonicalize(raw)
-            except ValueError:
-                continue
-            if not same_site(url, site.base_url):
+            url = canonical_for(site, raw)
+            if url is None or not same_site(url, site.base_url):
                 continue
             if pattern is not None and not pattern.search(url):
+                continue
+            # an item dated outside the window is skipped before any fetch; undated ones are kept
+            if date is not None and ((oldest and date < oldest) or (newest and date > newest)):
                 continue
             yield repo.NewUrl(url, date)
 
@@ -342,9 +375,12 @@ class Crawler:
         stats = RunStats()
         ok = False
         try:
-            if discover:
-                await self.discover(site, site_id, stats)
-            await self.drain(site, site_id, stats)
+            try:
+                if discover:
+                    await self.discover(site, site_id, stats)
+                await self.drain(site, site_id, stats)
+            except HostUnreachableError:
+                pass  # recorded on the source's row and in stats; retried next pass
             ok = stats.errors == 0 or (stats.fetched + stats.discovered + stats.not_modified) > 0
         finally:
             with self.sessions.begin() as s:
@@ -355,6 +391,14 @@ class Crawler:
             stats.unchanged, stats.not_modified, stats.errors,
         )
         return stats
+
+
+def canonical_for(site: SiteConfig, url: str) -> str | None:
+    """The URL in the site's canonical form (its www and trailing-slash rules), or None if unusable."""
+    try:
+        return canonicalize(url, www=site.www, trailing_slash=site.trailing_slash)
+    except ValueError:
+        return None
 
 
 def _reason(exc: BaseException) -> str:

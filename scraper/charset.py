@@ -211,7 +211,15 @@ class _Zlib(_Identity):
             buf = self._d.unconsumed_tail
             if out:
                 self._sink.write(out)
-            if (not buf and len(out) < CHUNK) or self._d.eof:
+            if self._d.eof:
+                rest = self._d.unused_data
+                if not (self._gzip and rest.startswith(b"\x1f\x8b")):
+                    return  # trailing garbage after the stream is ignored, as browsers do
+                # gzip allows concatenated members: decode the next one
+                self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                buf = rest
+                continue
+            if not buf and len(out) < CHUNK:
                 return
 
     def flush(self) -> None:

@@ -3,6 +3,7 @@
     VnnewsError
     ├── ConfigError          bad sources.toml / CLI input
     ├── FetchError           anything between a URL and its bytes
+    │   ├── HostUnreachableError  DNS failure, connection refused: the whole host is down
     │   ├── BlockedAddressError   private/loopback/... address or non-http(s) scheme
     │   ├── RobotsDisallowedError robots.txt forbids the URL
     │   ├── TooManyRedirectsError redirect cap or loop
@@ -42,6 +43,10 @@ class FetchError(VnnewsError):
     """The URL could not be fetched. ``retryable`` tells the frontier whether to try again."""
 
     retryable: bool = True
+
+
+class HostUnreachableError(FetchError):
+    """The host cannot be reached at all (DNS, refused connection): its other URLs will fail too."""
 
 
 class BlockedAddressError(FetchError):

@@ -40,6 +40,7 @@ from scraper.errors import (
     BodyTooLargeError,
     ContentTypeError,
     FetchError,
+    HostUnreachableError,
     RobotsDisallowedError,
     TooManyRedirectsError,
 )
@@ -386,7 +387,7 @@ class Fetcher:
                     else "disallowed by robots.txt"
                 )
                 # no answer at all is a network failure, not a robots.txt rule: say so
-                cls = FetchError if policy.network else RobotsDisallowedError
+                cls = HostUnreachableError if policy.network else RobotsDisallowedError
                 raise _error(cls, why, url, retryable=policy.unreachable)
             crawl_delay = policy.crawl_delay(s.user_agent)
         attempt = 0
@@ -447,12 +448,16 @@ class Fetcher:
             msg = f"timed out ({type(exc).__name__})"
         elif isinstance(exc, httpx.ConnectError):
             msg = f"cannot connect: {_one_line(exc)}"
+            return _error(HostUnreachableError, msg, url, retryable=True)
         elif isinstance(exc, socket.gaierror):
             msg = f"DNS lookup failed: {_one_line(exc)}"
+            return _error(HostUnreachableError, msg, url, retryable=True)
         elif isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
             msg = f"connection broken: {_one_line(exc)}"
         elif isinstance(exc, OSError):
-            msg = f"network error: {_one_line(exc)}"
+            # httpx wraps socket errors in its own types: a bare OSError comes from the resolver
+            msg = f"DNS lookup failed: {_one_line(exc)}"
+            return _error(HostUnreachableError, msg, url, retryable=True)
         else:
             msg = f"HTTP error: {_one_line(exc)}"
         return _error(FetchError, msg, url, retryable=retry.is_retryable_error(exc))

@@ -212,5 +212,5 @@ def find_next_page(
         for url in group:
             if usable(url):
                 return url
-    links = [u for u in _resolve((a.attributes.get("href") for a in tree.css("a[href]")), base)]
+    links = list(_resolve((a.attributes.get("href") for a in tree.css("a[href]")), base))
     return _by_url_shape(current, [u for u in dict.fromkeys(links) if usable(u)])

@@ -18,7 +18,7 @@ import re
 from typing import Literal
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "canonicalize", "host_of", "same_site"]
+__all__ = ["TRACKING_PARAMS", "SlashMode", "WwwMode", "canonicalize", "host_of", "same_site"]
 
 WwwMode = Literal["keep", "strip", "add"]
 SlashMode = Literal["keep", "strip", "add"]
@@ -47,16 +47,16 @@ _HOST_RE = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
 # "scheme://...": nothing to resolve ("http:x" without slashes is relative, as in browsers).
 _ABSOLUTE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # Text that needs no escape work at all (the common case): skip the per-character loop.
-_PLAIN_PATH_RE = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$")
-_PLAIN_QUERY_RE = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*$")
+_PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
+_PLAIN_QUERY_RE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*")
 # WHATWG URL parsing strips these anywhere in the input; browsers do, so must we.
 _STRIP_CHARS_RE = re.compile("[\t\n\r]")
 
 
 def _normalize_escapes(text: str, safe: frozenset[str]) -> str:
     """Decode escaped unreserved characters, upper-case other escapes, encode the rest."""
-    if (safe is _PATH_SAFE and _PLAIN_PATH_RE.match(text)) or (
-        safe is _QUERY_SAFE and _PLAIN_QUERY_RE.match(text)
+    if (safe is _PATH_SAFE and _PLAIN_PATH_RE.fullmatch(text)) or (
+        safe is _QUERY_SAFE and _PLAIN_QUERY_RE.fullmatch(text)
     ):
         return text
     out: list[str] = []

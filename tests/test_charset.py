@@ -147,3 +147,5 @@ def test_decode_content_bounded() -> None:
     with pytest.raises(OverCap):
         decode_content(brotli.compress(bytes(10_000_000)), "br", limit=100_000)
     assert decode_content(b"plain", None, limit=10) == b"plain"
+    two_members = gzip.compress(b"<a/>") + gzip.compress(b"<b/>")
+    assert decode_content(two_members, "gzip", limit=100) == b"<a/><b/>"

@@ -71,3 +71,14 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "seconds"), [("15m", 900), ("1h30m", 5400), ("2d", 172800), ("45s", 45), (5, 5)])
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_contact_goes_into_the_user_agent_and_url_rules_are_checked() -> None:
+    config = parse_config('[fetch]\ncontact = "mailto:archive@example.org"\n' + MINIMAL)
+    assert "vnnews/" in config.fetch.user_agent and "mailto:archive@example.org" in config.fetch.user_agent
+    with pytest.raises(ConfigError, match=r"fetch.contact: expected an http\(s\) or mailto: URL"):
+        parse_config('[fetch]\ncontact = "me"\n' + MINIMAL)
+    site = parse_config(MINIMAL + 'www = "strip"\ntrailing_slash = "strip"\nhorizon = "7d"\n').site("demo")
+    assert (site.www, site.trailing_slash, site.horizon) == ("strip", "strip", 7 * 86400)
+    with pytest.raises(ConfigError, match=r"site\[0\].www: expected one of keep, strip, add"):
+        parse_config(MINIMAL + 'www = "drop"\n')

@@ -215,7 +215,8 @@ def test_dead_site_is_recorded_and_others_go_on(sqlite_url: str, mirrors: tuple[
 [[site]]
 name = "dead"
 base_url = "http://127.0.0.1:{port}/"
-feeds = ["http://127.0.0.1:{port}/rss.xml"]
+feeds = ["http://127.0.0.1:{port}/rss.xml", "http://127.0.0.1:{port}/rss2.xml"]
+listings = ["http://127.0.0.1:{port}/tin-moi"]
 every = "15m"
 """)
     assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0

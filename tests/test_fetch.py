@@ -25,6 +25,7 @@ from scraper.errors import (
     BodyTooLargeError,
     ContentTypeError,
     FetchError,
+    HostUnreachableError,
     TooManyRedirectsError,
 )
 from scraper.fetch import Fetcher, FetchResult, FetchSettings, content_type_allowed
@@ -339,7 +340,7 @@ def test_transport_error_retried_then_raised_retryable() -> None:
     site = Site({"/a": refuse})
     with pytest.raises(FetchError, match="cannot connect") as err:
         run(fetch(site, "http://news.test/a", time, settings={"max_retries": 2}))
-    assert type(err.value) is FetchError and err.value.retryable
+    assert type(err.value) is HostUnreachableError and err.value.retryable
     assert err.value.url == "http://news.test/a"
     assert site.paths() == ["/a"] * 3 and len(time.sleeps) == 2
 
@@ -357,13 +358,13 @@ def test_dns_failure_is_retryable_fetch_error() -> None:
         ) as f:
             await f.fetch("http://nowhere.test/a", respect_robots=respect_robots)
 
-    with pytest.raises(FetchError, match="network error: Name or service not known") as err:
+    with pytest.raises(FetchError, match="DNS lookup failed: Name or service not known") as err:
         run(go(False))
-    assert type(err.value) is FetchError and err.value.retryable
+    assert type(err.value) is HostUnreachableError and err.value.retryable
     # the robots.txt lookup fails first: still a retryable network failure, not a robots rule
-    with pytest.raises(FetchError, match=re.escape("robots.txt unreachable: network error")) as err:
+    with pytest.raises(FetchError, match=re.escape("robots.txt unreachable: DNS lookup failed")) as err:
         run(go(True))
-    assert type(err.value) is FetchError and err.value.retryable
+    assert type(err.value) is HostUnreachableError and err.value.retryable
 
 
 def test_invalid_url() -> None:

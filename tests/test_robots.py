@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from scraper.errors import FetchError, RobotsDisallowedError
+from scraper.errors import FetchError, HostUnreachableError, RobotsDisallowedError
 from scraper.fetch import Fetcher, FetchResult, FetchSettings
 from scraper.robots import RobotsCache, RobotsPolicy, policy_from_response, robots_url
 from tests.faults import FakeTime, FaultServer
@@ -178,7 +178,7 @@ def test_robots_unreachable_is_a_retryable_fetch_error() -> None:
     with FaultServer() as srv:
         srv.routes["/robots.txt"] = srv.hang()
         results, _ = run_fetches(srv, ["/ok"], timeout=0.5)
-        assert type(results[0]) is FetchError and results[0].retryable
+        assert type(results[0]) is HostUnreachableError and results[0].retryable
         assert "robots.txt unreachable: timed out" in str(results[0])
 
 
