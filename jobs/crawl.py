@@ -22,13 +22,20 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import SiteConfig
-from scraper.errors import DiscoveryError, FetchError, HostUnreachableError, VnnewsError
+from scraper.errors import (
+    BlockedAddressError,
+    DiscoveryError,
+    FetchError,
+    HostUnreachableError,
+    RobotsDisallowedError,
+    VnnewsError,
+)
 from scraper.extract import EXTRACTOR_VERSION, extract_article
 from scraper.feeds import parse_feed
 from scraper.fetch import Fetcher, FetchResult
 from scraper.listings import extract_links
 from scraper.profiles import SiteProfile, load_profiles
-from scraper.retry import park_delay
+from scraper.retry import RETRY_STATUSES, park_delay
 from scraper.sitemaps import parse_sitemap
 from scraper.urls import canonicalize, same_site
 from storage import repo
@@ -44,6 +51,7 @@ PRIORITY = {"feed": 30, "sitemap": 20, "listing": 20}
 LEASE = timedelta(minutes=15)
 #: after this many failed passes a URL is parked for a week instead of retried soon
 MAX_ATTEMPTS = 5
+PARKED_FOR = timedelta(days=7)
 #: at most this many child sitemaps read per index per pass
 MAX_CHILD_SITEMAPS = 20
 
@@ -264,7 +272,11 @@ class Crawler:
         done = 0
         try:
             for row_id, url, etag, last_modified, attempts in claimed:
-                await self._fetch_one(site, site_id, row_id, url, etag, last_modified, attempts, profile, stats)
+                try:
+                    await self._fetch_one(site, site_id, row_id, url, etag, last_modified, attempts, profile, stats)
+                except HostUnreachableError:
+                    done += 1  # recorded as failed; the rest are handed back below
+                    raise
                 done += 1
                 if self.on_progress:
                     self.on_progress(site.name, url)
@@ -284,10 +296,16 @@ class Crawler:
                 respect_robots=site.respect_robots,
             )
         except FetchError as exc:
-            retry = exc.retryable and attempts + 1 < MAX_ATTEMPTS
-            self._url_failed(row_id, _reason(exc), attempts, retry=retry,
-                             state="failed" if retry else ("parked" if exc.retryable else "blocked"))
+            if isinstance(exc, RobotsDisallowedError | BlockedAddressError) and not exc.retryable:
+                state = "blocked"  # robots.txt or the address guard said no: never fetched
+            elif exc.retryable and attempts + 1 >= MAX_ATTEMPTS:
+                state = "parked"
+            else:
+                state = "failed"
+            self._url_failed(row_id, _reason(exc), attempts, retry=exc.retryable, state=state)
             stats.error(site.name, url, _reason(exc))
+            if isinstance(exc, HostUnreachableError):
+                raise  # the host is down: the drain stops and hands its other URLs back
             return
         stats.fetched += 1
         try:
@@ -330,9 +348,12 @@ class Crawler:
                 repo.mark_failed(s, row, error=f"HTTP {status}", now=now, status=status, next_due=None,
                                  state="gone")
             elif status >= 400 or (status != 200 and article is None):
-                retry = attempts + 1 < MAX_ATTEMPTS and status >= 500
+                # 429/5xx outlived the fetcher's own retries: come back later, park after MAX_ATTEMPTS
+                retry = status in RETRY_STATUSES
+                later = park_delay(attempts + 1) if attempts + 1 < MAX_ATTEMPTS else PARKED_FOR
                 repo.mark_failed(s, row, error=f"HTTP {status}", now=now, status=status,
-                                 next_due=now + park_delay(attempts + 1) if retry else None)
+                                 next_due=now + later if retry else None,
+                                 state="parked" if retry and attempts + 1 >= MAX_ATTEMPTS else "failed")
             elif article is None:
                 repo.mark_failed(s, row, error=error or "no article", now=now, status=status,
                                  next_due=None, state="not_article")
@@ -359,10 +380,14 @@ class Crawler:
         stats.error(site.name, result.url, error or f"HTTP {status}")
 
     def _url_failed(self, row_id: int, error: str, attempts: int, *, retry: bool, state: str = "failed") -> None:
+        """Record a failed URL: retried later with a growing delay, parked, or given up (next_due None)."""
         now = self.clock()
+        next_due = None
+        if state == "parked":
+            next_due = now + PARKED_FOR
+        elif retry:
+            next_due = now + park_delay(attempts + 1)
         with self.sessions.begin() as s:
-            next_due = now + park_delay(attempts + 1) if retry else (
-                now + timedelta(days=7) if state == "parked" else None)
             repo.mark_failed(s, s.get_one(Url, row_id), error=error, now=now, next_due=next_due, state=state)
 
     # --- a whole pass ----------------------------------------------------------------------

@@ -31,9 +31,9 @@ from scraper.profiles import Selectors, SiteProfile, load_profiles
 from scraper.types import Article, Image
 from scraper.vietnamese import fold_key
 
-_COMBINING_RE = re.compile("[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_HTML_RE = re.compile(r"<\s*[A-Za-z!?/]")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
+_CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _GENERIC_SAPO_CSS = (
     "[data-role=sapo], [data-slot=sapo], [itemprop=description], .sapo, .detail-sapo, "
     ".article__sapo, .article-sapo, .news-sapo, .sapo_detail, .content-detail-sapo, "
@@ -47,8 +47,8 @@ _GENERIC_DATE_CSS = (
 _BREADCRUMB_CSS = "[class*=breadcrumb] li:last-child, [class*=breadcrumb] a:last-child"
 
 
-def _looks_like_html(text: str) -> bool:
-    head = text[:100_000]
+def _looks_like_html(head: bytes) -> bool:
+    """``head``: the first 100 KB of the page as UTF-8 bytes."""
     if not head.strip():
         return False
     if len(_CONTROL_RE.findall(head[:4096])) > len(head[:4096]) // 20:
@@ -56,17 +56,37 @@ def _looks_like_html(text: str) -> bool:
     return bool(_HTML_RE.search(head))
 
 
-def _plain_utf8(raw: bytes) -> str | None:
-    """The text of BOM-less, valid, already-NFC UTF-8 bytes (the common case), else None."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    # only combining marks can make Vietnamese text non-NFC; a regex scan is ~10x faster than
-    # unicodedata.is_normalized on a long page
-    return None if _COMBINING_RE.search(text) else text
+def _parse_input(html: bytes | str, url: str) -> bytes | str:
+    """What lexbor parses: the page's own bytes when they are BOM-less valid UTF-8 (the common
+    case, and faster than a str lexbor must re-encode), else the decoded text.
+
+    The document is not NFC-normalised as a whole: a page is mostly markup, so every string
+    the extractor outputs is normalised instead (``blocks.fast_clean``, ``clean_inline``).
+    """
+    if isinstance(html, bytes | bytearray):
+        raw = bytes(html)
+        if raw.startswith(_BOMS):
+            text = decode_html(raw)
+            head = text[:100_000].encode("utf-8", "replace")
+            parse_input: bytes | str = text
+        else:
+            if not raw.isascii():
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = decode_html(raw)
+                    head, parse_input = text[:100_000].encode("utf-8", "replace"), text
+                    if not _looks_like_html(head):
+                        raise ExtractError("not an HTML document", url=url) from None
+                    return parse_input
+            head, parse_input = raw[:100_000], raw
+    elif isinstance(html, str):
+        head, parse_input = html[:100_000].encode("utf-8", "replace"), html
+    else:
+        raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
+    if not _looks_like_html(head):
+        raise ExtractError("not an HTML document", url=url)
+    return parse_input
 
 
 def _first(tree: LexborHTMLParser | LexborNode, selectors: tuple[str, ...]) -> LexborNode | None:
@@ -213,26 +233,7 @@ def extract_generic(html: bytes | str, url: str) -> Article:
 def _extract(
     html: bytes | str, url: str, profile: SiteProfile | None, *, choose_profile: bool
 ) -> Article:
-    parse_input: bytes | str
-    if isinstance(html, bytes | bytearray):
-        raw = bytes(html)
-        if not raw.strip():
-            raise ExtractError("empty document", url=url)
-        plain = _plain_utf8(raw)
-        if plain is not None:
-            # lexbor parses UTF-8 bytes faster than a str it must re-encode
-            text, parse_input = plain, raw
-        else:
-            text = decode_html(raw)
-            parse_input = text
-    elif isinstance(html, str):
-        text = decode_html(html)
-        parse_input = text
-    else:
-        raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
-    if not _looks_like_html(text):
-        raise ExtractError("not an HTML document", url=url)
-    tree = LexborHTMLParser(parse_input)
+    tree = LexborHTMLParser(_parse_input(html, url))
     if profile is None and choose_profile:
         profile = _pick_profile(url, tree)
     sel = profile.selectors if profile is not None else Selectors()
