@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -129,13 +129,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     if not chosen:
         raise ConfigError(f"{config.path}: no sites configured")
     archive = open_archive(obj.db)
-    tty = sys.stderr.isatty()
-    counter = {"n": 0}
-
-    def progress(site: str, url: str) -> None:
-        counter["n"] += 1
-        if tty:
-            click.echo(f"\r[{counter['n']}] {site}: {url[:90]:<90}", nl=False, err=True)
+    progress, done = _progress_printer()
 
     async def main() -> dict[str, Any]:
         async with build_fetcher(config) as fetcher:
@@ -150,8 +144,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
         results = asyncio.run(main())
     finally:
         archive.close()
-    if tty:
-        click.echo("", err=True)
+        done()
     failed = 0
     for name, st in results.items():
         click.echo(
@@ -165,6 +158,63 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
             failed += 1
     if failed == len(results):
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("site_name", metavar="SITE")
+@click.option("--since", help="Oldest publication date to archive, YYYY-MM-DD (GMT+7). Default: everything.")
+@click.option("--until", help="Newest publication date to archive, YYYY-MM-DD (GMT+7). Default: now.")
+@click.pass_obj
+def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> None:
+    """Walk SITE's sitemaps and listing pages back to --since and archive what they hold.
+
+    Resumable: stopped with Ctrl-C, the next run goes on from the frontier without fetching
+    again what is archived.
+    """
+    from jobs.app import build_fetcher, open_archive
+    from jobs.backfill import backfill as run_backfill
+    from jobs.crawl import Crawler
+
+    config = obj.config
+    site = config.site(site_name)
+    since_dt = _parse_since(since)
+    until_dt = _parse_date(until, "--until", end_of_day=True)
+    archive = open_archive(obj.db)
+    progress, done = _progress_printer()
+
+    async def main() -> Any:
+        async with build_fetcher(config) as fetcher:
+            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress)
+            return await run_backfill(crawler, site, since=since_dt, until=until_dt)
+
+    try:
+        stats = asyncio.run(main())
+    finally:
+        archive.close()
+        done()
+    click.echo(
+        f"{site.name}: backfill discovered {stats.discovered}, fetched {stats.fetched}, new {stats.new_articles}, "
+        f"changed {stats.changed_articles}, unchanged {stats.unchanged}, errors {stats.errors}"
+    )
+    for line in stats.error_log[:5]:
+        click.echo(f"  error: {line}")
+
+
+def _progress_printer() -> tuple[Callable[[str, str], None], Callable[[], None]]:
+    """A one-line progress display on a terminal (stderr); silent otherwise."""
+    tty = sys.stderr.isatty()
+    count = [0]
+
+    def progress(site: str, url: str) -> None:
+        count[0] += 1
+        if tty:
+            click.echo(f"\r[{count[0]}] {site}: {url[:90]:<90}", nl=False, err=True)
+
+    def done() -> None:
+        if tty and count[0]:
+            click.echo("", err=True)
+
+    return progress, done
 
 
 # --- extraction ------------------------------------------------------------------------------
@@ -250,13 +300,20 @@ def _print_article(a: dict[str, Any]) -> None:
 # --- the archive -----------------------------------------------------------------------------
 
 
-def _parse_since(value: str | None) -> datetime | None:
+def _parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
+    """YYYY-MM-DD (a day in Vietnam) or a full ISO 8601 time → aware UTC."""
     if not value:
         return None
     parsed = parse_iso8601(value)
     if parsed is None:
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time", param_hint="--since")
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time", param_hint=option)
+    if end_of_day and len(value.strip()) == 10:
+        parsed += timedelta(days=1) - timedelta(microseconds=1)
     return parsed
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    return _parse_date(value, "--since")
 
 
 @cli.command()

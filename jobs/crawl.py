@@ -46,7 +46,7 @@ log = logging.getLogger("vnnews.crawl")
 Clock = Callable[[], datetime]
 
 #: frontier priorities: a URL from a feed is news, one from a listing page may be older
-PRIORITY = {"feed": 30, "sitemap": 20, "listing": 20}
+PRIORITY = {"feed": 30, "sitemap": 20, "listing": 20, "backfill": 10}
 #: a claimed URL comes due again after this if its worker dies
 LEASE = timedelta(minutes=15)
 #: after this many failed passes a URL is parked for a week instead of retried soon
@@ -72,6 +72,15 @@ def next_recrawl(published: datetime | None, now: datetime) -> datetime | None:
         if published + offset > now:
             return published + offset
     return None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A fetched feed, sitemap or listing page, not yet accepted."""
+
+    row_id: int
+    kind: str
+    result: FetchResult
 
 
 @dataclass
@@ -131,54 +140,81 @@ class Crawler:
                 log.info("site=%s unreachable: %d other sources skipped this pass", site.name, len(sources) - 1)
                 raise
 
-    async def fetch_source(self, site: SiteConfig, site_id: int, kind: str, url: str, stats: RunStats) -> FetchResult | None:
-        """Fetch a feed/sitemap/listing with conditional GET and archive it; None if unchanged or failed."""
+    async def fetch_source(
+        self, site: SiteConfig, site_id: int, kind: str, url: str, stats: RunStats, *, conditional: bool = True
+    ) -> Source | None:
+        """Fetch a feed/sitemap/listing and archive the raw page; None if unchanged (304) or failed.
+
+        The source's new ETag/Last-Modified are saved only by ``accept_source``, together with the
+        URLs found in it: a daemon killed in between fetches it again rather than losing them.
+        """
         with self.sessions.begin() as s:
             row = repo.source_url(s, site_id, url, kind, self.clock())
             etag, last_modified, row_id = row.etag, row.last_modified, row.id
+        if not conditional:
+            etag = last_modified = None
         try:
             result = await self.fetcher.fetch(
                 url, etag=etag, last_modified=last_modified, min_delay=site.min_delay,
                 respect_robots=site.respect_robots, accept="html" if kind == "listing" else "feed",
             )
-            self._record_source_fetch(row_id, result)
+            with self.sessions.begin() as s:
+                repo.record_page(
+                    s, url=result.url, final_url=result.final_url, status=result.status,
+                    headers=result.headers, body=result.body, fetched_at=result.fetched_at, url_id=row_id,
+                )
+                if result.not_modified:
+                    row = s.get_one(Url, row_id)
+                    repo.mark_fetched(s, row, status=304, etag=row.etag, last_modified=row.last_modified,
+                                      now=self.clock(), state="not_modified")
             if result.not_modified:
                 stats.not_modified += 1
                 return None
             if result.status >= 400:
                 raise DiscoveryError(f"HTTP {result.status}", url=url)
-            return result
+            return Source(row_id, kind, result)
         except VnnewsError as exc:
-            self._source_failed(row_id, str(exc))
-            stats.error(site.name, url, _reason(exc))
+            self.source_failed(source_row=row_id, url=url, exc=exc, site=site, stats=stats)
             if isinstance(exc, HostUnreachableError):
                 raise
             return None
+
+    def accept_source(self, site_id: int, source: Source, found: Iterable[repo.NewUrl], *, priority: int) -> int:
+        """Enqueue the URLs found in a source and remember its validators, in one transaction."""
+        result = source.result
+        with self.sessions.begin() as s:
+            added = repo.enqueue(s, site_id, found, now=self.clock(), priority=priority, via=result.url)
+            repo.mark_fetched(s, s.get_one(Url, source.row_id), status=result.status, etag=result.etag,
+                              last_modified=result.last_modified, now=self.clock(), state="fetched")
+        return added
+
+    def source_failed(self, *, source_row: int, url: str, exc: BaseException, site: SiteConfig,
+                      stats: RunStats) -> None:
+        reason = _reason(exc) if isinstance(exc, VnnewsError) else f"{type(exc).__name__}: {exc}"
+        with self.sessions.begin() as s:
+            repo.mark_failed(s, s.get_one(Url, source_row), error=reason, now=self.clock(), next_due=None)
+        stats.error(site.name, url, reason)
 
     async def _discover_source(
         self, site: SiteConfig, site_id: int, kind: str, url: str, profile: SiteProfile | None,
         stats: RunStats, depth: int = 0,
     ) -> None:
-        result = await self.fetch_source(site, site_id, kind, url, stats)
-        if result is None:
+        source = await self.fetch_source(site, site_id, kind, url, stats)
+        if source is None:
             return
         oldest = self.clock() - timedelta(seconds=site.horizon) if site.horizon else None
+        children: list[str] = []
         try:
             if kind == "sitemap":
-                found, children = self.parse_sitemap(site, result, profile, oldest=oldest)
+                found, children = self.parse_sitemap(site, source.result, profile, oldest=oldest)
             else:
-                found, children = self.parse_source(site, kind, result, profile, oldest=oldest), []
-        except VnnewsError as exc:
-            stats.error(site.name, url, _reason(exc))
+                found = self.parse_source(site, kind, source.result, profile, oldest=oldest)
+        except Exception as exc:  # per-source containment: a bad document or a parser bug never stops the pass
+            if not isinstance(exc, VnnewsError):
+                log.exception("site=%s url=%s unexpected error while parsing", site.name, url)
+            self.source_failed(source_row=source.row_id, url=url, exc=exc, site=site, stats=stats)
             return
-        except Exception as exc:  # per-source containment: a parser bug never stops the site's pass
-            log.exception("site=%s url=%s unexpected error while parsing", site.name, url)
-            stats.error(site.name, url, f"{type(exc).__name__}: {exc}")
-            return
-        with self.sessions.begin() as s:
-            stats.discovered += repo.enqueue(
-                s, site_id, found, now=self.clock(), priority=PRIORITY[kind], via=url
-            )
+        stats.discovered += self.accept_source(site_id, source, found, priority=PRIORITY[kind])
         if depth == 0:
             for child in children[:MAX_CHILD_SITEMAPS]:
                 await self._discover_source(site, site_id, "sitemap", child, profile, stats, depth + 1)
@@ -240,26 +276,6 @@ class Crawler:
             if date is not None and ((oldest and date < oldest) or (newest and date > newest)):
                 continue
             yield repo.NewUrl(url, date)
-
-    def _record_source_fetch(self, row_id: int, result: FetchResult) -> None:
-        now = self.clock()
-        with self.sessions.begin() as s:
-            row = s.get_one(Url, row_id)
-            repo.record_page(
-                s, url=result.url, final_url=result.final_url, status=result.status,
-                headers=result.headers, body=result.body, fetched_at=result.fetched_at, url_id=row_id,
-            )
-            if result.status < 400:
-                repo.mark_fetched(
-                    s, row, status=result.status, now=now,
-                    etag=result.etag if not result.not_modified else row.etag,
-                    last_modified=result.last_modified if not result.not_modified else row.last_modified,
-                    state="not_modified" if result.not_modified else "fetched",
-                )
-
-    def _source_failed(self, row_id: int, error: str) -> None:
-        with self.sessions.begin() as s:
-            repo.mark_failed(s, s.get_one(Url, row_id), error=error, now=self.clock(), next_due=None)
 
     # --- fetching --------------------------------------------------------------------------
 

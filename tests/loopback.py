@@ -53,12 +53,17 @@ class LoopbackServer:
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Handler] = {}
+        #: handles every path no route matches (default: 404)
+        self.fallback: Handler | None = None
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in separate writes: without TCP_NODELAY every response
+            # waits out the client's delayed ACK (~40 ms)
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:  # silence stderr
                 pass
@@ -67,7 +72,7 @@ class LoopbackServer:
                 path = self.path
                 with outer._lock:
                     outer.seen.append(Seen(self.command, path, {k.lower(): v for k, v in self.headers.items()}))
-                handler = outer.routes.get(path) or outer.routes.get(urlsplit(path).path)
+                handler = outer.routes.get(path) or outer.routes.get(urlsplit(path).path) or outer.fallback
                 if handler is None:
                     send(self, 404, b"not found", {"content-type": "text/plain"})
                     return
