@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.config import Config, FetchConfig
 from scraper.fetch import Fetcher, FetchSettings
 from storage.db import check_schema, make_engine, session_factory
+
+log = logging.getLogger("vnnews")
 
 
 def fetch_settings(cfg: FetchConfig) -> FetchSettings:
@@ -21,7 +24,21 @@ def fetch_settings(cfg: FetchConfig) -> FetchSettings:
         respect_robots=cfg.respect_robots,
         allow_hosts=frozenset(cfg.allow_hosts),
         max_retries=cfg.max_retries,
+        connect_timeout=cfg.connect_timeout,
+        max_redirects=cfg.max_redirects,
+        response_time_factor=cfg.delay_factor,
+        crawl_delay_cap=cfg.crawl_delay_cap,
+        robots_ttl=cfg.robots_ttl,
     )
+
+
+def log_policy(config: Config) -> None:
+    """Say at start what would surprise a site owner: robots.txt ignored."""
+    if not config.fetch.respect_robots:
+        log.warning("robots.txt is IGNORED for every site ([fetch] respect_robots = false)")
+    for site in config.sites:
+        if site.respect_robots is False:
+            log.warning("site=%s robots.txt is IGNORED by configuration", site.name)
 
 
 def build_fetcher(config: Config) -> Fetcher:

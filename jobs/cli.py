@@ -97,12 +97,13 @@ def cli(ctx: click.Context, db: str, config_path: str, verbose: int, quiet: bool
 @click.pass_obj
 def run(obj: Ctx) -> None:
     """Run the daemon: every site on its schedule, until Ctrl-C / SIGTERM."""
-    from jobs.app import build_fetcher, open_archive
+    from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.crawl import Crawler
     from jobs.daemon import Daemon
 
     config = obj.config
     archive = open_archive(obj.db)
+    log_policy(config)
 
     async def main() -> None:
         async with build_fetcher(config) as fetcher:
@@ -121,7 +122,7 @@ def run(obj: Ctx) -> None:
 @click.pass_obj
 def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     """One discovery and fetch pass over SITES (default: all), then exit."""
-    from jobs.app import build_fetcher, open_archive
+    from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.crawl import Crawler
 
     config = obj.config
@@ -129,6 +130,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     if not chosen:
         raise ConfigError(f"{config.path}: no sites configured")
     archive = open_archive(obj.db)
+    log_policy(config)
     progress, done = _progress_printer()
 
     async def main() -> dict[str, Any]:
@@ -171,7 +173,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     Resumable: stopped with Ctrl-C, the next run goes on from the frontier without fetching
     again what is archived.
     """
-    from jobs.app import build_fetcher, open_archive
+    from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.backfill import backfill as run_backfill
     from jobs.crawl import Crawler
 
@@ -180,6 +182,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     since_dt = _parse_since(since)
     until_dt = _parse_date(until, "--until", end_of_day=True)
     archive = open_archive(obj.db)
+    log_policy(config)
     progress, done = _progress_printer()
 
     async def main() -> Any:

@@ -57,6 +57,13 @@ class FetchConfig:
     respect_robots: bool = True
     allow_hosts: tuple[str, ...] = ()
     max_retries: int = 2
+    connect_timeout: float = 10.0
+    max_redirects: int = 5
+    #: Heritrix's delayFactor: wait at least k x the host's last response time between requests
+    delay_factor: float = 5.0
+    #: robots.txt Crawl-delay is honoured up to this many seconds
+    crawl_delay_cap: float = 300.0
+    robots_ttl: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,8 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
 
 def _fetch(r: _Reader) -> FetchConfig:
     r.check_unknown({"user_agent", "contact", "min_delay", "timeout", "max_bytes", "respect_robots", "allow_hosts",
-                     "max_retries"})
+                     "max_retries", "connect_timeout", "max_redirects", "delay_factor", "crawl_delay_cap",
+                     "robots_ttl"})
     base = FetchConfig()
     hosts = r.get("allow_hosts", list, [])
     for i, host in enumerate(hosts):
@@ -184,9 +192,20 @@ def _fetch(r: _Reader) -> FetchConfig:
     contact = r.get("contact", str, base.contact)
     if "contact" in r.table and not contact.startswith(("http://", "https://", "mailto:")):
         raise r.fail("contact", f"expected an http(s) or mailto: URL, got {contact!r}")
+    max_redirects = r.get("max_redirects", int, base.max_redirects)
+    if not 0 <= max_redirects <= 20:
+        raise r.fail("max_redirects", "must be between 0 and 20")
+    delay_factor = r.get("delay_factor", (int, float), base.delay_factor)
+    if delay_factor < 0:
+        raise r.fail("delay_factor", "must not be negative")
     return FetchConfig(
         user_agent=r.get("user_agent", str, user_agent_for(contact)),
         contact=contact,
+        connect_timeout=r.duration("connect_timeout", base.connect_timeout) or base.connect_timeout,
+        max_redirects=max_redirects,
+        delay_factor=float(delay_factor),
+        crawl_delay_cap=r.duration("crawl_delay_cap", base.crawl_delay_cap) or 0.0,
+        robots_ttl=r.duration("robots_ttl", base.robots_ttl) or base.robots_ttl,
         min_delay=r.duration("min_delay", base.min_delay) or 0.0,
         timeout=timeout,
         max_bytes=max_bytes,

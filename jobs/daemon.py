@@ -88,9 +88,6 @@ class Daemon:
         scheduler.start()
         names = ", ".join(f"{s.name} every {int(s.every)}s" for s in self.sites())
         log.info("vnnews daemon started: %d sites (%s)", len(self.sites()), names or "none")
-        for site in self.sites():
-            if site.respect_robots is False or not self.config.fetch.respect_robots:
-                log.warning("site=%s robots.txt is IGNORED by configuration", site.name)
         try:
             await self._stop.wait()
         finally:

@@ -82,3 +82,14 @@ def test_contact_goes_into_the_user_agent_and_url_rules_are_checked() -> None:
     assert (site.www, site.trailing_slash, site.horizon) == ("strip", "strip", 7 * 86400)
     with pytest.raises(ConfigError, match=r"site\[0\].www: expected one of keep, strip, add"):
         parse_config(MINIMAL + 'www = "drop"\n')
+
+
+def test_ignoring_robots_is_per_site_and_logged_at_start(caplog: pytest.LogCaptureFixture) -> None:
+    from jobs.app import fetch_settings, log_policy
+
+    config = parse_config(MINIMAL + "respect_robots = false\n" + MINIMAL.replace('"demo"', '"other"'))
+    with caplog.at_level("WARNING"):
+        log_policy(config)
+    assert [r.getMessage() for r in caplog.records] == ["site=demo robots.txt is IGNORED by configuration"]
+    settings = fetch_settings(config.fetch)
+    assert settings.respect_robots and settings.response_time_factor == 5.0 and settings.crawl_delay_cap == 300
