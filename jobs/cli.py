@@ -203,6 +203,31 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
         click.echo(f"  error: {line}")
 
 
+@cli.command()
+@click.option("--site", help="Only this site's articles.")
+@click.option("--all", "every", is_flag=True, help="Every article, not only those from an older extractor version.")
+@click.pass_obj
+def reextract(obj: Ctx, site: str | None, every: bool) -> None:
+    """Re-extract archived articles from their stored raw HTML (no network).
+
+    Each page is read with the profile version valid when it was fetched.
+    """
+    from jobs.app import open_archive
+    from jobs.reextract import reextract as run_reextract
+
+    config = obj.config if Path(obj.config_path).exists() else None
+    archive = open_archive(obj.db)
+    progress, done = _progress_printer()
+    try:
+        stats = run_reextract(archive.sessions, config, site=site, every=every,
+                              on_progress=lambda n: progress("reextract", f"{n} articles"))
+    finally:
+        archive.close()
+        done()
+    click.echo(f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
+               f"failed {stats.failed}, collisions {stats.collisions}")
+
+
 def _progress_printer() -> tuple[Callable[[str, str], None], Callable[[], None]]:
     """A one-line progress display on a terminal (stderr); silent otherwise."""
     tty = sys.stderr.isatty()
@@ -250,6 +275,45 @@ def extract(obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str 
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return
     _print_article(article.to_dict())
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--articles", "max_articles", default=3, show_default=True, type=click.IntRange(0, 20),
+              help="Extract this many sample articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def probe(obj: Ctx, url: str, max_articles: int, as_json: bool) -> None:
+    """Look at a site's home page and suggest its [[site]] block (and a profile skeleton).
+
+    Finds feeds, sitemaps, the article URL shape, likely section pages and the CMS, and
+    extracts a few articles. Fetches politely, honouring robots.txt.
+    """
+    from jobs.app import build_fetcher
+    from jobs.config import Config
+    from jobs.probe import probe as run_probe
+    from jobs.probe import render_profile, render_site_block, render_summary
+
+    config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
+
+    async def main() -> Any:
+        async with build_fetcher(config) as fetcher:
+            return await run_probe(fetcher, url, max_articles=max_articles)
+
+    report = asyncio.run(main())
+    if as_json:
+        data = report.to_dict()
+        data["site_block"] = render_site_block(report)
+        data["profile_skeleton"] = render_profile(report)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_summary(report))
+    click.echo("# suggested sources.toml entry")
+    click.echo(render_site_block(report))
+    skeleton = render_profile(report)
+    if skeleton is not None:
+        click.echo(f"# suggested scraper/profiles/{report.name}.toml (no profile fits this site)")
+        click.echo(skeleton)
 
 
 def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:

@@ -266,6 +266,26 @@ def store_article(
     return Stored("new", new.id)
 
 
+def replace_extraction(
+    session: Session, row: Article, article: ExtractedArticle, *, extractor_version: str
+) -> Literal["updated", "unchanged", "collision"]:
+    """Overwrite an article's derived fields with a new extraction of the same page."""
+    digest = content_hash(article.title, article.text)
+    other = session.scalar(select(Article.id).where(Article.content_hash == digest, Article.id != row.id))
+    if other is not None:
+        return "collision"
+    before = (row.content_hash, row.sapo, row.published_at, row.updated_at, row.authors, row.category,
+              row.tags, row.images, row.source, row.language)
+    for key, value in _fields(article).items():
+        if key != "url":
+            setattr(row, key, value)
+    row.content_hash = digest
+    row.extractor_version = extractor_version
+    after = (row.content_hash, row.sapo, row.published_at, row.updated_at, row.authors, row.category,
+             row.tags, row.images, row.source, row.language)
+    return "unchanged" if before == after else "updated"
+
+
 # --- crawl runs --------------------------------------------------------------------------------
 
 

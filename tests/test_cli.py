@@ -15,7 +15,7 @@ from jobs.cli import cli
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
 REAL = Path(__file__).parent / "fixtures" / "real"
 
-COMMANDS = [["run"], ["crawl"], ["extract"], ["articles"], ["show"], ["sites"], ["stats"], ["db", "upgrade"]]
+COMMANDS = [["run"], ["crawl"], ["extract"], ["probe"], ["articles"], ["show"], ["sites"], ["stats"], ["db", "upgrade"]]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c))

@@ -185,3 +185,54 @@ feeds = ["{faults.url('/rss.xml')}"]
             feed = s.scalars(select(Url).where(Url.kind == "feed")).one()
             assert feed.state == "failed" and "robots.txt" in (feed.last_error or "")
         engine.dispose()
+
+
+def test_a_url_that_keeps_failing_is_parked_not_retried_forever(sqlite_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from jobs.crawl import MAX_ATTEMPTS, PARKED_FOR
+
+    with FaultServer() as faults:
+        faults.routes["/robots.txt"] = faults.status(404)
+        faults.routes["/a/flaky.html"] = faults.status(503, b"busy")
+        faults.routes["/rss.xml"] = faults.status(
+            200, f'<rss version="2.0"><channel><item><link>{faults.url("/a/flaky.html")}</link></item></channel></rss>'.encode(),
+            {"content-type": "application/rss+xml"},
+        )
+        config = parse_config(f"""
+[fetch]
+min_delay = 0
+allow_hosts = ["127.0.0.1"]
+max_retries = 0
+[[site]]
+name = "flaky"
+base_url = "{faults.url('/')}"
+feeds = ["{faults.url('/rss.xml')}"]
+""")
+        engine = make_engine(sqlite_url)
+        upgrade(engine)
+        sessions = session_factory(engine)
+        now = [datetime(2026, 3, 1, tzinfo=UTC)]
+        seen: list[tuple[str, int, timedelta | None]] = []
+
+        async def passes() -> None:
+            async with build_fetcher(config) as fetcher:
+                crawler = Crawler(fetcher, sessions, clock=lambda: now[0])
+                for i in range(MAX_ATTEMPTS + 1):
+                    await crawler.crawl_site(config.sites[0], discover=i == 0)
+                    with sessions() as s:
+                        row = s.scalars(select(Url).where(Url.kind == "article")).one()
+                        seen.append((row.state, row.attempts, row.next_due - now[0] if row.next_due else None))
+                        now[0] = row.next_due or now[0]  # jump to when it is due again
+
+        asyncio.run(passes())
+        engine.dispose()
+        states = [state for state, _, _ in seen]
+        delays = [delay for _, _, delay in seen]
+        assert states[: MAX_ATTEMPTS - 1] == ["failed"] * (MAX_ATTEMPTS - 1)
+        assert states[MAX_ATTEMPTS - 1] == "parked" and delays[MAX_ATTEMPTS - 1] == PARKED_FOR
+        # the retry delays grow, then the URL waits a week between tries
+        early = [d for d in delays[: MAX_ATTEMPTS - 1] if d is not None]
+        assert early == sorted(early) and early[0] >= timedelta(hours=1)
+        assert [a for _, a, _ in seen] == list(range(1, MAX_ATTEMPTS + 2))
+        assert len(faults.requests_for("/a/flaky.html")) == MAX_ATTEMPTS + 1

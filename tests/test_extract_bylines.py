@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from scraper.extract import extract_generic
 from scraper.extract.bylines import clean_author, parse_byline, split_authors
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+URL = "https://example.vn/bai-123.html"
 
 
 @pytest.mark.parametrize(
@@ -49,3 +55,30 @@ def test_clean_author_rejects_sites_and_urls() -> None:
 def test_split_authors() -> None:
     assert split_authors("NHẬT XUÂN;NGHI VŨ") == ["NHẬT XUÂN", "NGHI VŨ"]
     assert split_authors("Minh Chiến") == ["Minh Chiến"]
+
+
+def _page_with_authors(jsonld_author: str, byline: str) -> str:
+    body = "".join(
+        f"<p>{i}. Nội dung bài viết đủ dài để được chọn làm thân bài, có dấu phẩy, có câu.</p>"
+        for i in range(6)
+    )
+    return (
+        '<html><head><script type="application/ld+json">{"@type":"NewsArticle",'
+        f'"author":{{"@type":"Person","name":"{jsonld_author}"}}}}</script></head>'
+        f"<body><h1>Tiêu đề bài viết mẫu</h1><div>{body}<p>{byline}</p></div></body></html>"
+    )
+
+
+def test_byline_beats_a_longer_jsonld_form_of_the_same_name() -> None:
+    article = extract_generic(_page_with_authors("Lương Văn Ý", "Lương Ý"), URL)
+    assert article.authors == ["Lương Ý"]
+
+
+def test_different_people_from_jsonld_and_byline_are_both_kept() -> None:
+    article = extract_generic(_page_with_authors("Trần Cường", "Hải Yến"), URL)
+    assert article.authors == ["Trần Cường", "Hải Yến"]
+
+
+def test_vtcnews_generic_mode_gives_the_byline_once() -> None:
+    html = (REAL / "vtcnews.vn" / "article-sample.html").read_bytes()
+    assert extract_generic(html, "https://example.org/x.html").authors == ["Lương Ý"]

@@ -104,3 +104,21 @@ def test_no_date_stays_none() -> None:
     article = extract_generic(_page(""), URL)
     assert article.published_at is None
     assert article.updated_at is None
+
+
+def test_dateline_without_year_takes_the_year_of_the_pages_update_time() -> None:
+    head = '<meta property="article:modified_time" content="2025-01-06T18:00:00+07:00">'
+    body = '<div class="date">Chiều 6/1</div>'
+    article = extract_generic(_page(head, body), URL)
+    assert article.published_at == utc(2025, 1, 5, 17, 0)
+
+
+def test_dateline_without_year_takes_the_year_of_a_url_date() -> None:
+    body = '<div class="date">Chiều 6/1, 14:30</div>'
+    article = extract_generic(_page("", body), "https://example.vn/2024/01/06/bai-123.html")
+    assert article.published_at == utc(2024, 1, 6, 7, 30)
+
+
+def test_dateline_without_year_and_no_context_stays_none() -> None:
+    body = '<div class="date">Chiều 6/1</div>'
+    assert extract_generic(_page("", body), URL).published_at is None

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from scraper.dates import VN_TZ
 from scraper.errors import ExtractError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, parse_byline, split_authors
@@ -44,6 +45,9 @@ _GENERIC_DATE_CSS = (
     ".date, .time, .detail-time, .post-date, .entry-date, .datetime, .ngay-dang, span.h5, "
     "[class*=date], [class*=time]"
 )
+# one selector, one pass over the tree (strip_tags would make one pass per tag)
+_DROP_CSS = ", ".join(DROP_TAGS) + ", " + ALWAYS_DROP_CSS
+_TITLE_SEP_RE = re.compile(r"\s+[|\-–—]\s+")
 _BREADCRUMB_CSS = "[class*=breadcrumb] li:last-child, [class*=breadcrumb] a:last-child"
 
 
@@ -60,33 +64,34 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
     """What lexbor parses: the page's own bytes when they are BOM-less valid UTF-8 (the common
     case, and faster than a str lexbor must re-encode), else the decoded text.
 
-    The document is not NFC-normalised as a whole: a page is mostly markup, so every string
-    the extractor outputs is normalised instead (``blocks.fast_clean``, ``clean_inline``).
+    The document is not NFC-normalised as a whole: a page is mostly markup, so each string the
+    extractor outputs is normalised instead (``blocks.fast_clean``, ``clean_inline``).
     """
-    if isinstance(html, bytes | bytearray):
+    parse_input: bytes | str
+    if isinstance(html, str):
+        parse_input = html
+        head = html[:100_000].encode("utf-8", "replace")
+    elif isinstance(html, bytes | bytearray):
         raw = bytes(html)
-        if raw.startswith(_BOMS):
-            text = decode_html(raw)
-            head = text[:100_000].encode("utf-8", "replace")
-            parse_input: bytes | str = text
-        else:
-            if not raw.isascii():
-                try:
-                    raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = decode_html(raw)
-                    head, parse_input = text[:100_000].encode("utf-8", "replace"), text
-                    if not _looks_like_html(head):
-                        raise ExtractError("not an HTML document", url=url) from None
-                    return parse_input
-            head, parse_input = raw[:100_000], raw
-    elif isinstance(html, str):
-        head, parse_input = html[:100_000].encode("utf-8", "replace"), html
+        parse_input = head = raw
+        if raw.startswith(_BOMS) or not _is_utf8(raw):
+            parse_input = decode_html(raw)
+            head = parse_input[:100_000].encode("utf-8", "replace")
     else:
         raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
-    if not _looks_like_html(head):
+    if not _looks_like_html(head[:100_000]):
         raise ExtractError("not an HTML document", url=url)
     return parse_input
+
+
+def _is_utf8(raw: bytes) -> bool:
+    if raw.isascii():
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _first(tree: LexborHTMLParser | LexborNode, selectors: tuple[str, ...]) -> LexborNode | None:
@@ -109,14 +114,28 @@ def _node_text(node: LexborNode) -> str:
     return fast_clean(node.text(deep=True, separator=" "))
 
 
-def _node_date(node: LexborNode) -> tuple[datetime | None, datetime | None]:
+_URL_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def _context_year(url: str, meta: PageMeta) -> int | None:
+    """The year for a dateline printed without one ("Chiều 6/1"): the page's other dates (its
+    metadata update time, a date in its URL), else unknown."""
+    if meta.updated is not None:
+        return meta.updated.astimezone(VN_TZ).year
+    m = _URL_DATE_RE.search(urlsplit(url).path)
+    return int(m.group(1)) if m else None
+
+
+def _node_date(
+    node: LexborNode, year: int | None = None
+) -> tuple[datetime | None, datetime | None]:
     attrs = node.attributes
     raw = attrs.get("datetime") or attrs.get("content") or attrs.get("data-time")
     if raw:
         value = parse_date_value(raw, epoch=raw.strip().isdigit())
         if value is not None:
             return value, None
-    return labeled_dates(_node_text(node))
+    return labeled_dates(_node_text(node), year=year)
 
 
 def _site_words(url: str, meta: PageMeta, profile: SiteProfile | None) -> frozenset[str]:
@@ -124,14 +143,18 @@ def _site_words(url: str, meta: PageMeta, profile: SiteProfile | None) -> frozen
     words = {host, host.split(".")[0]}
     if meta.site_name:
         words.add(meta.site_name)
+    if meta.title_tag:
+        # "<headline> - VnExpress": the <title>'s last segment names the site
+        words.add(_TITLE_SEP_RE.split(meta.title_tag)[-1])
     if profile is not None:
         words.add(profile.name)
     return frozenset(w.casefold() for w in words if w)
 
 
 def _key(text: str) -> str:
-    """Comparison key inside one page (texts are NFC already; fold_key is slower)."""
-    return " ".join(text.casefold().split())
+    """Comparison key inside one page: every text compared is already NFC with collapsed
+    whitespace (``fast_clean``/``clean_inline``), so case is all that is left to fold."""
+    return text.casefold()
 
 
 def _dedupe(names: list[str]) -> list[str]:
@@ -143,6 +166,22 @@ def _dedupe(names: list[str]) -> list[str]:
             seen.add(key)
             out.append(n)
     return out
+
+
+def _shortens(short: str, full: str) -> bool:
+    """``Lương Ý`` shortens ``Lương Văn Ý``: same first and last word, the rest a subset."""
+    a, b = fold_key(short).split(), fold_key(full).split()
+    return len(a) < len(b) and a[0] == b[0] and a[-1] == b[-1] and set(a) <= set(b)
+
+
+def _merge_authors(found: list[str], byline: list[str]) -> list[str]:
+    """Names from selectors/metadata, then the closing byline; when a byline name and a
+    metadata name are one person (one a shortened form of the other), the byline, as printed
+    on the page, wins."""
+    kept = [
+        name for name in found if not any(_shortens(name, b) or _shortens(b, name) for b in byline)
+    ]
+    return _dedupe(kept + byline)
 
 
 def _merge_images(images: list[Image], lead: str | None) -> list[Image]:
@@ -256,14 +295,15 @@ def _extract(
     published, updated = meta.published, meta.updated
     date_node = _first(tree, sel.published) if sel.published else None
     if published is None:
+        year = _context_year(url, meta)
         if date_node is not None:
-            published, upd = _node_date(date_node)
+            published, upd = _node_date(date_node, year)
             updated = updated or upd
         else:
             for node in tree.css(_GENERIC_DATE_CSS)[:40]:
                 if len(node.text(deep=True, strip=True)) > 120:
                     continue
-                found, upd = _node_date(node)
+                found, upd = _node_date(node, year)
                 if found is not None:
                     published, updated = found, updated or upd
                     break
@@ -300,9 +340,9 @@ def _extract(
 
     # --- the body ---
     body: LexborNode | None = _first(tree, sel.body) if sel.body else None
-    tree.strip_tags(list(DROP_TAGS))
-    for node in tree.css(ALWAYS_DROP_CSS):
-        node.decompose()
+    for node in tree.css(_DROP_CSS):
+        if node.parent is not None:  # not inside a subtree removed already
+            node.decompose()
     for used in [title_node, *sapo_nodes, *author_nodes]:
         if used is not None and used.parent is not None:
             used.decompose()
@@ -323,7 +363,7 @@ def _extract(
         paragraphs, title=title, sapo=sapo, captions=captions
     )
     source = source or body_source
-    authors = _dedupe(authors + byline)
+    authors = _merge_authors(authors, byline)
 
     language = normalize_language(meta.language) or (profile.language if profile else None)
     site = profile.name if profile is not None and profile.kind == "site" else None

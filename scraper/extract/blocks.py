@@ -9,7 +9,9 @@ The walk is iterative (no recursion), so 10,000 levels of nesting are fine.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
@@ -98,13 +100,11 @@ _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _ODD_SPACE_RE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 
 
-_COMBINING_RE = re.compile("[\u0300-\u036f]")
-
-
 def fast_clean(text: str) -> str:
-    """``clean_inline`` that skips the NFC pass when no combining mark is present."""
+    """``clean_inline`` with cheap exits: ASCII needs no NFC, and NFC text (nearly all of it)
+    is recognised by unicodedata's quick check, faster than any regex scan."""
     if not text.isascii():
-        if _COMBINING_RE.search(text):
+        if not unicodedata.is_normalized("NFC", text):
             return clean_inline(text)
         text = _ODD_SPACE_RE.sub(" ", _INVISIBLE_RE.sub("", text))
     return " ".join(text.split())
@@ -137,28 +137,48 @@ def image_url(img: LexborNode, base: str) -> str | None:
         value = attrs.get(key)
         if value and value.strip() and not value.strip().startswith("data:"):
             first = value.strip().split(",")[0].split()[0]
+            if first.startswith(("https://", "http://")):
+                return first  # already absolute (most pages): urljoin costs microseconds
             return urljoin(base, first)
     return None
 
 
+_CAPTION_CSS = "figcaption, [class*=caption], [class*=Caption], td.desc, p.desc"
+
+
+def _caption_rank(cap: LexborNode) -> int:
+    """Which of ``_CAPTION_CSS``'s alternatives matched: lower is preferred."""
+    if cap.tag == "figcaption":
+        return 0
+    cls = cap.attributes.get("class") or ""
+    if "caption" in cls or "Caption" in cls:
+        return 1
+    return 2 if cap.tag == "td" else 3
+
+
 def _caption_of(node: LexborNode) -> str | None:
-    for sel in ("figcaption", "[class*=caption]", "[class*=Caption]", "td.desc", "p.desc"):
-        cap = node.css_first(sel)
-        if cap is not None:
-            text = clean_inline(cap.text(deep=True))
-            if text:
-                return text
-    return None
+    # one query instead of one per alternative; the best-ranked match with text wins
+    best: tuple[int, str] | None = None
+    for cap in node.css(_CAPTION_CSS):
+        rank = _caption_rank(cap)
+        if best is not None and rank >= best[0]:
+            continue
+        text = clean_inline(cap.text(deep=True))
+        if text:
+            best = (rank, text)
+    return best[1] if best is not None else None
 
 
-def _is_media_block(node: LexborNode) -> bool:
+@lru_cache(maxsize=4096)
+def _is_caption_class(cls: str) -> bool:
+    return _CAPTION_CLASS_RE.search(cls) is not None
+
+
+def _is_media_block(node: LexborNode, tag: str, cls: str) -> bool:
     """A figure, or a table/div that only frames an image and its caption."""
-    tag = node.tag
     if tag == "figure":
         return True
-    if tag == "table" or (
-        tag == "div" and _CAPTION_CLASS_RE.search(node.attributes.get("class") or "")
-    ):
+    if tag == "table" or (tag == "div" and cls and _is_caption_class(cls)):
         if node.css_first("img") is None:
             return False
         return len(node.text(deep=True, strip=True)) < 400
@@ -230,18 +250,18 @@ def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
         if tag == "figcaption":
             continue
         if tag in BLOCK_TAGS:
-            if _is_media_block(node):
+            attrs = node.attributes
+            cls = attrs.get("class") or ""
+            if _is_media_block(node, tag, cls):
                 b.flush()
                 _collect_media(node, base, out.images)
                 continue
             if drop_chrome:
-                marker = (
-                    (node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")
-                )
-                if marker.strip() and is_chrome_node(marker):
+                marker = cls + " " + (attrs.get("id") or "")
+                if marker != " " and is_chrome_node(marker):
                     b.flush()
                     continue
-            if _CAPTION_CLASS_RE.search(node.attributes.get("class") or ""):
+            if cls and _is_caption_class(cls):
                 b.flush()
                 continue
             b.flush()

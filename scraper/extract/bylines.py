@@ -45,7 +45,9 @@ def clean_author(name: str, *, site_words: frozenset[str] = frozenset()) -> str 
     words = name.split()
     if len(words) > _MAX_WORDS:
         return None
-    if site_words and name.casefold() in site_words:
+    # the site's name, alone or as words of it ("VnExpress" in "Báo VnExpress Kinh doanh")
+    folded = f" {name.casefold()} "
+    if any(folded in f" {w} " for w in site_words):
         return None
     if any(ch.isdigit() for ch in name):
         return None

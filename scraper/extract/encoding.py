@@ -52,17 +52,16 @@ def declared_charset(data: bytes) -> str | None:
     return _codec(m.group(1).decode("ascii", "ignore")) if m else None
 
 
-_COMBINING_RE = re.compile("[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
 def _nfc(text: str) -> str:
-    """NFC, normalising only the lines that hold combining marks (a page is mostly markup,
-    and a newline never composes, so lines normalise independently)."""
-    if not _COMBINING_RE.search(text):
+    """NFC, normalising only the lines that need it (a page is mostly markup, and a newline
+    never composes, so lines normalise independently). unicodedata's quick check is faster
+    than a regex for combining marks, and also catches singletons such as CJK compatibility
+    ideographs."""
+    if unicodedata.is_normalized("NFC", text):
         return text
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if _COMBINING_RE.search(line):
+        if not unicodedata.is_normalized("NFC", line):
             lines[i] = unicodedata.normalize("NFC", line)
     return "\n".join(lines)
 

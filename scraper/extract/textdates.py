@@ -131,23 +131,24 @@ _PUBLISHED_LABEL_RE = re.compile(
 )
 
 
-def labeled_dates(text: str) -> tuple[datetime | None, datetime | None]:
+def labeled_dates(text: str, *, year: int | None = None) -> tuple[datetime | None, datetime | None]:
     """(published, updated) from a date line; ``Cập nhật ...`` marks an update.
 
-    A line with one unlabeled date gives it as published.
+    A line with one unlabeled date gives it as published. ``year`` is for dates printed
+    without one, as in ``parse_vn_datetime``.
     """
     text = text[:2000]
     upd = _UPDATED_LABEL_RE.search(text)
     if upd is None:
-        return parse_vn_datetime(text), None
+        return parse_vn_datetime(text, year=year), None
     before, after = text[: upd.start()], text[upd.start() :]
     pub_label = _PUBLISHED_LABEL_RE.search(after)
     if pub_label is not None:
         # "Cập nhật: X ... Đăng: Y"
-        return parse_vn_datetime(after[pub_label.start() :]), parse_vn_datetime(
-            after[: pub_label.start()]
+        return parse_vn_datetime(after[pub_label.start() :], year=year), parse_vn_datetime(
+            after[: pub_label.start()], year=year
         )
-    return parse_vn_datetime(before), parse_vn_datetime(after)
+    return parse_vn_datetime(before, year=year), parse_vn_datetime(after, year=year)
 
 
 _DATE_WORDS_RE = re.compile(
