@@ -88,12 +88,12 @@ class LoopbackServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def host(self) -> str:
-        return str(self._server.server_address[0])
+        host = self._server.server_address[0]
+        return host.decode() if isinstance(host, bytes) else host
 
     @property
     def port(self) -> int:
