@@ -55,6 +55,11 @@ _ALIASES = {
     "x-user-defined": "cp1252",
     "unicode-1-1-utf-8": "utf-8",
     "utf8": "utf-8",
+    "unicode": "utf-8",
+    # Vietnamese legacy labels: windows-1258 under other names
+    "windows-1258": "cp1258",
+    "x-viet-vps": "cp1258",
+    "tcvn": "cp1258",
 }
 
 _HEADER_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([\w.:+-]+)""", re.IGNORECASE)
@@ -107,13 +112,20 @@ def _strict(body: bytes, codec: str | None) -> str | None:
         return None
 
 
+#: charset detection looks at this much of a body (it is slow, and a page's start is enough)
+DETECT_BYTES = 200_000
+
+
 def _detect(body: bytes) -> str:
-    best = from_bytes(body).best()
+    # mostly UTF-8 with a few broken bytes (a truncated multibyte character, a stray byte) is
+    # still UTF-8: count what a lenient decode loses before asking the detector
+    lenient = body.decode("utf-8", errors="replace")
+    if lenient.count("\ufffd") * 200 < len(body):
+        return lenient
+    best = from_bytes(body[:DETECT_BYTES]).best()
     if best is not None and best.encoding:
-        text = _strict(body, best.encoding)
-        if text is not None:
-            return text
-    return body.decode("utf-8", errors="replace")
+        return body.decode(best.encoding, errors="replace")
+    return lenient
 
 
 def decode_body(body: bytes, content_type: str | None) -> str:
@@ -151,7 +163,21 @@ def decode_body(body: bytes, content_type: str | None) -> str:
 def _finish(text: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
-    return unicodedata.normalize("NFC", text)
+    return nfc(text)
+
+
+def nfc(text: str) -> str:
+    """NFC, normalising only the lines that need it (a page is mostly markup, and a newline
+    never composes, so lines normalise independently). unicodedata's quick check is faster
+    than a regex for combining marks, and also catches singletons such as CJK compatibility
+    ideographs."""
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not unicodedata.is_normalized("NFC", line):
+            lines[i] = unicodedata.normalize("NFC", line)
+    return "\n".join(lines)
 
 
 # ---- Content-Encoding: bounded decoders, each writes at most CHUNK bytes per sink.write ----

@@ -93,7 +93,7 @@ class LoopbackServer:
     @property
     def host(self) -> str:
         host = self._server.server_address[0]
-        return host.decode() if isinstance(host, bytes) else host
+        return host.decode() if isinstance(host, bytes | bytearray) else str(host)
 
     @property
     def port(self) -> int:

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from scraper.charset import decode_body
 from scraper.dates import VN_TZ
 from scraper.errors import ExtractError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, parse_byline, split_authors
 from scraper.extract.chrome import ALWAYS_DROP_CSS, DROP_TAGS, is_chrome_text, source_line
-from scraper.extract.encoding import decode_html
 from scraper.extract.generic import find_body, strip_generic_chrome
 from scraper.extract.metadata import (
     PageMeta,
@@ -75,7 +75,7 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
         raw = bytes(html)
         parse_input = head = raw
         if raw.startswith(_BOMS) or not _is_utf8(raw):
-            parse_input = decode_html(raw)
+            parse_input = decode_body(raw, None)
             head = parse_input[:100_000].encode("utf-8", "replace")
     else:
         raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)

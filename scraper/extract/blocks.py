@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
-from scraper.extract.chrome import is_chrome_node
+from scraper.extract.chrome import DROP_TAGS, is_chrome_node
 from scraper.types import Image
 from scraper.vietnamese import clean_inline
 
@@ -65,37 +65,13 @@ BLOCK_TAGS = frozenset(
         "form",
     ]
 )
-SKIP_TAGS = frozenset(
-    [
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "svg",
-        "iframe",
-        "object",
-        "embed",
-        "canvas",
-        "video",
-        "audio",
-        "button",
-        "input",
-        "select",
-        "textarea",
-        "map",
-        "head",
-        "title",
-        "meta",
-        "link",
-        "picture",
-        "source",
-    ]
-)
+# never text: the widgets every mode drops, plus the document's head and media sources
+SKIP_TAGS = frozenset(DROP_TAGS) | {"head", "title", "meta", "link", "picture", "source"}
 _CAPTION_CLASS_RE = re.compile(
     r"caption|image-?desc|img-?desc|photo-?desc|expnoedit-?caption", re.I
 )
 _WS_RE = re.compile(r"\s+")
-# the document is NFC already (encoding.decode_html): only invisible characters and odd spaces
+# the document is NFC already (charset.decode_body): only invisible characters and odd spaces
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _ODD_SPACE_RE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 
