@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -228,3 +228,55 @@ every = "15m"
     code, out = invoke(sqlite_url, config, "sites")
     dead_line = next(line for line in out.splitlines() if line.startswith("dead"))
     assert " 1 " in dead_line and "never" in dead_line  # one error, never succeeded
+
+
+def test_scheduled_discovery_skips_items_older_than_the_horizon(sqlite_url: str, tmp_path: Path) -> None:
+    """An old item in a feed is skipped before any fetch; a known one is not queued twice."""
+    import asyncio
+    from datetime import UTC
+
+    from jobs.app import build_fetcher
+    from jobs.config import load_config
+    from jobs.crawl import Crawler
+    from storage.db import upgrade
+
+    site = MirrorSite(LoopbackServer()).start()
+    try:
+        now = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+        path, fixture = TT_PAGES[0]
+        site.real_page(path, fixture)
+        site.add_item(path, "new", published=now - timedelta(days=1))
+        site.add_item("/old/story-1.htm", "old", published=now - timedelta(days=90))
+        config_path = tmp_path / "sources.toml"
+        config_path.write_text(f"""
+[fetch]
+min_delay = 0
+allow_hosts = ["127.0.0.1"]
+[[site]]
+name = "h"
+base_url = "{site.base_url}"
+feeds = ["{site.url('/rss.xml')}"]
+article_pattern = '\\.htm$'
+horizon = "30d"
+""", encoding="utf-8")
+        config = load_config(config_path)
+        engine = make_engine(sqlite_url)
+        upgrade(engine)
+        sessions = session_factory(engine)
+
+        async def crawl() -> tuple[int, int]:
+            async with build_fetcher(config) as fetcher:
+                crawler = Crawler(fetcher, sessions, clock=lambda: now)
+                first = await crawler.crawl_site(config.sites[0])
+                site.items.append(site.items.pop(0))  # the feed changes order: new ETag, same items
+                second = await crawler.crawl_site(config.sites[0])
+                return first.discovered, second.discovered
+
+        assert asyncio.run(crawl()) == (1, 0)
+        assert not site.server.requests_for("/old/story-1.htm")
+        with sessions() as s:
+            assert {u.url for u in s.scalars(select(Url)) if u.kind == "article"} == {site.url(path)}
+            assert s.scalars(select(Url.source_date).where(Url.url == site.url(path))).one() == now - timedelta(days=1)
+        engine.dispose()
+    finally:
+        site.stop()
