@@ -398,16 +398,41 @@ def articles(obj: Ctx, site: str | None, since: str | None, limit: int, as_json:
     archive = open_archive(obj.db)
     try:
         with archive.sessions() as s:
-            rows = repo.list_articles(s, site=site, since=since_dt, limit=limit)
-            for art, site_name in rows:
-                if as_json:
-                    click.echo(json.dumps({
-                        "id": art.id, "site": site_name, "url": art.url, "title": art.title,
-                        "published_at": art.published_at.isoformat() if art.published_at else None,
-                    }, ensure_ascii=False))
-                else:
-                    when = art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if art.published_at else "????-??-?? ??:??"
-                    click.echo(f"{art.id:>7}  {when}  {site_name:<14}  {art.title or art.url}")
+            _print_article_rows(repo.list_articles(s, site=site, since=since_dt, limit=limit), as_json)
+    finally:
+        archive.close()
+
+
+def _print_article_rows(rows: list[tuple[Any, str]], as_json: bool) -> None:
+    for art, site_name in rows:
+        if as_json:
+            click.echo(json.dumps({
+                "id": art.id, "site": site_name, "url": art.url, "title": art.title,
+                "published_at": art.published_at.isoformat() if art.published_at else None,
+            }, ensure_ascii=False))
+        else:
+            when = art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if art.published_at else "????-??-?? ??:??"
+            click.echo(f"{art.id:>7}  {when}  {site_name:<14}  {art.title or art.url}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--site", help="Only this site.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@click.pass_obj
+def search(obj: Ctx, query: str, site: str | None, limit: int, as_json: bool) -> None:
+    """Full-text search of title, sapo and text; case, tone marks and đ do not matter.
+
+    Words are ANDed; "quoted words" must stand together: vnnews search '"da nang" lao dong'.
+    """
+    from jobs.app import open_archive
+    from storage.search import search_articles
+
+    archive = open_archive(obj.db)
+    try:
+        with archive.sessions() as s:
+            _print_article_rows(search_articles(s, query, site=site, limit=limit), as_json)
     finally:
         archive.close()
 

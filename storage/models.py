@@ -143,6 +143,8 @@ class Article(Base):
     images: Mapped[list[dict[str, Any]]]
     language: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(Text)
+    #: title + sapo + text folded for search (no case, tone marks or diacritics): storage/search.py
+    search_text: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from scraper.types import Article as ExtractedArticle
 from storage.dedup import body_sha256, content_hash
 from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, Page, Site, Url
+from storage.search import search_key
 
 _ZSTD_LEVEL = 10
 _compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
@@ -210,6 +211,7 @@ def _fields(a: ExtractedArticle) -> dict[str, Any]:
         "authors": list(a.authors), "category": a.category, "tags": list(a.tags),
         "images": [{"url": i.url, "caption": i.caption} for i in a.images],
         "language": a.language, "source": a.source, "extractor": a.extractor,
+        "search_text": search_key(a.title, a.sapo, a.text),
     }
 
 

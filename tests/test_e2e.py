@@ -156,6 +156,12 @@ def test_crawl_archives_real_pages_end_to_end(db_url: str, mirrors: tuple[Mirror
     assert code == 0 and "<html" in out.lower()
     code, out = invoke(db_url, config, "sites")
     assert code == 0 and "vnx" in out and "tt" in out
+    # search without diacritics finds the real page by its title words
+    from scraper.vietnamese import strip_diacritics
+
+    title = str(golden(TT_PAGES[0][1])["title"])
+    code, out = invoke(db_url, config, "search", strip_diacritics(" ".join(title.split()[:3])).upper())
+    assert code == 0 and title in out
     code, out = invoke(db_url, config, "stats", "--json")
     assert code == 0 and json.loads(out)["articles"] == 3
 

@@ -1,0 +1,89 @@
+"""Search is insensitive to case, tone-mark placement and diacritics, đ included (both databases)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from scraper.types import Article
+from storage import repo
+from storage.db import make_engine, session_factory, upgrade
+from storage.search import query_terms, search_articles, search_key
+
+NOW = datetime(2026, 3, 7, tzinfo=UTC)
+
+STORIES = {
+    "dn": ("Đà Nẵng đón khách", "Thành phố Đà Nẵng đón nhiều khách du lịch dịp lễ."),
+    "hb": ("Thuỷ điện Hoà Bình", "Nhà máy thủy điện Hòa Bình vận hành an toàn."),
+    "lc": ("Lào Cai: lao động việc làm", "Sở Lao động tỉnh Lào Cai tổng kết công tác năm."),
+}
+
+
+@pytest.fixture
+def sessions(db_url: str):  # type: ignore[no-untyped-def]
+    yield from _archive(db_url)
+
+
+def _archive(db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        a = repo.ensure_site(s, "a", "https://a.vn/", NOW).id
+        b = repo.ensure_site(s, "b", "https://b.vn/", NOW).id
+        for key, (title, text) in STORIES.items():
+            site_id = b if key == "lc" else a
+            url = f"https://x.vn/{key}.html"
+            repo.store_article(s, site_id=site_id, article=Article(url=url, title=title, text=text),
+                               urls={url: "fetched"}, page_id=None, now=NOW, extractor_version="t")
+    yield sessions
+    engine.dispose()
+
+
+def titles(sessions, query: str, **kw: object) -> set[str]:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return {a.title for a, _ in search_articles(s, query, **kw)}  # type: ignore[arg-type]
+
+
+def test_search_folds_case_tones_and_d(sessions) -> None:  # type: ignore[no-untyped-def]
+    assert titles(sessions, "da nang") == {"Đà Nẵng đón khách"}
+    assert titles(sessions, "ĐÀ NẴNG") == {"Đà Nẵng đón khách"}
+    # old and new tone placement (Thuỷ/thủy, Hoà/Hòa) and no marks at all
+    assert titles(sessions, "thủy điện hoà bình") == {"Thuỷ điện Hoà Bình"}
+    assert titles(sessions, "thuy dien") == {"Thuỷ điện Hoà Bình"}
+    # words are ANDed; a quoted phrase must stand together
+    assert titles(sessions, "lao dong") == {"Lào Cai: lao động việc làm"}
+    assert titles(sessions, '"cai lao"') == {"Lào Cai: lao động việc làm"}  # "Lào Cai: lao" → phrase across ':'
+    assert titles(sessions, '"tong lao"') == set()
+    assert titles(sessions, "lao dong", site="a") == set()
+    assert titles(sessions, "khach nothere") == set()
+    assert titles(sessions, "   ") == set()
+
+
+def test_search_follows_edits(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        edited = Article(url="https://x.vn/dn.html", title="Đà Nẵng đón khách", text="Hội An cũng đông khách.")
+        assert repo.store_article(s, site_id=1, article=edited, urls={"https://x.vn/dn.html": "fetched"},
+                                  page_id=None, now=NOW, extractor_version="t").outcome == "changed"
+    assert titles(sessions, "hoi an") == {"Đà Nẵng đón khách"}
+    assert titles(sessions, "du lich") == set()
+
+
+def test_query_terms_and_key() -> None:
+    assert query_terms('Đà Nẵng "Hòa  Bình"') == ["da", "nang", "hoa binh"]
+    assert query_terms('"') == []
+    assert search_key("Thuỷ", None, "ĐIỆN") == "thuy dien"
+
+
+def test_sqlite_index_is_visible_to_any_sqlite_tool(sqlite_url: str) -> None:
+    # what Datasette and the sqlite3 shell see: a plain FTS5 table over articles
+    for _ in _archive(sqlite_url):
+        pass
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    rows = conn.execute(
+        "select a.title from articles a join articles_fts f on f.rowid = a.id where articles_fts match 'nang'"
+    ).fetchall()
+    conn.close()
+    assert rows == [("Đà Nẵng đón khách",)]
