@@ -7,7 +7,6 @@ Every command turns vnnews errors into one line on stderr naming what failed, wi
 from __future__ import annotations
 
 import asyncio
-import difflib
 import json
 import logging
 import os
@@ -20,7 +19,14 @@ from typing import Any, TypeVar
 import click
 
 from jobs.config import Config, load_config
-from scraper.dates import VN_TZ, parse_iso8601
+from jobs.display import (
+    print_article,
+    print_article_rows,
+    print_versions,
+    progress_printer,
+    when,
+)
+from scraper.dates import parse_iso8601
 from scraper.errors import ConfigError, VnnewsError
 from storage.db import DEFAULT_DB
 
@@ -131,7 +137,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
         raise ConfigError(f"{config.path}: no sites configured")
     archive = open_archive(obj.db)
     log_policy(config)
-    progress, done = _progress_printer()
+    progress, done = progress_printer()
 
     async def main() -> dict[str, Any]:
         async with build_fetcher(config) as fetcher:
@@ -183,7 +189,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     until_dt = _parse_date(until, "--until", end_of_day=True)
     archive = open_archive(obj.db)
     log_policy(config)
-    progress, done = _progress_printer()
+    progress, done = progress_printer()
 
     async def main() -> Any:
         async with build_fetcher(config) as fetcher:
@@ -217,7 +223,7 @@ def reextract(obj: Ctx, site: str | None, every: bool) -> None:
 
     config = obj.config if Path(obj.config_path).exists() else None
     archive = open_archive(obj.db)
-    progress, done = _progress_printer()
+    progress, done = progress_printer()
     try:
         stats = run_reextract(archive.sessions, config, site=site, every=every,
                               on_progress=lambda n: progress("reextract", f"{n} articles"))
@@ -226,23 +232,6 @@ def reextract(obj: Ctx, site: str | None, every: bool) -> None:
         done()
     click.echo(f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
                f"failed {stats.failed}, collisions {stats.collisions}")
-
-
-def _progress_printer() -> tuple[Callable[[str, str], None], Callable[[], None]]:
-    """A one-line progress display on a terminal (stderr); silent otherwise."""
-    tty = sys.stderr.isatty()
-    count = [0]
-
-    def progress(site: str, url: str) -> None:
-        count[0] += 1
-        if tty:
-            click.echo(f"\r[{count[0]}] {site}: {url[:90]:<90}", nl=False, err=True)
-
-    def done() -> None:
-        if tty and count[0]:
-            click.echo("", err=True)
-
-    return progress, done
 
 
 # --- extraction ------------------------------------------------------------------------------
@@ -274,7 +263,7 @@ def extract(obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str 
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return
-    _print_article(article.to_dict())
+    print_article(article.to_dict())
 
 
 @cli.command()
@@ -332,38 +321,6 @@ def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:
     return asyncio.run(main())
 
 
-def _local(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        value = parse_iso8601(value) or value
-    if isinstance(value, datetime):
-        return value.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M (GMT+7)")
-    return str(value)
-
-
-def _print_article(a: dict[str, Any]) -> None:
-    click.echo(f"title:     {a.get('title') or '-'}")
-    click.echo(f"url:       {a.get('url')}")
-    if a.get("canonical_url") and a.get("canonical_url") != a.get("url"):
-        click.echo(f"canonical: {a['canonical_url']}")
-    click.echo(f"published: {_local(a.get('published_at'))}")
-    if a.get("updated_at"):
-        click.echo(f"updated:   {_local(a.get('updated_at'))}")
-    click.echo(f"authors:   {', '.join(a.get('authors') or []) or '-'}")
-    click.echo(f"category:  {a.get('category') or '-'}")
-    if a.get("tags"):
-        click.echo(f"tags:      {', '.join(a['tags'])}")
-    if a.get("source"):
-        click.echo(f"source:    {a['source']}")
-    click.echo(f"images:    {len(a.get('images') or [])}")
-    click.echo("")
-    if a.get("sapo"):
-        click.echo(a["sapo"])
-        click.echo("")
-    click.echo(a.get("text") or "")
-
-
 # --- the archive -----------------------------------------------------------------------------
 
 
@@ -398,21 +355,9 @@ def articles(obj: Ctx, site: str | None, since: str | None, limit: int, as_json:
     archive = open_archive(obj.db)
     try:
         with archive.sessions() as s:
-            _print_article_rows(repo.list_articles(s, site=site, since=since_dt, limit=limit), as_json)
+            print_article_rows(repo.list_articles(s, site=site, since=since_dt, limit=limit), as_json)
     finally:
         archive.close()
-
-
-def _print_article_rows(rows: list[tuple[Any, str]], as_json: bool) -> None:
-    for art, site_name in rows:
-        if as_json:
-            click.echo(json.dumps({
-                "id": art.id, "site": site_name, "url": art.url, "title": art.title,
-                "published_at": art.published_at.isoformat() if art.published_at else None,
-            }, ensure_ascii=False))
-        else:
-            when = art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if art.published_at else "????-??-?? ??:??"
-            click.echo(f"{art.id:>7}  {when}  {site_name:<14}  {art.title or art.url}")
 
 
 @cli.command()
@@ -432,7 +377,7 @@ def search(obj: Ctx, query: str, site: str | None, limit: int, as_json: bool) ->
     archive = open_archive(obj.db)
     try:
         with archive.sessions() as s:
-            _print_article_rows(search_articles(s, query, site=site, limit=limit), as_json)
+            print_article_rows(search_articles(s, query, site=site, limit=limit), as_json)
     finally:
         archive.close()
 
@@ -461,7 +406,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 sys.stdout.buffer.write(repo.page_body(page))
                 return
             if versions:
-                _print_versions(repo.article_versions(s, art.id))
+                print_versions(repo.article_versions(s, art.id))
                 return
             data: dict[str, Any] = {
                 "id": art.id, "url": art.url, "canonical_url": art.canonical_url, "title": art.title,
@@ -478,25 +423,11 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 click.echo(json.dumps(data, ensure_ascii=False, indent=2))
                 return
             click.echo(f"id:        {art.id}")
-            _print_article(data)
+            print_article(data)
             click.echo("")
             click.echo("urls:      " + "\n           ".join(str(u) for u in data["urls"]))
     finally:
         archive.close()
-
-
-def _print_versions(versions: list[Any]) -> None:
-    previous = None
-    for i, v in enumerate(versions, 1):
-        click.echo(f"version {i}  {_local(v.fetched_at)}  {v.content_hash[:12]}  {v.title or ''}")
-        if previous is not None:
-            diff = difflib.unified_diff(
-                (previous.text or "").splitlines(), (v.text or "").splitlines(),
-                f"version {i - 1}", f"version {i}", lineterm="", n=1,
-            )
-            for line in diff:
-                click.echo("  " + line)
-        previous = v
 
 
 @cli.command()
@@ -520,12 +451,8 @@ def sites(obj: Ctx) -> None:
         if x is None:
             click.echo(f"{name:<16} {'never':<17} {'never':<17} {0:>6} {0:>8} {0:>5}")
             continue
-        click.echo(f"{name:<16} {_when(x.last_run_at):<17} {_when(x.last_success_at):<17} {x.error_count:>6} "
+        click.echo(f"{name:<16} {when(x.last_run_at):<17} {when(x.last_success_at):<17} {x.error_count:>6} "
                    f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}")
-
-
-def _when(value: datetime | None) -> str:
-    return value.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if value else "never"
 
 
 @cli.command()
