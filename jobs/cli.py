@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -57,9 +57,22 @@ def _setup_logging(verbose: int) -> None:
 class VnnewsGroup(click.Group):
     """Turns errors into one line: ``vnnews: <what failed>``."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # a bad global option
+            _usage(exc)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # a bad command, option or argument
+            _usage(exc)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except ConfigError as exc:
@@ -71,6 +84,13 @@ class VnnewsGroup(click.Group):
             sys.exit(130)
         except Exception as exc:
             _fail(exc, 1, unexpected=True)
+
+
+def _usage(exc: click.UsageError) -> NoReturn:
+    """Usage errors are one line too (click's own display takes four), exit status 2."""
+    where = exc.ctx.command_path if exc.ctx else "vnnews"
+    click.echo(f"{where}: {exc.format_message()}", err=True)
+    sys.exit(2)
 
 
 def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:

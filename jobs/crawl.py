@@ -280,27 +280,30 @@ class Crawler:
     # --- fetching --------------------------------------------------------------------------
 
     async def drain(self, site: SiteConfig, site_id: int, stats: RunStats, limit: int | None = None) -> None:
-        """Fetch the site's due article URLs, one at a time (the fetcher spaces them per host)."""
-        with self.sessions.begin() as s:
-            claimed = [(r.id, r.url, r.etag, r.last_modified, r.attempts)
-                       for r in repo.claim_due(s, site_id, now=self.clock(), limit=limit or self.batch, lease=LEASE)]
+        """Fetch the site's due article URLs, one at a time (the fetcher spaces them per host).
+
+        Each URL is claimed just before its fetch: a whole batch leased at once would outlive
+        its lease (200 URLs x a 5 s delay > 15 min), and another daemon would fetch its tail again.
+        """
         profile = self.profile_for(site)
-        done = 0
-        try:
-            for row_id, url, etag, last_modified, attempts in claimed:
-                try:
-                    await self._fetch_one(site, site_id, row_id, url, etag, last_modified, attempts, profile, stats)
-                except HostUnreachableError:
-                    done += 1  # recorded as failed; the rest are handed back below
-                    raise
-                done += 1
-                if self.on_progress:
-                    self.on_progress(site.name, url)
-        finally:
-            # on cancellation (shutdown) the URLs not yet fetched are given back, due now
-            if done < len(claimed):
+        for _ in range(limit or self.batch):
+            with self.sessions.begin() as s:
+                claimed = [(r.id, r.url, r.etag, r.last_modified, r.attempts)
+                           for r in repo.claim_due(s, site_id, now=self.clock(), limit=1, lease=LEASE)]
+            if not claimed:
+                return
+            row_id, url, etag, last_modified, attempts = claimed[0]
+            try:
+                await self._fetch_one(site, site_id, row_id, url, etag, last_modified, attempts, profile, stats)
+            except HostUnreachableError:
+                raise  # recorded as failed: the drain stops, the site's other URLs stay due
+            except BaseException:
+                # on cancellation (shutdown) the URL in flight is given back, due now
                 with self.sessions.begin() as s:
-                    repo.release(s, [c[0] for c in claimed[done:]], self.clock())
+                    repo.release(s, [row_id], self.clock())
+                raise
+            if self.on_progress:
+                self.on_progress(site.name, url)
 
     async def _fetch_one(
         self, site: SiteConfig, site_id: int, row_id: int, url: str, etag: str | None,

@@ -234,9 +234,12 @@ def store_article(
         same.last_seen = now
         return Stored("unchanged" if set(urls) & known else "duplicate", same.id)
 
-    prior_id = session.scalar(
-        select(ArticleUrl.article_id).where(ArticleUrl.url.in_(list(urls))).order_by(ArticleUrl.id).limit(1)
-    )
+    # the URLs the server vouched for (fetched, redirected to) say which article this is, the
+    # fetched one first; rel=canonical is the page's own claim, often a home or section page,
+    # and must not turn another story into an old version of this one
+    own = [u for u, rel in urls.items() if rel != "canonical"]
+    linked = dict(session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(own))).all())
+    prior_id = next((linked[u] for u in own if u in linked), None)
     if prior_id is not None:
         prior = session.get_one(Article, prior_id)
         for key, value in _fields(article).items():
@@ -246,8 +249,13 @@ def store_article(
         prior.last_seen = now
         prior.page_id = page_id
         prior.extractor_version = extractor_version
-        session.add(ArticleVersion(article_id=prior.id, content_hash=digest, fetched_at=now,
-                                   title=article.title, text=article.text, page_id=page_id))
+        # an edit reverted to an earlier content: that version is already recorded
+        session.execute(
+            _insert(session, ArticleVersion)
+            .values(article_id=prior.id, content_hash=digest, fetched_at=now, title=article.title,
+                    text=article.text, page_id=page_id)
+            .on_conflict_do_nothing(index_elements=["article_id", "content_hash"])
+        )
         _link(session, prior.id, urls, now)
         return Stored("changed", prior.id)
 

@@ -19,7 +19,9 @@ from scraper.vietnamese import fold_key, strip_diacritics
 from storage.models import Article, Site
 
 _TERM_RE = re.compile(r'"([^"]+)"|(\S+)')
-_WORD_RE = re.compile(r"\w+")
+#: letters and digits: "_" is a word character to ``re`` but a separator to FTS5's unicode61,
+#: so "lao_dong" must fold to "lao dong" for SQLite and PostgreSQL to find the same articles
+_WORD_RE = re.compile(r"[^\W_]+")
 
 
 def search_key(*parts: str | None) -> str:

@@ -73,3 +73,12 @@ def test_extract_a_saved_real_page_as_json() -> None:
 def test_extract_missing_file_is_one_line() -> None:
     proc = run("extract", "/nonexistent/page.html")
     assert proc.returncode == 1 and proc.stderr.startswith("vnnews: /nonexistent/page.html: cannot read")
+
+
+@pytest.mark.parametrize("args", [["articles", "--since", "nope"], ["show"], ["--bogus", "sites"], ["nope"]],
+                         ids=lambda a: " ".join(a))
+def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("vnnews"), proc.stderr
+    assert "Traceback" not in proc.stderr

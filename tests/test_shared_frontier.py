@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from jobs.app import build_fetcher
 from jobs.config import parse_config
-from jobs.crawl import Crawler, RunStats
+from jobs.crawl import LEASE, Crawler, RunStats
 from storage import repo
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Article
@@ -25,8 +25,8 @@ from tests.test_backfill import config_text
 
 
 @pytest.fixture
-def mirror() -> Iterator[BigMirror]:
-    m = BigMirror(120).start()
+def mirror(request: pytest.FixtureRequest) -> Iterator[BigMirror]:
+    m = BigMirror(getattr(request, "param", 120)).start()
     yield m
     m.stop()
 
@@ -79,3 +79,37 @@ def test_two_daemons_share_one_frontier_without_double_fetches(pg_url: str, mirr
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 120
     engine.dispose()
+
+
+@pytest.mark.parametrize("mirror", [5], indirect=True)
+def test_a_slow_drain_keeps_the_lease_on_every_url_it_will_fetch(db_url: str, mirror: BigMirror) -> None:
+    """Fetches slower than LEASE / batch: another daemon must never get a URL this one still fetches."""
+    config = parse_config(config_text(mirror))
+    site = config.sites[0]
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = [datetime.now(UTC)]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, site.name, site.base_url, now[0]).id
+        repo.enqueue(s, site_id, [repo.NewUrl(u) for u in mirror.article_urls()], now=now[0])
+    taken_by_other: set[str] = set()
+
+    def slow_fetch_then_other_daemon_claims(_site: str, _url: str) -> None:
+        now[0] += LEASE * 2 / 3  # each fetch took 10 minutes
+        with sessions.begin() as s:
+            taken_by_other.update(u.url for u in repo.claim_due(s, site_id, now=now[0], limit=10, lease=LEASE))
+
+    async def drain() -> RunStats:
+        stats = RunStats()
+        async with build_fetcher(config) as fetcher:
+            crawler = Crawler(fetcher, sessions, clock=lambda: now[0], batch=5,
+                              on_progress=slow_fetch_then_other_daemon_claims)
+            await crawler.drain(site, site_id, stats)
+        return stats
+
+    stats = asyncio.run(drain())
+    engine.dispose()
+    fetched = {mirror.url(path) for path in mirror.article_hits()}
+    assert stats.fetched == len(fetched) >= 1
+    assert not fetched & taken_by_other, sorted(fetched & taken_by_other)

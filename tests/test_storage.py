@@ -159,3 +159,49 @@ def test_unique_url_per_article(sessions) -> None:  # type: ignore[no-untyped-de
                                extractor_version="t")
         assert a.article_id != b.article_id
         assert len(s.scalars(select(ArticleUrl)).all()) == 3
+
+
+def _store(s, site_id: int, url: str, text: str, urls: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+           now: datetime = NOW) -> repo.Stored:
+    return repo.store_article(s, site_id=site_id, article=_article(url, text=text), urls=urls or {url: "fetched"},
+                              page_id=None, now=now, extractor_version="t")
+
+
+def test_an_edit_reverted_to_an_earlier_content_is_stored(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        first = _store(s, site_id, "https://demo.vn/a.html", "Bản đầu.")
+        assert _store(s, site_id, "https://demo.vn/a.html", "Bản sửa.").outcome == "changed"
+    # the publisher undoes the edit: the article takes the first content back
+    with sessions.begin() as s:
+        reverted = _store(s, site_id, "https://demo.vn/a.html", "Bản đầu.", now=NOW + timedelta(hours=6))
+        assert reverted == repo.Stored("changed", first.article_id)
+    with sessions() as s:
+        assert s.get_one(ArticleRow, first.article_id).text == "Bản đầu."
+        assert len(repo.article_versions(s, first.article_id)) == 2
+
+
+def test_a_canonical_url_of_another_article_does_not_overwrite_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        home = _store(s, site_id, "https://demo.vn/", "Trang chủ.")
+        # a CMS whose every page says rel=canonical → the home page
+        story = _store(s, site_id, "https://demo.vn/b.html", "Bài mới.",
+                       {"https://demo.vn/b.html": "fetched", "https://demo.vn/": "canonical"})
+        assert story.outcome == "new" and story.article_id != home.article_id
+    with sessions() as s:
+        assert s.get_one(ArticleRow, home.article_id).text == "Trang chủ."
+        assert [v.text for v in repo.article_versions(s, home.article_id)] == ["Trang chủ."]
+
+
+def test_the_fetched_url_decides_which_article_changed(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        older = _store(s, site_id, "https://demo.vn/old.html", "Bài cũ.")
+        mine = _store(s, site_id, "https://demo.vn/mine.html", "Bài này.")
+        # an edit of mine.html whose redirect target is known as the older article's URL
+        edited = _store(s, site_id, "https://demo.vn/mine.html", "Bài này, đã sửa.",
+                        {"https://demo.vn/mine.html": "fetched", "https://demo.vn/old.html": "final"})
+        assert edited == repo.Stored("changed", mine.article_id)
+    with sessions() as s:
+        assert s.get_one(ArticleRow, older.article_id).text == "Bài cũ."
