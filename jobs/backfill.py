@@ -10,9 +10,11 @@ Ctrl-C resumes where it was: what was archived is not fetched again, what was qu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from datetime import datetime
+from urllib.parse import urljoin
 
 from sqlalchemy import func, select
 
@@ -39,7 +41,7 @@ async def backfill(
         site_id = repo.ensure_site(s, site.name, site.base_url, crawler.clock()).id
         run_id = repo.start_run(s, site_id, "backfill", crawler.clock()).id
     stats = RunStats()
-    ok = False
+    ok: bool | None = False
     try:
         try:
             await _sitemaps(crawler, site, site_id, stats, since, until)
@@ -50,6 +52,9 @@ async def backfill(
         except HostUnreachableError:
             pass  # recorded; the next backfill resumes from the frontier
         ok = stats.errors == 0 or stats.fetched > 0
+    except asyncio.CancelledError:
+        ok = None  # interrupted (Ctrl-C): resumable, not a site error
+        raise
     finally:
         with crawler.sessions.begin() as s:
             repo.finish_run(s, run_id, stats.as_dict(), crawler.clock(), ok=ok)
@@ -64,7 +69,7 @@ async def _sitemaps(
     try:
         urls += [u for u in await crawler.fetcher.robots_sitemaps(site.base_url) if u not in urls]
     except FetchError as exc:
-        stats.error(site.name, site.base_url + "robots.txt", str(exc))
+        stats.error(site.name, urljoin(site.base_url, "/robots.txt"), str(exc).replace(f" ({exc.url})", ""))
         if isinstance(exc, HostUnreachableError):
             raise
     profile = crawler.profile_for(site)

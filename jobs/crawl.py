@@ -11,7 +11,6 @@ broadly; they record the site, URL and reason on the ``urls`` and ``crawl_runs``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -379,9 +378,9 @@ class Crawler:
             else:
                 urls = {result.url: "fetched"}
                 for extra, rel in ((result.final_url, "final"), (article.canonical_url, "canonical")):
-                    if extra:
-                        with contextlib.suppress(ValueError):
-                            urls.setdefault(canonicalize(extra), rel)
+                    canonical = canonical_for(site, extra) if extra else None
+                    if canonical:
+                        urls.setdefault(canonical, rel)
                 stored = repo.store_article(s, site_id=site_id, article=article, urls=urls, page_id=page.id,
                                             now=now, extractor_version=EXTRACTOR_VERSION)
                 published = article.published_at or row.source_date
@@ -417,7 +416,7 @@ class Crawler:
             site_id = repo.ensure_site(s, site.name, site.base_url, self.clock()).id
             run_id = repo.start_run(s, site_id, "crawl" if discover else "drain", self.clock()).id
         stats = RunStats()
-        ok = False
+        ok: bool | None = False
         try:
             try:
                 if discover:
@@ -426,6 +425,9 @@ class Crawler:
             except HostUnreachableError:
                 pass  # recorded on the source's row and in stats; retried next pass
             ok = stats.errors == 0 or (stats.fetched + stats.discovered + stats.not_modified) > 0
+        except asyncio.CancelledError:
+            ok = None  # a clean shutdown is neither a success nor a site error
+            raise
         finally:
             with self.sessions.begin() as s:
                 repo.finish_run(s, run_id, stats.as_dict(), self.clock(), ok=ok)

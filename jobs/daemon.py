@@ -46,8 +46,6 @@ class Daemon:
         try:
             async with lock:
                 await self.crawler.crawl_site(site, discover=discover)
-        except asyncio.CancelledError:
-            raise
         except Exception:  # a pass that blows up is logged; the schedule and other sites go on
             log.exception("site=%s pass failed", site.name)
         finally:

@@ -309,12 +309,17 @@ def start_run(session: Session, site_id: int, kind: str, now: datetime) -> Crawl
     return run
 
 
-def finish_run(session: Session, run_id: int, counts: dict[str, Any], now: datetime, *, ok: bool) -> None:
+def finish_run(
+    session: Session, run_id: int, counts: dict[str, Any], now: datetime, *, ok: bool | None
+) -> None:
+    """Close a run; ``ok=None`` (interrupted) records its counts but leaves the site's health as it was."""
     run = session.get_one(CrawlRun, run_id)
     for key, value in counts.items():
         setattr(run, key, value)
     run.finished_at = now
     site = session.get_one(Site, run.site_id)
+    if ok is None:
+        return
     if ok:
         site.last_success_at = now
         site.error_count = 0

@@ -22,7 +22,7 @@ from jobs.config import Config, load_config, parse_config
 from jobs.crawl import Crawler
 from jobs.daemon import Daemon
 from storage.db import make_engine, session_factory, upgrade
-from storage.models import Article, CrawlRun, Url
+from storage.models import Article, CrawlRun, Site, Url
 from tests.big_mirror import BigMirror
 
 
@@ -137,6 +137,10 @@ def test_backfill_resumes_after_an_interrupt(mirror: BigMirror, tmp_path: Path, 
     asyncio.run(interrupted())
     first = count(db_url)
     assert 55 <= first < 200
+    with sessions() as s:  # an interrupted pass is not a site error
+        (site_row,) = s.scalars(select(Site)).all()
+        assert site_row.error_count == 0 and site_row.last_error is None
+        assert s.scalars(select(CrawlRun.finished_at)).one() is not None
     with sessions() as s:  # nothing left leased: the unfetched URLs are due now
         leased = s.scalars(select(Url).where(Url.kind == "article", Url.state == "new")).all()
         assert leased and all(u.next_due is not None for u in leased)
