@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from scraper.extract.article import extract_article, extract_generic
 
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 __all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_generic"]

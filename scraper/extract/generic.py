@@ -10,6 +10,8 @@ Python; selection and text joins happen in C.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.extract.chrome import GENERIC_DROP_CSS, is_chrome_node
@@ -19,14 +21,28 @@ _MIN_PARAGRAPH = 25
 # a listing: at least this many teasers, each beside a link this long (a headline)
 _MIN_TEASERS = 5
 _HEADLINE_CHARS = 20
-_CHROME_CANDIDATES = (
-    "[class*=share], [class*=social], [class*=comment], [class*=related], [class*=relate], "
-    "[class*=rating], [class*=banner], [class*=breadcrumb], [class*=tag], [class*=menu], "
-    "[class*=footer], [class*=header], [class*=sidebar], [class*=login], [class*=captcha], "
-    "[class*=other-news], [class*=popup], [class*=modal], [class*=ads], [class*=widget], "
-    "[id*=share], [id*=comment], [id*=related], [id*=rating], [id*=banner], [id*=menu], "
-    "[id*=footer], [id*=header], [id*=sidebar], [id*=ads]"
-)
+# a widget's class (or id) holds one of these words, as lexbor's case-sensitive [class*=...]
+# would find them; ``is_chrome_node`` then decides on whole words
+_CHROME_CLASS_WORDS = (
+    "share", "social", "comment", "related", "relate", "rating", "banner", "breadcrumb", "tag",
+    "menu", "footer", "header", "sidebar", "login", "captcha", "other-news", "popup", "modal",
+    "ads", "widget",
+)  # fmt: skip
+_CHROME_ID_WORDS = (
+    "share", "comment", "related", "rating", "banner", "menu", "footer", "header", "sidebar",
+    "ads",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def _is_chrome_marked(cls: str, id_: str) -> bool:
+    """Whether an element with this class and id is a widget by its name.
+
+    Cached: a page repeats the same few hundred class values, and sites repeat them.
+    """
+    if not (any(w in cls for w in _CHROME_CLASS_WORDS) or any(w in id_ for w in _CHROME_ID_WORDS)):
+        return False
+    return is_chrome_node(f"{cls} {id_}")
 
 
 def strip_generic_chrome(tree: LexborHTMLParser) -> None:
@@ -35,6 +51,11 @@ def strip_generic_chrome(tree: LexborHTMLParser) -> None:
     lexbor returns matches in document order, and ``decompose`` detaches every node of the
     removed subtree, so a match inside an already removed widget has no parent and is skipped
     without reading its text: most widgets nest inside other widgets.
+
+    Widgets by name are picked in Python from one query for every element with a class or id:
+    lexbor tests each alternative of a selector list on each element, so ~30 ``[class*=word]``
+    cost ~30 substring tests per element, while here each distinct class/id value is tested
+    once (``_is_chrome_marked`` is cached).
     """
     root = tree.body
     if root is None:
@@ -48,11 +69,16 @@ def strip_generic_chrome(tree: LexborHTMLParser) -> None:
     # VCCorp-style embedded boxes announce themselves: type="RelatedOneNews", "RelatedNewsBox"
     for node in root.css("[type*=related i], [data-type*=related i]"):
         node.decompose()
-    for node in root.css(_CHROME_CANDIDATES):
+    previous = 0
+    for node in root.css("[class], [id]"):
+        # lexbor lists an element once per alternative it matches: once more if it has both
+        if node.mem_id == previous:
+            continue
+        previous = node.mem_id
         if node.parent is None or node.tag in ("html", "body"):
             continue
-        attrs = node.attributes
-        if not is_chrome_node(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+        # attrs.get reads one attribute without building the node's attribute dict
+        if not _is_chrome_marked(node.attrs.get("class") or "", node.id or ""):
             continue
         # widgets hold little paragraph text; a wrapper with many paragraphs is kept
         if len(node.text(deep=True, strip=True)) > 1500 and len(node.css("p")) > 4:
@@ -104,6 +130,10 @@ def find_body(tree: LexborHTMLParser) -> LexborNode | None:
     best: LexborNode | None = None
     best_score = 0.0
     for key in sorted(scores, key=scores.__getitem__, reverse=True)[:8]:
+        if scores[key] <= best_score:
+            # the discount only lowers a score, and the rest score lower still: none can win,
+            # so their texts and links (the costly part for page-wide wrappers) go unread
+            break
         node = nodes[key]
         text_len = len(node.text(deep=True, strip=True)) or 1
         link_len = sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
