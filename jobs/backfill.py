@@ -14,13 +14,12 @@ import asyncio
 import logging
 from collections import deque
 from datetime import datetime
-from urllib.parse import urljoin
 
 from sqlalchemy import func, select
 
 from jobs.config import SiteConfig
 from jobs.crawl import PRIORITY, Crawler, RunStats
-from scraper.errors import FetchError, HostUnreachableError
+from scraper.errors import HostUnreachableError
 from scraper.listings import find_next_page
 from storage import repo
 from storage.models import Article, ArticleUrl
@@ -66,12 +65,7 @@ async def _sitemaps(
     since: datetime | None, until: datetime | None,
 ) -> None:
     urls = list(site.sitemaps)
-    try:
-        urls += [u for u in await crawler.fetcher.robots_sitemaps(site.base_url) if u not in urls]
-    except FetchError as exc:
-        stats.error(site.name, urljoin(site.base_url, "/robots.txt"), str(exc).replace(f" ({exc.url})", ""))
-        if isinstance(exc, HostUnreachableError):
-            raise
+    urls += [u for u in await crawler.robots_sitemaps(site, stats) if u not in urls]
     profile = crawler.profile_for(site)
     queue, seen = deque(urls), set[str]()
     while queue and len(seen) < MAX_SITEMAPS:

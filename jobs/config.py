@@ -87,6 +87,8 @@ class SiteConfig:
     every: float = 900.0
     #: scheduled discovery skips items whose feed/sitemap date is older than this (backfill does not)
     horizon: float = 30 * 86400.0
+    #: also read the sitemaps that robots.txt names (Sitemap: lines) on each pass
+    robots_sitemaps: bool = True
     #: canonicalization rules for this site's URLs: "keep" | "strip" | "add"
     www: WwwMode = "keep"
     trailing_slash: SlashMode = "keep"
@@ -230,7 +232,7 @@ def _daemon(r: _Reader) -> DaemonConfig:
 
 _SITE_KEYS = {
     "name", "base_url", "feeds", "sitemaps", "listings", "article_pattern", "every", "profile",
-    "min_delay", "respect_robots", "enabled", "horizon", "www", "trailing_slash",
+    "min_delay", "respect_robots", "enabled", "horizon", "www", "trailing_slash", "robots_sitemaps",
 }
 _URL_RULES = ("keep", "strip", "add")
 
@@ -261,6 +263,7 @@ def _site(r: _Reader) -> SiteConfig:
         article_pattern=pattern,
         every=r.duration("every", 900.0) or 0.0,
         horizon=r.duration("horizon", 30 * 86400.0) or 0.0,
+        robots_sitemaps=r.get("robots_sitemaps", bool, True),
         www=_choice(r, "www", _URL_RULES),
         trailing_slash=_choice(r, "trailing_slash", _URL_RULES),
         profile=r.get("profile", str),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -129,7 +130,10 @@ class Crawler:
 
     async def discover(self, site: SiteConfig, site_id: int, stats: RunStats) -> None:
         profile = self.profile_for(site)
-        sources = [("feed", u) for u in site.feeds] + [("sitemap", u) for u in site.sitemaps] + [
+        sitemaps = list(site.sitemaps)
+        if site.robots_sitemaps and (site.respect_robots is not False):
+            sitemaps += [u for u in await self.robots_sitemaps(site, stats) if u not in sitemaps]
+        sources = [("feed", u) for u in site.feeds] + [("sitemap", u) for u in sitemaps] + [
             ("listing", u) for u in site.listings]
         for kind, url in sources:
             try:
@@ -138,6 +142,17 @@ class Crawler:
                 # one error per unreachable site and pass, not one per source
                 log.info("site=%s unreachable: %d other sources skipped this pass", site.name, len(sources) - 1)
                 raise
+
+    async def robots_sitemaps(self, site: SiteConfig, stats: RunStats) -> list[str]:
+        """The same-site ``Sitemap:`` URLs of the site's robots.txt (cached by the fetcher)."""
+        try:
+            found = await self.fetcher.robots_sitemaps(site.base_url)
+        except HostUnreachableError as exc:
+            stats.error(site.name, urljoin(site.base_url, "/robots.txt"), _reason(exc))
+            raise
+        except FetchError:
+            return []  # robots.txt itself unavailable: each source's own fetch will say why
+        return [u for u in found if same_site(u, site.base_url)]
 
     async def fetch_source(
         self, site: SiteConfig, site_id: int, kind: str, url: str, stats: RunStats, *, conditional: bool = True

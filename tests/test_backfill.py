@@ -190,3 +190,40 @@ def test_daemon_archives_a_new_article_within_one_interval(mirror: BigMirror, tm
     assert waited <= every + 2.0, waited
     engine.dispose()
     assert parse_config(config_text(mirror))  # the file form stays valid
+
+
+@pytest.mark.parametrize(("mirror", "robots_sitemaps", "expected"), [(40, True, 30), (40, False, 20)],
+                         indirect=["mirror"])
+def test_scheduled_discovery_reads_the_sitemaps_robots_txt_names(
+    mirror: BigMirror, tmp_path: Path, sqlite_url: str, robots_sitemaps: bool, expected: int
+) -> None:
+    """Feed (newest 20) + robots.txt's sitemap index, within a 30-day horizon: 30 of 40 articles."""
+    from datetime import timedelta
+
+    config = parse_config(f"""
+[fetch]
+min_delay = 0
+allow_hosts = ["127.0.0.1"]
+[[site]]
+name = "big"
+base_url = "{mirror.url('/')}"
+feeds = ["{mirror.url('/rss.xml')}"]
+article_pattern = '-\\d+\\.html$'
+horizon = "30d"
+robots_sitemaps = {str(robots_sitemaps).lower()}
+""")
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = mirror.published(40) + timedelta(days=1)  # the horizon reaches back to article 11
+
+    async def crawl() -> int:
+        async with build_fetcher(config) as fetcher:
+            stats = await Crawler(fetcher, sessions, clock=lambda: now).crawl_site(config.sites[0])
+            return stats.discovered
+
+    assert asyncio.run(crawl()) == expected
+    assert count(sqlite_url) == expected
+    assert (mirror.hits["/sitemap.xml"] == 1) is robots_sitemaps
+    assert set(mirror.article_hits().values()) == {1}
+    engine.dispose()
