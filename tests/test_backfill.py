@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from jobs.app import build_fetcher
 from jobs.backfill import backfill
@@ -23,6 +23,7 @@ from jobs.crawl import Crawler
 from jobs.daemon import Daemon
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Article, CrawlRun, Site, Url
+from tests.archive import count_rows
 from tests.big_mirror import BigMirror
 
 
@@ -58,13 +59,6 @@ def setup(m: BigMirror, tmp_path: Path, db_url: str) -> tuple[Path, Config]:
     engine.dispose()
     return path, load_config(path)
 
-
-def count(db_url: str, model: type = Article) -> int:
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        n = int(conn.execute(select(func.count()).select_from(model)).scalar_one())
-    engine.dispose()
-    return n
 
 
 def test_backfill_archives_every_article_requesting_each_once(mirror: BigMirror, tmp_path: Path, sqlite_url: str) -> None:
@@ -135,7 +129,7 @@ def test_backfill_resumes_after_an_interrupt(mirror: BigMirror, tmp_path: Path, 
                 await task
 
     asyncio.run(interrupted())
-    first = count(db_url)
+    first = count_rows(db_url)
     assert 55 <= first < 200
     with sessions() as s:  # an interrupted pass is not a site error
         (site_row,) = s.scalars(select(Site)).all()
@@ -150,7 +144,7 @@ def test_backfill_resumes_after_an_interrupt(mirror: BigMirror, tmp_path: Path, 
             await backfill(Crawler(fetcher, sessions), site)
 
     asyncio.run(resume())
-    assert count(db_url) == 200
+    assert count_rows(db_url) == 200
     hits = mirror.article_hits()
     assert len(hits) == 200 and sum(hits.values()) <= 201  # at most the one in flight twice
     engine.dispose()
@@ -170,7 +164,7 @@ def test_daemon_archives_a_new_article_within_one_interval(mirror: BigMirror, tm
             runner = asyncio.create_task(daemon.run())
             loop = asyncio.get_running_loop()
             try:
-                while count(sqlite_url) < 20:  # the feed's newest 20
+                while count_rows(sqlite_url) < 20:  # the feed's newest 20
                     await asyncio.sleep(0.1)
                 (new_url,) = mirror.publish()
                 published_at = loop.time()
@@ -223,7 +217,7 @@ robots_sitemaps = {str(robots_sitemaps).lower()}
             return stats.discovered
 
     assert asyncio.run(crawl()) == expected
-    assert count(sqlite_url) == expected
+    assert count_rows(sqlite_url) == expected
     assert (mirror.hits["/sitemap.xml"] == 1) is robots_sitemaps
     assert set(mirror.article_hits().values()) == {1}
     engine.dispose()

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from jobs.app import build_fetcher
-from jobs.config import parse_config
+from jobs.config import Config, parse_config
 from jobs.crawl import Crawler
-from storage.db import make_engine, session_factory, upgrade
 from storage.models import Article, ArticleUrl, Page, Url
+from tests.archive import migrated
 from tests.faults import FaultServer
 from tests.loopback import LoopbackServer
 from tests.mirror import MirrorSite
@@ -111,9 +111,7 @@ feeds = ["{healthy.url('/rss.xml')}"]
 profile = "tuoitre"
 article_pattern = '\\.htm$'
 """)
-    engine = make_engine(db_url)
-    upgrade(engine)
-    sessions = session_factory(engine)
+    engine, sessions = migrated(db_url)
 
     async def crawl() -> None:
         async with build_fetcher(config) as fetcher:
@@ -156,23 +154,26 @@ article_pattern = '\\.htm$'
     engine.dispose()
 
 
-def test_robots_server_error_blocks_the_site_for_now(sqlite_url: str) -> None:
-    with FaultServer() as faults:
-        faults.routes["/robots.txt"] = faults.status(503, b"down")
-        faults.routes["/rss.xml"] = faults.status(200, b"<rss/>", {"content-type": "application/rss+xml"})
-        config = parse_config(f"""
+def one_feed_site(faults: FaultServer, name: str) -> Config:
+    """A site on the fault server whose only source is /rss.xml; no delays, no retries."""
+    return parse_config(f"""
 [fetch]
 min_delay = 0
 allow_hosts = ["127.0.0.1"]
 max_retries = 0
 [[site]]
-name = "r"
+name = "{name}"
 base_url = "{faults.url('/')}"
 feeds = ["{faults.url('/rss.xml')}"]
 """)
-        engine = make_engine(sqlite_url)
-        upgrade(engine)
-        sessions = session_factory(engine)
+
+
+def test_robots_server_error_blocks_the_site_for_now(sqlite_url: str) -> None:
+    with FaultServer() as faults:
+        faults.routes["/robots.txt"] = faults.status(503, b"down")
+        faults.routes["/rss.xml"] = faults.status(200, b"<rss/>", {"content-type": "application/rss+xml"})
+        config = one_feed_site(faults, "r")
+        engine, sessions = migrated(sqlite_url)
 
         async def crawl() -> None:
             async with build_fetcher(config) as fetcher:
@@ -199,19 +200,8 @@ def test_a_url_that_keeps_failing_is_parked_not_retried_forever(sqlite_url: str)
             200, f'<rss version="2.0"><channel><item><link>{faults.url("/a/flaky.html")}</link></item></channel></rss>'.encode(),
             {"content-type": "application/rss+xml"},
         )
-        config = parse_config(f"""
-[fetch]
-min_delay = 0
-allow_hosts = ["127.0.0.1"]
-max_retries = 0
-[[site]]
-name = "flaky"
-base_url = "{faults.url('/')}"
-feeds = ["{faults.url('/rss.xml')}"]
-""")
-        engine = make_engine(sqlite_url)
-        upgrade(engine)
-        sessions = session_factory(engine)
+        config = one_feed_site(faults, "flaky")
+        engine, sessions = migrated(sqlite_url)
         now = [datetime(2026, 3, 1, tzinfo=UTC)]
         seen: list[tuple[str, int, timedelta | None]] = []
 

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from storage.db import make_engine, upgrade
-from storage.models import Article
+from tests.archive import count_rows
 from tests.loopback import LoopbackServer
 from tests.mirror import MirrorSite, dead_port
 from tests.test_e2e import TT_PAGES, golden
@@ -31,13 +30,6 @@ def mirror() -> Iterator[MirrorSite]:
     site.stop()
 
 
-def _count(db_url: str) -> int:
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(Article)).scalar_one())
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -76,11 +68,11 @@ feeds = ["http://127.0.0.1:{port}/rss.xml"]
         # both sites' first passes: the live one archives, the dead one logs its error
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
-            if _count(db_url) >= 1 and "site=dead" in log.read_text():
+            if count_rows(db_url) >= 1 and "site=dead" in log.read_text():
                 break
             time.sleep(0.2)
         assert proc.poll() is None, "the daemon exited by itself: " + log.read_text()
-        assert _count(db_url) == 1
+        assert count_rows(db_url) == 1
         proc.send_signal(sig)
         proc.wait(timeout=30)
     finally:
