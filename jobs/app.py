@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import Config, FetchConfig
-from scraper.fetch import Fetcher, FetchSettings
+from scraper.fetch.client import Fetcher, FetchSettings
 from storage.db import check_schema, make_engine, session_factory
 
 log = logging.getLogger("vnnews")

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from jobs.config import SiteConfig
 from jobs.crawl import PRIORITY, Crawler, RunStats
+from scraper.discover.listings import find_next_page
 from scraper.errors import HostUnreachableError
-from scraper.listings import find_next_page
 from storage import repo
 from storage.models import Article, ArticleUrl
 

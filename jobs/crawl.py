@@ -22,6 +22,9 @@ from urllib.parse import urljoin
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import SiteConfig
+from scraper.discover.feeds import parse_feed
+from scraper.discover.listings import extract_links
+from scraper.discover.sitemaps import parse_sitemap
 from scraper.errors import (
     BlockedAddressError,
     DiscoveryError,
@@ -31,12 +34,9 @@ from scraper.errors import (
     VnnewsError,
 )
 from scraper.extract import EXTRACTOR_VERSION, extract_article
-from scraper.feeds import parse_feed
-from scraper.fetch import Fetcher, FetchResult
-from scraper.listings import extract_links
+from scraper.fetch.client import Fetcher, FetchResult
+from scraper.fetch.retry import RETRY_STATUSES, park_delay
 from scraper.profiles import SiteProfile, load_profiles
-from scraper.retry import RETRY_STATUSES, park_delay
-from scraper.sitemaps import parse_sitemap
 from scraper.urls import canonicalize, same_site
 from storage import repo
 from storage.models import Url

@@ -21,14 +21,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from scraper.discover.feeds import FeedItem, find_feed_links, parse_feed
+from scraper.discover.listings import extract_links
+from scraper.discover.sitemaps import Sitemap, parse_sitemap
 from scraper.errors import DiscoveryError, FetchError, VnnewsError
 from scraper.extract import extract_article
-from scraper.feeds import FeedItem, find_feed_links, parse_feed
-from scraper.fetch import Fetcher
-from scraper.listings import extract_links
+from scraper.fetch.client import Fetcher
 from scraper.profiles import load_profiles
-from scraper.sitemaps import Sitemap, parse_sitemap
-from scraper.siteshape import (
+from scraper.profiles.infer import (
     ListingCandidate,
     PatternGuess,
     guess_link_selectors,

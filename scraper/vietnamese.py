@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 # zero-width space/joiners, word joiner, BOM, soft hyphen: invisible, never content
-_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # NBSP and other unicode spaces become a plain space
 _SPACES_RE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _HSPACE_RE = re.compile(r"[ \t\r\f\v]+")
@@ -31,7 +31,7 @@ _OLD_STYLE_RE = re.compile(
 def clean_text(text: str) -> str:
     """NFC, invisible characters removed, odd spaces made plain; line breaks kept."""
     text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE_RE.sub("", text)
+    text = INVISIBLE_RE.sub("", text)
     text = _SPACES_RE.sub(" ", text)
     return text
 

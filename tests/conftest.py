@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file and a real PostgreSQL database per test.
+"""Shared fixtures: a real SQLite file and a real PostgreSQL database per test, and the loopback
+mirror sites (``mirrors``: real vnexpress/tuoitre pages; ``mirror``: a 500-article NukeViet-shaped site).
 
 PostgreSQL tests use the server named by VNNEWS_TEST_POSTGRES (a SQLAlchemy URL). Each test gets
 a database of its own, created and dropped around it, so runs and xdist workers never share
@@ -17,9 +18,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-TESTS = Path(__file__).parent
-REAL = TESTS / "fixtures" / "real"
-GOLDEN = TESTS / "golden"
+from tests.support.big_mirror import BigMirror
+from tests.support.loopback import LoopbackServer
+from tests.support.mirror import MirrorSite
+from tests.support.paths import golden
+from tests.support.sites import TT_PAGES, VNX_PAGES
 
 PG_ENV = "VNNEWS_TEST_POSTGRES"
 
@@ -67,3 +70,30 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'vnnews.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def mirrors() -> Iterator[tuple[MirrorSite, MirrorSite]]:
+    vnx = MirrorSite(LoopbackServer()).start()
+    tt = MirrorSite(LoopbackServer()).start()
+    for site, pages in ((vnx, VNX_PAGES), (tt, TT_PAGES)):
+        for path, fixture in pages:
+            site.real_page(path, fixture)
+            site.add_item(path, str(golden(fixture)["title"]))
+    # the first vnexpress story again under another URL: must become an alias, not an article
+    vnx.real_page("/copy/same-story.html", VNX_PAGES[0][1])
+    vnx.add_item("/copy/same-story.html", "copy")
+    vnx.add_item("/private/secret.html", "disallowed by robots.txt")
+    vnx.add_item("/gone.html", "404")
+    try:
+        yield vnx, tt
+    finally:
+        vnx.stop()
+        tt.stop()
+
+
+@pytest.fixture
+def mirror(request: pytest.FixtureRequest) -> Iterator[BigMirror]:
+    m = BigMirror(getattr(request, "param", 500)).start()
+    yield m
+    m.stop()

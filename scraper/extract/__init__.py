@@ -6,7 +6,7 @@ the same input changes, so re-extraction jobs know which rows are stale.
 
 from __future__ import annotations
 
-from scraper.extract.article import extract_article, extract_generic
+from scraper.extract.pipeline import extract_article, extract_generic
 
 EXTRACTOR_VERSION = "1.2.0"
 

@@ -18,7 +18,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.extract.chrome import DROP_TAGS, is_chrome_node
 from scraper.types import Image
-from scraper.vietnamese import clean_inline
+from scraper.vietnamese import INVISIBLE_RE, clean_inline
 
 BLOCK_TAGS = frozenset(
     [
@@ -71,8 +71,6 @@ _CAPTION_CLASS_RE = re.compile(
     r"caption|image-?desc|img-?desc|photo-?desc|expnoedit-?caption", re.I
 )
 _WS_RE = re.compile(r"\s+")
-# the document is NFC already (charset.decode_body): only invisible characters need a pass
-_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def fast_clean(text: str) -> str:
@@ -82,7 +80,7 @@ def fast_clean(text: str) -> str:
     if not text.isascii():
         if not unicodedata.is_normalized("NFC", text):
             return clean_inline(text)
-        text = _INVISIBLE_RE.sub("", text)
+        text = INVISIBLE_RE.sub("", text)
     return " ".join(text.split())
 
 

@@ -1,0 +1,292 @@
+"""``vnnews probe``: pattern inference on real link lists, and whole probes of loopback sites
+built from real pages (no traffic leaves 127.0.0.1: the resolver refuses every other host)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from click.testing import CliRunner
+
+from jobs.app import fetch_settings
+from jobs.cli import cli
+from jobs.config import parse_config
+from jobs.probe import (
+    ProbeReport,
+    guess_selectors,
+    infer_article_pattern,
+    probe,
+    rank_listings,
+    render_profile,
+    render_site_block,
+    site_name,
+)
+from scraper.discover.feeds import parse_feed
+from scraper.discover.listings import extract_links
+from scraper.discover.sitemaps import parse_sitemap
+from scraper.fetch.client import Fetcher
+from scraper.profiles import load_profiles, parse_profiles
+from tests.support.loopback import LoopbackServer, Response, serving
+from tests.support.paths import REAL
+
+CONFIG = '[fetch]\nallow_hosts = ["127.0.0.1"]\nmin_delay = 0\nmax_retries = 0\n'
+
+
+def _links(domain: str, name: str) -> list[str]:
+    data = (REAL / domain / name).read_bytes()
+    base = f"https://{domain}/"
+    if name.startswith("feed-"):
+        return [i.url for i in parse_feed(data, base)]
+    if name.startswith("sitemap-"):
+        return [e.url for e in parse_sitemap(data, base).urls]
+    return extract_links(data, base)
+
+
+# (domain, file, inferred pattern, a real article URL of the site, a real section URL)
+CASES = [
+    ("vnexpress.net", "meth04-list.html", r"-\d{5,}\.html$",
+     "https://vnexpress.net/dau-bung-keo-dai-phat-hien-ung-thu-lymphoma-ruot-non-4954454.html",
+     "https://vnexpress.net/kinh-doanh"),
+    ("tuoitre.vn", "meth04-list.html", r"-\d{16,}\.htm$",
+     "https://tuoitre.vn/chien-su-day-gia-hoa-nhap-khau-dip-8-3-tang-manh-20260307075519174.htm",
+     "https://tuoitre.vn/kinh-doanh.htm"),
+    ("dantri.com.vn", "meth04-list.html", r"-\d{5,}\.htm$",
+     "https://dantri.com.vn/kinh-doanh/gia-vang-giam-van-cao-hon-the-gioi-gan-20-trieu-dongluong-20260307080054340.htm",
+     "https://dantri.com.vn/kinh-doanh.htm"),
+    ("nld.com.vn", "meth04-list.html", r"-\d{18}\.htm$",
+     "https://nld.com.vn/nhung-sai-sot-ho-kinh-doanh-thuong-gap-khi-thuc-hien-quy-dinh-moi-ve-thue-196260307071308923.htm",
+     "https://nld.com.vn/kinh-te.htm"),
+    ("vietnamnet.vn", "meth04-list.html", r"-\d{5,}\.html$",
+     "https://vietnamnet.vn/co-phieu-flc-duoc-giao-dich-tro-lai-2495349.html", "https://vietnamnet.vn/kinh-doanh"),
+    ("baochinhphu.vn", "meth04-list.html", r"-\d{17,}\.htm$",
+     "https://baochinhphu.vn/chinh-sach-moi-co-hieu-luc-tu-thang-3-2026-102260228093004191.htm",
+     "https://baochinhphu.vn/chinh-tri.htm"),
+    ("baodautu.vn", "meth04-list.html", r"-d\d{5,}\.html$",
+     "https://baodautu.vn/xu-phat-giam-doc-tai-chinh-tap-doan-tien-son-thanh-hoa-vi-thao-tung-co-phieu-d538952.html",
+     "https://baodautu.vn/tai-chinh-chung-khoan-d6/"),
+    ("cafef.vn", "meth04-list.html", r"-\d{17,}\.chn$",
+     "https://cafef.vn/tang-ho-tro-giam-ap-luc-tai-chinh-khi-chuyen-muc-dich-su-dung-dat-188260307071033787.chn",
+     "https://cafef.vn/thi-truong-chung-khoan.chn"),
+    ("vtcnews.vn", "home.html", r"-ar\d{5,}\.html$",
+     "https://vtcnews.vn/mo-rong-duong-hon-2-000-ty-dong-giai-cuu-ket-xe-o-cua-ngo-phia-dong-tp-hcm-ar994669.html",
+     "https://vtcnews.vn/truyen-hinh-27.html"),
+    ("vtcnews.vn", "listing-latest.html", r"-ar\d{5,}\.html$",
+     "https://vtcnews.vn/mo-rong-duong-hon-2-000-ty-dong-giai-cuu-ket-xe-o-cua-ngo-phia-dong-tp-hcm-ar994669.html",
+     "https://vtcnews.vn/tin-moi-hom-nay.html"),
+    ("baochinhphu.vn", "feed-baochinhphu.xml", r"-\d{17,}\.htm$",
+     "https://baochinhphu.vn/chinh-sach-moi-co-hieu-luc-tu-thang-3-2026-102260228093004191.htm",
+     "https://baochinhphu.vn/kinh-te.htm"),
+    ("vietnambiz.vn", "feed-vietnambiz.xml", r"-\d{13,}\.htm$",
+     "https://vietnambiz.vn/tch-va-hai-ma-ho-fpt-tang-manh-nhat-danh-muc-pyn-elite-trong-thang-8-202694173243150.htm",
+     "https://vietnambiz.vn/chung-khoan.htm"),
+    ("bnews.vn", "sitemap-news-2026-9.xml", r"/\d{5,}\.html$",
+     "https://bnews.vn/han-quoc-lap-ky-luc-xuat-khau-nho-con-sot-chip-ai/435658.html",
+     "https://bnews.vn/photo/trang-1.html"),
+    ("nguoiquansat.vn", "sitemap-nguoiquansat-2026-09-05.xml", r"-\d{5,}\.html$",
+     "https://nguoiquansat.vn/chan-dung-nu-tuong-8-lan-duoc-acb-bo-nhiem-lai-vi-tri-pho-tong-giam-doc-314419.html",
+     "https://nguoiquansat.vn/"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("domain", "name", "expected", "article", "section"), CASES, ids=lambda v: str(v)[:30])
+def test_pattern_inferred_from_real_links(domain: str, name: str, expected: str, article: str, section: str) -> None:
+    links = _links(domain, name)
+    guess = infer_article_pattern(links)
+    assert guess is not None and guess.pattern == expected
+    regex = re.compile(guess.pattern)
+    assert regex.search(article) and not regex.search(section)
+    assert guess.matched == sum(1 for u in links if regex.search(u)) and guess.total == len(set(links))
+    profile = load_profiles().for_url(f"https://{domain}/")
+    if profile is not None and profile.article_pattern is not None:
+        # every link the hand-written profile calls an article, the guess does too, and the
+        # guess adds at most a few more (dantri's /video/ pages, tuoitre's 16-digit id)
+        theirs = {u for u in links if profile.article_pattern.search(u)}
+        mine = {u for u in links if regex.search(u)}
+        assert theirs <= mine and len(mine - theirs) <= max(1, len(theirs) // 5)
+
+
+def test_pattern_shapes_without_an_id_suffix() -> None:
+    # baobinhphuoc's "/news/<cat>/<id>/<slug>" (site notes) and a WordPress slug site (cualo)
+    news = [f"https://baobinhphuoc.com.vn/news/{c}/{i}/{slug}" for c, i, slug in (
+        (19, 161234, "khanh-thanh-cau-moi"), (14, 161240, "hoi-nghi-tinh-uy"), (19, 161302, "mua-lon-keo-dai"))]
+    news += ["https://baobinhphuoc.com.vn/news/19", "https://baobinhphuoc.com.vn/lien-he"]
+    guess = infer_article_pattern(news)
+    assert guess is not None and guess.pattern == r"/news/\d+/\d+/[^/?#]+$" and guess.matched == 3
+    wp = ["https://cualo.vn/le-hoi-du-lich-bien-cua-lo-nam-nay-co-gi-moi/", "https://cualo.vn/category/tin-tuc/",
+          "https://cualo.vn/bai-bien-cua-lo-don-hang-van-du-khach-dip-le/", "https://cualo.vn/gioi-thieu-ve-cua-lo/"]
+    guess = infer_article_pattern(wp)
+    assert guess is not None and guess.matched == 2
+    assert not re.search(guess.pattern, "https://cualo.vn/gioi-thieu-ve-cua-lo/")
+
+
+def test_no_pattern_from_section_links_only() -> None:
+    sections = [u for u in _links("vtcnews.vn", "home.html") if "-ar" not in u]
+    assert infer_article_pattern(sections) is None
+    assert infer_article_pattern([]) is None
+
+
+@pytest.mark.parametrize(("host", "name"), [
+    ("baolaocai.vn", "baolaocai"), ("www.baobinhphuoc.com.vn", "baobinhphuoc"),
+    ("sonoivu.laocai.gov.vn", "sonoivu-laocai"), ("cualo.vn", "cualo"), ("127.0.0.1", "127-0-0-1"),
+])  # fmt: skip
+def test_site_name(host: str, name: str) -> None:
+    assert site_name(host) == name
+
+
+def test_listings_ranked_on_a_real_page() -> None:
+    html = (REAL / "dantri.com.vn" / "meth04-list.html").read_bytes()
+    ranked = rank_listings(html, "https://dantri.com.vn/", re.compile(r"-\d{5,}\.htm$"))
+    urls = [c.url for c in ranked]
+    assert urls[0] == "https://dantri.com.vn/kinh-doanh.htm"
+    assert "https://dantri.com.vn/kinh-doanh/tai-chinh.htm" in urls
+    assert not any(re.search(r"-\d{5,}\.htm$|trang-\d|rss", u) for u in urls)
+    assert all(c.near_articles > 0 for c in ranked)
+
+
+# --- whole probes over loopback -------------------------------------------------------------
+
+
+async def _loopback_only(host: str, port: int) -> list[str]:
+    if host != "127.0.0.1":
+        raise AssertionError(f"the probe tried to reach {host}")
+    return ["127.0.0.1"]
+
+
+def _probe(url: str, *, max_articles: int = 3) -> ProbeReport:
+    settings = fetch_settings(parse_config(CONFIG).fetch)
+
+    async def main() -> ProbeReport:
+        async with Fetcher(settings, resolver=_loopback_only) as fetcher:
+            return await probe(fetcher, url, max_articles=max_articles, today=date(2026, 3, 8))
+
+    return asyncio.run(main())
+
+
+ARTICLES = {  # real pages at the paths of their real URLs
+    "/co-phieu-flc-duoc-giao-dich-tro-lai-2495349.html": "vietnamnet.vn/meth04-article.html",
+    "/cach-cac-nuoc-doi-pho-cu-soc-nang-luong-tu-trung-dong-5047363.html": "vnexpress.net/meth04-article.html",
+    "/dau-bung-keo-dai-phat-hien-ung-thu-lymphoma-ruot-non-4954454.html":
+        "vnexpress.net/article-dau-bung-keo-dai-4954454.html",
+}
+
+
+def _news_site(srv: LoopbackServer) -> None:
+    """The real vietnamnet listing as the home page (it advertises /kinh-doanh.rss), a feed and
+    a sitemap of three real articles, robots.txt naming the sitemap."""
+    html = {"content-type": "text/html; charset=utf-8"}
+    xml = {"content-type": "application/xml"}
+    srv.routes["/"] = Response((REAL / "vietnamnet.vn" / "meth04-list.html").read_bytes(), headers=html)
+    for path, fixture in ARTICLES.items():
+        srv.routes[path] = Response((REAL / fixture).read_bytes(), headers=html)
+    when = format_datetime(datetime(2026, 3, 7, 8, 0, tzinfo=UTC))
+    items = "".join(f"<item><title>t</title><link>{escape(srv.url(p))}</link><pubDate>{when}</pubDate></item>"
+                    for p in ARTICLES)
+    srv.routes["/kinh-doanh.rss"] = Response(f'<rss version="2.0"><channel>{items}</channel></rss>'.encode(), headers=xml)
+    urls = "".join(f"<url><loc>{escape(srv.url(p))}</loc></url>" for p in ["/", *ARTICLES])
+    sitemap = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    srv.routes["/news-sitemap.xml"] = Response(sitemap.encode(), headers=xml)
+    robots = f"User-agent: *\nDisallow: /private/\nSitemap: {srv.url('/news-sitemap.xml')}\n"
+    srv.routes["/robots.txt"] = Response(robots.encode(), headers={"content-type": "text/plain"})
+
+
+def test_probe_of_a_loopback_news_site() -> None:
+    with LoopbackServer() as srv:
+        _news_site(srv)
+        report = _probe(srv.url("/"))
+    assert [(f.url, f.items, f.same_site_items, f.advertised) for f in report.feeds] == [
+        (srv.url("/kinh-doanh.rss"), 3, 3, True)
+    ]
+    assert [(s.url, s.urls, s.from_robots) for s in report.sitemaps] == [(srv.url("/news-sitemap.xml"), 4, True)]
+    assert report.pattern is not None and report.pattern.pattern == r"-\d{5,}\.html$"
+    assert report.profile is None  # loopback has no site profile, vietnamnet no CMS fingerprint
+    assert [a.url for a in report.articles] == [srv.url(p) for p in ARTICLES]
+    assert all(a.error is None and a.title and a.text_length > 500 for a in report.articles)
+    assert report.articles[0].title == "Cổ phiếu FLC được giao dịch trở lại"
+    assert report.listings and all(re.match(srv.url("/kinh-doanh"), c.url) for c in report.listings[:3])
+    assert not any(s.path.startswith(("/rss", "/feed", "/sitemap")) for s in srv.seen)  # nothing guessed
+
+    # the suggested block is valid sources.toml and says what the probe found
+    site = parse_config(render_site_block(report)).sites[0]
+    assert site.name == "127-0-0-1" and site.base_url == srv.url("/") and site.every == 1800
+    assert site.feeds == (srv.url("/kinh-doanh.rss"),) and site.sitemaps == (srv.url("/news-sitemap.xml"),)
+    assert site.listings[0] == srv.url("/") and site.article_pattern is not None
+    assert all(site.article_pattern.search(srv.url(p)) for p in ARTICLES)
+
+    # no profile fits, so a skeleton comes with it, loadable and right about this site's URLs
+    skeleton = render_profile(report)
+    assert skeleton is not None
+    profile = parse_profiles(skeleton)[0]
+    assert profile.domains == ("127.0.0.1",) and profile.valid_from == date(2026, 3, 8)
+    assert all(profile.is_article_url(srv.url(p)) for p in ARTICLES) and not profile.is_article_url(srv.url("/kinh-doanh"))
+    assert profile.listing_links  # the pages are of two sites: no title selector fits both
+
+
+def test_selectors_read_off_real_article_pages() -> None:
+    pages = [(REAL / "vnexpress.net" / n).read_bytes() for n in ("meth04-article.html", "article-dau-bung-keo-dai-4954454.html")]
+    # what the hand-written vnexpress profile says
+    assert guess_selectors(pages) == {"title": ("h1.title-detail",), "body": ("article.fck_detail",)}
+    mixed = [pages[0], (REAL / "vietnamnet.vn" / "meth04-article.html").read_bytes()]
+    assert "title" not in guess_selectors(mixed)
+
+
+def test_probe_falls_back_to_guessed_feed_and_sitemap() -> None:
+    # vtcnews' home advertises only https://vtcnews.vn/rss/...: another host, never fetched
+    home = (REAL / "vtcnews.vn" / "home.html").read_bytes()
+    first = next(u for u in extract_links(home, "http://127.0.0.1/") if "-ar" in u)
+    routes = {
+        "/": Response(home),
+        "/rss/home.rss": Response((REAL / "baochinhphu.vn" / "feed-baochinhphu.xml").read_bytes(),
+                                  headers={"content-type": "application/rss+xml"}),
+        "/sitemap_index.xml": Response((REAL / "bnews.vn" / "sitemap-news-2026-9.xml").read_bytes(),
+                                       headers={"content-type": "text/xml"}),
+        first.removeprefix("http://127.0.0.1"): Response((REAL / "vtcnews.vn" / "article-sample.html").read_bytes()),
+    }
+    with serving(routes) as srv:
+        report = _probe(srv.url("/"), max_articles=2)
+    assert [(f.url, f.items, f.same_site_items, f.advertised) for f in report.feeds] == [
+        (srv.url("/rss/home.rss"), 50, 0, False)
+    ]
+    assert [(s.url, s.urls, s.from_robots) for s in report.sitemaps] == [(srv.url("/sitemap_index.xml"), 8, False)]
+    assert any("https://vtcnews.vn/rss/trang-chu.rss: feed on another host" in n for n in report.notes)
+    assert report.pattern is not None and report.pattern.pattern == r"-ar\d{5,}\.html$"
+    ok, missing = report.articles
+    assert ok.error is None and ok.title and ok.text_length > 500 and ok.extractor == "generic"
+    assert missing.error == "HTTP 404"
+    site = parse_config(render_site_block(report)).sites[0]
+    assert site.feeds == (srv.url("/rss/home.rss"),) and site.article_pattern is not None
+
+
+def test_probe_command(tmp_path: Path) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text(CONFIG)
+    with LoopbackServer() as srv:
+        _news_site(srv)
+        human = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/"), "--articles", "1"])
+        as_json = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/"), "--articles", "0", "--json"])
+    assert human.exit_code == 0, human.output
+    block = human.output.split("# suggested sources.toml entry\n", 1)[1].split("# suggested scraper/profiles", 1)[0]
+    assert parse_config(block).sites[0].feeds == (srv.url("/kinh-doanh.rss"),)
+    assert "extracted: 1 of 1" in human.output and "[[profile]]" in human.output
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.output)
+    assert data["pattern"]["pattern"] == r"-\d{5,}\.html$" and data["articles"] == []
+    assert parse_config(data["site_block"]).sites[0].name == "127-0-0-1"
+
+
+def test_probe_command_errors_are_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text(CONFIG)
+    robots = Response(b"User-agent: *\nDisallow: /\n", headers={"content-type": "text/plain"})
+    with serving({"/robots.txt": robots}) as srv:
+        result = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/")])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "robots.txt" in result.output
+    with serving({}) as srv:
+        result = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/home")])
+    assert result.exit_code == 1 and result.output.strip() == f"vnnews: HTTP 404 ({srv.url('/home')})"

@@ -1,0 +1,155 @@
+"""The extractor's fast paths give the answers of the slow ones they replaced.
+
+Each speed-up (bench/extract.py, issue #3) is checked against its plain reference on the real
+pages in tests/fixtures/real/: the chunked UTF-8 check against ``bytes.decode``, the Python
+widget-name test against lexbor's ``[class*=...]`` selector list, ``fast_clean`` against
+``clean_inline``. Plus the one deliberate change: the sapo is looked for near the h1 first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+from scraper.extract import extract_generic
+from scraper.extract.blocks import fast_clean
+from scraper.extract.chrome import is_chrome_node
+from scraper.extract.generic import _is_chrome_marked
+from scraper.extract.pipeline import _UTF8_CHUNK, _is_utf8
+from scraper.vietnamese import clean_inline
+from tests.support.paths import REAL
+
+PAGES = sorted(REAL.glob("*/*.html"))
+# the selector list the chrome pass used before it moved to Python: the reference it must match
+CHROME_CSS = (
+    "[class*=share], [class*=social], [class*=comment], [class*=related], [class*=relate], "
+    "[class*=rating], [class*=banner], [class*=breadcrumb], [class*=tag], [class*=menu], "
+    "[class*=footer], [class*=header], [class*=sidebar], [class*=login], [class*=captcha], "
+    "[class*=other-news], [class*=popup], [class*=modal], [class*=ads], [class*=widget], "
+    "[id*=share], [id*=comment], [id*=related], [id*=rating], [id*=banner], [id*=menu], "
+    "[id*=footer], [id*=header], [id*=sidebar], [id*=ads]"
+)
+
+
+def _ids(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def _strict_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+def test_chunked_utf8_check_agrees_with_decode(path: Path) -> None:
+    raw = path.read_bytes()
+    assert _is_utf8(raw) is _strict_utf8(raw) is True
+    # a broken sequence just before, at and after every chunk boundary, and a truncated emoji
+    cuts = [raw.find(b"<", k * _UTF8_CHUNK) for k in range(1, len(raw) // _UTF8_CHUNK + 1)]
+    for cut in [c for c in cuts if c > 0][:8]:
+        for at in (cut - 1, cut, cut + 1):
+            for bad in (b"\xff", b"\xc3", b"\xe1\xba", b"\xf0\x9f\x98"):
+                broken = raw[:at] + bad + raw[at:]
+                assert _is_utf8(broken) is _strict_utf8(broken), (at, bad)
+
+
+def test_chunked_utf8_check_on_small_inputs() -> None:
+    emoji = "😀".encode()
+    for raw in (b"", b"<p>x</p>", emoji, emoji[:3], b"a" * 40_000 + emoji + b"<" * 40_000):
+        assert _is_utf8(raw) is _strict_utf8(raw)
+
+
+def _once(ids: list[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
+def _chrome_by_css(root: LexborHTMLParser) -> list[int]:
+    """Document order; lexbor lists an element once per alternative it matches: once here."""
+    body = root.body
+    assert body is not None
+    return _once(
+        [
+            n.mem_id
+            for n in body.css(CHROME_CSS)
+            if n.tag not in ("html", "body")
+            and is_chrome_node(f"{n.attributes.get('class') or ''} {n.attributes.get('id') or ''}")
+        ]
+    )
+
+
+def _chrome_by_python(root: LexborHTMLParser) -> list[int]:
+    body = root.body
+    assert body is not None
+    return _once(
+        [
+            n.mem_id
+            for n in body.css("[class], [id]")
+            if n.tag not in ("html", "body")
+            and _is_chrome_marked(n.attrs.get("class") or "", n.id or "")
+        ]
+    )
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+def test_chrome_names_match_the_selector_list(path: Path) -> None:
+    tree = LexborHTMLParser(path.read_bytes())
+    expected = _chrome_by_css(tree)
+    assert expected, "every real page has some named widget"
+    assert _chrome_by_python(tree) == expected
+
+
+@pytest.mark.parametrize("doctype", ["<!DOCTYPE html>", ""])  # standards and quirks mode
+def test_chrome_names_are_case_sensitive_like_lexbor(doctype: str) -> None:
+    tree = LexborHTMLParser(
+        f"{doctype}<html><body><div class='Share-box'>a</div><div class='share-box'>b</div>"
+        "<div id='MENU-top'>c</div><div id='menu-top'>d</div><p class='x tags'>e</p></body></html>"
+    )
+    expected = _chrome_by_css(tree)
+    assert len(expected) == 3
+    assert _chrome_by_python(tree) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hà\u00a0Nội ngày\u202fmới",
+        "\u3000Tin\u2009tức\u2000\u200aviệt ",
+        "a\u1680b\u205fc",
+        "Tiêu\u200bđề\u00adcó\ufeffký\u2060tự\u200cẩn\u200d",
+        "ascii  only\u00a0",
+    ],
+)
+def test_fast_clean_matches_clean_inline(text: str) -> None:
+    assert fast_clean(text) == clean_inline(text)
+
+
+TEASER = "Một đoạn giới thiệu khác ở cột bên, dài hơn ba mươi ký tự để được tính là mô tả."
+SAPO = "Sáng 31-1, Sở Lao động - Thương binh và Xã hội tổ chức hội nghị tổng kết công tác năm."
+PARA = (
+    "Năm 2023, với sự quan tâm của lãnh đạo tỉnh, sự hỗ trợ của các ngành liên quan, ngành lao "
+    "động - thương binh và xã hội tỉnh đã cơ bản thực hiện hoàn thành các nhiệm vụ trọng tâm."
+)
+
+
+def _page(headline: str) -> str:
+    return (
+        "<html><body><div class='top'><div class='box'><p class='desc'>"
+        f"{TEASER}</p></div></div><div class='main'><div class='head'>{headline}"
+        f"<h2 class='sapo'>{SAPO}</h2></div><div class='content'><p>{PARA}</p><p>{PARA}</p>"
+        "</div></div></body></html>"
+    )
+
+
+def test_sapo_beside_the_headline_wins_over_an_earlier_one() -> None:
+    article = extract_generic(_page("<h1>Tổng kết công tác năm 2023</h1>"), "https://x.vn/a")
+    assert article.sapo == SAPO
+
+
+def test_sapo_without_a_headline_is_the_first_on_the_page() -> None:
+    article = extract_generic(_page(""), "https://x.vn/a")
+    assert article.sapo == TEASER

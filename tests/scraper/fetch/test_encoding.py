@@ -1,0 +1,30 @@
+"""Bounded Content-Encoding decoders: bombs stop at the cap, concatenated members decode."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import brotli
+import pytest
+
+from scraper.fetch.encoding import OverCap, decode_content
+
+
+def test_decode_content_bounded() -> None:
+    data = gzip.compress(b"<urlset/>" * 10)
+    assert decode_content(data, "gzip", limit=1000) == b"<urlset/>" * 10
+    with pytest.raises(OverCap):
+        decode_content(gzip.compress(bytes(10_000_000)), "gzip", limit=100_000)
+    with pytest.raises(OverCap):
+        decode_content(brotli.compress(bytes(10_000_000)), "br", limit=100_000)
+    assert decode_content(b"plain", None, limit=10) == b"plain"
+    two_members = gzip.compress(b"<a/>") + gzip.compress(b"<b/>")
+    assert decode_content(two_members, "gzip", limit=100) == b"<a/><b/>"
+
+
+def test_strict_decode_refuses_a_truncated_stream() -> None:
+    data = gzip.compress(b"<urlset/>" * 100)
+    assert decode_content(data[:-20], "gzip", limit=10_000)  # lenient: what arrived
+    with pytest.raises(zlib.error, match="truncated"):
+        decode_content(data[:-20], "gzip", limit=10_000, strict=True)

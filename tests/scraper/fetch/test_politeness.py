@@ -1,0 +1,116 @@
+"""Politeness: the pure delay rule, bounded per-host state, and one request at a time per host."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from scraper.fetch.client import Fetcher, FetchSettings
+from scraper.fetch.politeness import Politeness, next_delay
+from tests.support.faults import FakeTime, FaultServer, resolver_to
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, 2.0),
+        ({"crawl_delay": 5.0}, 5.0),
+        ({"crawl_delay": 1.0}, 2.0),  # never below min_delay
+        ({"crawl_delay": 1000.0}, 300.0),  # capped
+        ({"response_time_factor": 5.0, "last_elapsed": 1.5}, 7.5),  # Heritrix delayFactor
+        ({"response_time_factor": 5.0, "last_elapsed": None}, 2.0),
+        ({"min_delay": -1.0}, 0.0),
+    ],
+)
+def test_next_delay(kwargs: dict[str, Any], expected: float) -> None:
+    args: dict[str, Any] = {
+        "min_delay": 2.0,
+        "crawl_delay": None,
+        "crawl_delay_cap": 300.0,
+        "response_time_factor": 0.0,
+        "last_elapsed": None,
+    }
+    args.update(kwargs)
+    assert next_delay(**args) == expected
+
+
+def test_waits_only_the_rest_of_the_delay() -> None:
+    time = FakeTime()
+    pol = Politeness(sleep=time.sleep, now=lambda: time.now.timestamp())
+
+    async def go() -> None:
+        async with pol.slot("a.test", min_delay=10.0, crawl_delay=None):
+            pass
+        await time.sleep(4.0)  # something else took 4 s
+        async with pol.slot("a.test", min_delay=10.0, crawl_delay=None):
+            pass
+        async with pol.slot("b.test", min_delay=10.0, crawl_delay=None):  # other host: no wait
+            pass
+
+    asyncio.run(go())
+    assert time.sleeps == [4.0, 6.0]
+
+
+def test_response_time_factor_uses_last_request_duration() -> None:
+    time = FakeTime()
+    pol = Politeness(sleep=time.sleep, now=lambda: time.now.timestamp(), response_time_factor=3.0)
+
+    async def go() -> None:
+        async with pol.slot("a.test", min_delay=1.0, crawl_delay=None):
+            await time.sleep(2.0)  # the request took 2 s
+        async with pol.slot("a.test", min_delay=1.0, crawl_delay=None):
+            pass
+
+    asyncio.run(go())
+    assert time.sleeps == [2.0, 6.0]
+
+
+def test_host_state_is_bounded_but_busy_hosts_are_kept() -> None:
+    time = FakeTime()
+    pol = Politeness(sleep=time.sleep, now=lambda: time.now.timestamp(), max_hosts=3)
+
+    async def go() -> None:
+        async with pol.slot("busy.test", min_delay=0.0, crawl_delay=None):
+            for i in range(10):
+                async with pol.slot(f"h{i}.test", min_delay=0.0, crawl_delay=None):
+                    pass
+            assert "busy.test" in pol._hosts
+
+    asyncio.run(go())
+    assert len(pol) == 3
+
+
+def concurrent_fetches(srv: FaultServer, urls: list[str], **settings: Any) -> None:
+    async def go() -> None:
+        s = FetchSettings(
+            **{
+                "min_delay": 0.0,
+                "allow_hosts": frozenset({"127.0.0.1"}),
+                "respect_robots": False,
+                **settings,
+            }
+        )
+        async with Fetcher(s, resolver=resolver_to("127.0.0.1"), sleep=FakeTime().sleep) as f:
+            results = await asyncio.gather(*(f.fetch(u) for u in urls))
+        assert all(r.status == 200 for r in results)
+
+    asyncio.run(go())
+
+
+def test_one_request_at_a_time_per_host() -> None:
+    with FaultServer() as srv:
+        srv.routes["/slow"] = srv.slow_ok(b"<html>ok</html>", hold=0.15)
+        concurrent_fetches(srv, [srv.url("/slow")] * 4)
+        assert len(srv.requests_for("/slow")) == 4
+        assert srv.max_in_flight == 1
+
+
+def test_different_hosts_run_in_parallel() -> None:
+    with FaultServer() as srv:
+        srv.routes["/slow"] = srv.slow_ok(b"<html>ok</html>", hold=0.3)
+        concurrent_fetches(
+            srv, [f"http://a.test:{srv.port}/slow", f"http://b.test:{srv.port}/slow"]
+        )
+        assert srv.max_in_flight == 2
