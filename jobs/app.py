@@ -26,7 +26,7 @@ def fetch_settings(cfg: FetchConfig) -> FetchSettings:
         max_retries=cfg.max_retries,
         connect_timeout=cfg.connect_timeout,
         max_redirects=cfg.max_redirects,
-        response_time_factor=cfg.delay_factor,
+        delay_factor=cfg.delay_factor,
         crawl_delay_cap=cfg.crawl_delay_cap,
         robots_ttl=cfg.robots_ttl,
     )

@@ -16,17 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.errors import ConfigError
-from scraper.urls import SlashMode, WwwMode
-
-DEFAULT_CONTACT = "https://github.com/vnnews/vnnews"
-
-
-def user_agent_for(contact: str) -> str:
-    """The User-Agent names vnnews and how to reach whoever runs it."""
-    return f"vnnews/0.1 (+{contact}; archiving Vietnamese provincial news)"
-
-
-DEFAULT_USER_AGENT = user_agent_for(DEFAULT_CONTACT)
+from scraper.fetch.identity import DEFAULT_CONTACT, DEFAULT_USER_AGENT, user_agent_for
+from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR
+from scraper.profiles import SiteProfile, load_profiles
+from scraper.urls import SlashMode, WwwMode, canonicalize
 
 _DURATION_RE = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -60,7 +53,7 @@ class FetchConfig:
     connect_timeout: float = 10.0
     max_redirects: int = 5
     #: Heritrix's delayFactor: wait at least k x the host's last response time between requests
-    delay_factor: float = 5.0
+    delay_factor: float = DEFAULT_DELAY_FACTOR
     #: robots.txt Crawl-delay is honoured up to this many seconds
     crawl_delay_cap: float = 300.0
     robots_ttl: float = 3600.0
@@ -100,6 +93,18 @@ class SiteConfig:
     @property
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
+
+    def site_profile(self) -> SiteProfile | None:
+        """The newest version of the site's profile (resolved at load), or None: generic."""
+        return load_profiles().get(self.profile) if self.profile else None
+
+    def canonical(self, url: str) -> str | None:
+        """The URL in the site's canonical form (its www and trailing-slash rules), or None if
+        unusable."""
+        try:
+            return canonicalize(url, www=self.www, trailing_slash=self.trailing_slash)
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -238,17 +243,22 @@ _URL_RULES = ("keep", "strip", "add")
 
 
 def _site(r: _Reader) -> SiteConfig:
+    """A ``[[site]]`` entry over its profile: what the entry sets wins, the rest comes from the
+    profile named by ``profile``, else the profile of the same name, else of the base URL's domain."""
     r.check_unknown(_SITE_KEYS)
     name = r.get("name", str)
     if not name:
         raise r.fail("name", "missing (every [[site]] needs a name)")
     if not _NAME_RE.match(name):
         raise r.fail("name", f"{name!r}: use lower-case letters, digits, '.', '-', '_'")
-    if "base_url" not in r.table:
-        raise r.fail("base_url", "missing")
-    base_url = r.url("base_url", r.table["base_url"])
+    base_url = r.url("base_url", r.table["base_url"]) if "base_url" in r.table else None
+    profile = _profile_of(r, name, base_url)
+    if base_url is None:
+        base_url = profile.base_url if profile else None
+        if base_url is None:
+            raise r.fail("base_url", f"missing (and no profile named {name!r} gives one)")
     pattern_src = r.get("article_pattern", str)
-    pattern = None
+    pattern = profile.article_pattern if profile else None
     if pattern_src is not None:
         try:
             pattern = re.compile(pattern_src)
@@ -257,16 +267,16 @@ def _site(r: _Reader) -> SiteConfig:
     site = SiteConfig(
         name=name,
         base_url=base_url,
-        feeds=r.urls("feeds"),
-        sitemaps=r.urls("sitemaps"),
-        listings=r.urls("listings"),
+        feeds=r.urls("feeds") if "feeds" in r.table else _from(profile, "feeds"),
+        sitemaps=r.urls("sitemaps") if "sitemaps" in r.table else _from(profile, "sitemaps"),
+        listings=r.urls("listings") if "listings" in r.table else _from(profile, "listings"),
         article_pattern=pattern,
         every=r.duration("every", 900.0) or 0.0,
         horizon=r.duration("horizon", 30 * 86400.0) or 0.0,
         robots_sitemaps=r.get("robots_sitemaps", bool, True),
         www=_choice(r, "www", _URL_RULES),
         trailing_slash=_choice(r, "trailing_slash", _URL_RULES),
-        profile=r.get("profile", str),
+        profile=profile.name if profile else None,
         min_delay=r.duration("min_delay", None),
         respect_robots=r.get("respect_robots", bool),
         enabled=r.get("enabled", bool, True),
@@ -276,6 +286,23 @@ def _site(r: _Reader) -> SiteConfig:
     if not (site.feeds or site.sitemaps or site.listings):
         raise r.fail("feeds", "a site needs at least one of feeds, sitemaps, listings")
     return site
+
+
+def _profile_of(r: _Reader, name: str, base_url: str | None) -> SiteProfile | None:
+    registry = load_profiles()
+    explicit = r.get("profile", str)
+    if explicit is not None:
+        if explicit not in registry.names():
+            known = ", ".join(registry.names())
+            raise r.fail("profile", f"unknown profile {explicit!r} (known: {known})")
+        return registry.get(explicit)
+    if name in registry.names() and registry.get(name).kind == "site":
+        return registry.get(name)
+    return registry.for_url(base_url) if base_url else None
+
+
+def _from(profile: SiteProfile | None, key: str) -> tuple[str, ...]:
+    return tuple(getattr(profile, key)) if profile else ()
 
 
 def _choice(r: _Reader, name: str, allowed: tuple[str, ...]) -> Any:
@@ -304,22 +331,7 @@ def parse_config(text: str, path: str = "sources.toml") -> Config:
             raise ConfigError(f"{path}: site[{i}].name: duplicate site name {site.name!r}")
         seen.add(site.name)
         sites.append(site)
-    _check_profiles(path, sites)
     return Config(path=path, fetch=fetch, daemon=daemon, sites=tuple(sites))
-
-
-def _check_profiles(path: str, sites: list[SiteConfig]) -> None:
-    if not any(s.profile for s in sites):
-        return
-    from scraper.profiles import load_profiles
-
-    names = set(load_profiles().names())
-    for i, site in enumerate(sites):
-        if site.profile and site.profile not in names:
-            raise ConfigError(
-                f"{path}: site[{i}].profile: unknown profile {site.profile!r} "
-                f"(known: {', '.join(sorted(names))})"
-            )
 
 
 def load_config(path: str | Path) -> Config:

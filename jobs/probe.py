@@ -40,9 +40,8 @@ from scraper.profiles.infer import (
 from scraper.urls import canonicalize, host_of, same_site
 
 __all__ = [
-    "ArticleProbe", "FeedFound", "ListingCandidate", "PatternGuess", "ProbeReport", "SitemapFound",
-    "guess_link_selectors", "guess_selectors", "infer_article_pattern", "probe", "rank_listings",
-    "render_profile", "render_site_block", "render_summary", "site_name",
+    "ArticleProbe", "FeedFound", "ProbeReport", "SitemapFound", "probe", "render_profile",
+    "render_site_block", "render_summary",
 ]  # fmt: skip
 
 FEED_GUESSES = ("/rss", "/rss/home.rss", "/feed/", "/rss.xml")
@@ -333,8 +332,7 @@ async def probe(
     )  # fmt: skip
     report.feeds, items = await _probe_feeds(fetcher, html, home, report.notes)
     report.sitemaps, sitemap_pages = await _probe_sitemaps(fetcher, home, report.notes)
-    registry = load_profiles()
-    profile = registry.for_url(home) or registry.detect(html)
+    profile = load_profiles().resolve(home, page=html)
     if profile is not None:
         report.profile, report.profile_kind = profile.name, profile.kind
     home_links = extract_links(html, home)

@@ -60,11 +60,7 @@ def reextract(
 
 
 def _profile(site_profile: str | None, url: str, page: Page) -> SiteProfile | None:
-    registry = load_profiles()
-    at = page.fetched_at.date()
-    if site_profile:
-        return registry.get(site_profile, at=at)
-    return registry.for_url(url, at=at)
+    return load_profiles().resolve(url, name=site_profile, at=page.fetched_at.date())
 
 
 def _one(s: Session, article_id: int, profiles: dict[str, str | None], stats: ReextractStats) -> None:

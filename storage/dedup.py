@@ -11,8 +11,6 @@ import hashlib
 
 from scraper.vietnamese import fold_key
 
-HASH_VERSION = 1
-
 
 def content_hash(title: str | None, text: str) -> str:
     key = fold_key(title or "") + "\n\n" + fold_key(text)

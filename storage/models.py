@@ -7,6 +7,7 @@ lists use JSON (JSONB on PostgreSQL), raw bodies are zstd-compressed bytes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -61,6 +62,33 @@ class Base(DeclarativeBase):
     }
 
 
+class UrlKind(StrEnum):
+    """What a frontier row points at."""
+
+    ARTICLE = "article"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    LISTING = "listing"
+
+
+class UrlState(StrEnum):
+    """Where a frontier row stands; ``jobs.revisit`` decides every change of it."""
+
+    NEW = "new"
+    FETCHED = "fetched"
+    NOT_MODIFIED = "not_modified"
+    #: failed, to be retried at ``next_due`` (None: given up)
+    FAILED = "failed"
+    #: failed too often: retried a week later
+    PARKED = "parked"
+    #: 404/410
+    GONE = "gone"
+    #: fetched, but no article body in it
+    NOT_ARTICLE = "not_article"
+    #: refused by robots.txt or the address guard: never requested
+    BLOCKED = "blocked"
+
+
 class Site(Base):
     __tablename__ = "sites"
 
@@ -83,10 +111,10 @@ class Url(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    #: article | feed | sitemap | listing
-    kind: Mapped[str] = mapped_column(String(16), default="article")
-    #: new | fetched | not_modified | failed | parked | gone | not_article
-    state: Mapped[str] = mapped_column(String(16), default="new")
+    #: a UrlKind: article | feed | sitemap | listing
+    kind: Mapped[str] = mapped_column(String(16), default=UrlKind.ARTICLE)
+    #: a UrlState: new | fetched | not_modified | failed | parked | gone | not_article | blocked
+    state: Mapped[str] = mapped_column(String(16), default=UrlState.NEW)
     #: higher is fetched first: feed 30 > listing 20 > backfill 10
     priority: Mapped[int] = mapped_column(default=0)
     next_due: Mapped[datetime | None]

@@ -8,15 +8,13 @@ duplicate rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 import zstandard
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,16 +22,20 @@ from scraper.types import Article as ExtractedArticle
 from storage.dedup import body_sha256, content_hash
 from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, Page, Site, Url
 from storage.search import search_key
+from storage.sql import dialect_insert
 
 _ZSTD_LEVEL = 10
-_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+# a zstd context is not thread-safe (two daemons in one process crashed sharing one): one a thread
+_zstd = threading.local()
+
+
+def _compress(body: bytes) -> bytes:
+    compressor = getattr(_zstd, "compressor", None)
+    if compressor is None:
+        compressor = _zstd.compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+    return bytes(compressor.compress(body))
 
 Outcome = Literal["new", "changed", "unchanged", "duplicate"]
-
-
-def _insert(session: Session, model: Any) -> Any:
-    """Dialect-specific INSERT that supports ON CONFLICT DO NOTHING."""
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
 # --- sites -------------------------------------------------------------------------------------
@@ -43,7 +45,7 @@ def ensure_site(session: Session, name: str, base_url: str, now: datetime) -> Si
     site = session.scalar(select(Site).where(Site.name == name))
     if site is None:
         session.execute(
-            _insert(session, Site)
+            dialect_insert(session, Site)
             .values(name=name, base_url=base_url, added_at=now, error_count=0)
             .on_conflict_do_nothing(index_elements=["name"])
         )
@@ -53,127 +55,36 @@ def ensure_site(session: Session, name: str, base_url: str, now: datetime) -> Si
     return site
 
 
-# --- the frontier ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewUrl:
-    url: str
-    source_date: datetime | None = None
-
-
-def enqueue(
-    session: Session,
-    site_id: int,
-    items: Iterable[NewUrl],
-    *,
-    now: datetime,
-    kind: str = "article",
-    priority: int = 0,
-    via: str | None = None,
-) -> int:
-    """Add URLs not yet known, due now. Returns how many were new."""
-    by_url = {item.url: item for item in items}
-    if not by_url:
-        return 0
-    known: set[str] = set()
-    urls = list(by_url)
-    for i in range(0, len(urls), 500):
-        chunk = urls[i : i + 500]
-        known.update(session.scalars(select(Url.url).where(Url.url.in_(chunk))))
-    rows = [
-        {
-            "url": u, "site_id": site_id, "kind": kind, "state": "new", "priority": priority,
-            "next_due": now, "attempts": 0, "discovered_at": now, "discovered_via": via,
-            "source_date": item.source_date,
-        }
-        for u, item in by_url.items()
-        if u not in known
-    ]
-    if rows:
-        session.execute(_insert(session, Url).on_conflict_do_nothing(index_elements=["url"]), rows)
-    return len(rows)
-
-
-def source_url(session: Session, site_id: int, url: str, kind: str, now: datetime) -> Url:
-    """The frontier row of a feed/sitemap/listing URL (it carries the ETag for conditional GET)."""
-    row = session.scalar(select(Url).where(Url.url == url))
-    if row is None:
-        session.execute(
-            _insert(session, Url)
-            .values(url=url, site_id=site_id, kind=kind, state="new", priority=0, attempts=0, discovered_at=now)
-            .on_conflict_do_nothing(index_elements=["url"])
-        )
-        row = session.scalars(select(Url).where(Url.url == url)).one()
-    return row
-
-
-def claim_due(
-    session: Session, site_id: int, *, now: datetime, limit: int, lease: timedelta
-) -> list[Url]:
-    """Take up to ``limit`` due article URLs, highest priority first, and lease them.
-
-    The lease moves ``next_due`` forward so another worker (or daemon sharing PostgreSQL, with
-    SKIP LOCKED) does not take the same URL; a worker killed mid-fetch leaves URLs that simply
-    come due again when the lease runs out.
-    """
-    stmt = (
-        select(Url)
-        .where(Url.site_id == site_id, Url.kind == "article", Url.next_due.is_not(None), Url.next_due <= now)
-        .order_by(Url.priority.desc(), Url.next_due, Url.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = list(session.scalars(stmt))
-    for row in rows:
-        row.next_due = now + lease
-    return rows
-
-
-def release(session: Session, url_ids: Sequence[int], now: datetime) -> None:
-    """Give leased URLs back (shutdown): due again now."""
-    if url_ids:
-        session.execute(update(Url).where(Url.id.in_(url_ids)).values(next_due=now))
-
-
-def mark_fetched(session: Session, row: Url, *, status: int, etag: str | None, last_modified: str | None,
-                 now: datetime, state: str, next_due: datetime | None = None) -> None:
-    row.state = state
-    row.last_status = status
-    row.last_fetched_at = now
-    row.attempts = 0
-    row.last_error = None
-    row.next_due = next_due
-    if etag is not None or last_modified is not None:
-        row.etag, row.last_modified = etag, last_modified
-
-
-def mark_failed(session: Session, row: Url, *, error: str, now: datetime, status: int | None = None,
-                next_due: datetime | None, state: str = "failed") -> None:
-    """Record a failure; ``next_due=None`` means never again (gone, not an article)."""
-    row.state = state
-    row.attempts += 1
-    row.last_error = error[:2000]
-    row.last_fetched_at = now
-    if status is not None:
-        row.last_status = status
-    row.next_due = next_due
-
-
 # --- pages -------------------------------------------------------------------------------------
 
 
-def record_page(
-    session: Session, *, url: str, final_url: str, status: int, headers: dict[str, str],
-    body: bytes | None, fetched_at: datetime, url_id: int | None,
-) -> Page:
+class FetchedPage(Protocol):
+    """What ``record_page`` stores of a fetch (``scraper.fetch.FetchResult`` is one)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def final_url(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def fetched_at(self) -> datetime: ...
+
+
+def record_page(session: Session, fetched: FetchedPage, *, url_id: int | None) -> Page:
+    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it."""
+    body = fetched.body if fetched.status != 304 else None
     page = Page(
-        url_id=url_id, url=url, final_url=final_url, status=status, headers=headers,
-        fetched_at=fetched_at,
-        body_zstd=_compressor.compress(body) if body else None,
+        url_id=url_id, url=fetched.url, final_url=fetched.final_url, status=fetched.status,
+        headers=fetched.headers, fetched_at=fetched.fetched_at,
+        body_zstd=_compress(body) if body else None,
         body_size=len(body) if body else 0,
         body_sha256=body_sha256(body) if body else None,
-    )
+    )  # fmt: skip
     session.add(page)
     session.flush()
     return page
@@ -201,7 +112,7 @@ def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime
         for u, rel in urls.items()
     ]
     if rows:
-        session.execute(_insert(session, ArticleUrl).on_conflict_do_nothing(index_elements=["url"]), rows)
+        session.execute(dialect_insert(session, ArticleUrl).on_conflict_do_nothing(index_elements=["url"]), rows)
 
 
 def _fields(a: ExtractedArticle) -> dict[str, Any]:
@@ -251,7 +162,7 @@ def store_article(
         prior.extractor_version = extractor_version
         # an edit reverted to an earlier content: that version is already recorded
         session.execute(
-            _insert(session, ArticleVersion)
+            dialect_insert(session, ArticleVersion)
             .values(article_id=prior.id, content_hash=digest, fetched_at=now, title=article.title,
                     text=article.text, page_id=page_id)
             .on_conflict_do_nothing(index_elements=["article_id", "content_hash"])

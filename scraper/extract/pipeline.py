@@ -298,8 +298,7 @@ def _generic_sapo(tree: LexborHTMLParser, title_node: LexborNode | None) -> list
 
 
 def _pick_profile(url: str, tree: LexborHTMLParser) -> SiteProfile | None:
-    registry = load_profiles()
-    return registry.for_url(url) or registry.detect(tree)
+    return load_profiles().resolve(url, page=tree)
 
 
 def extract_article(html: bytes | str, url: str, profile: SiteProfile | None = None) -> Article:

@@ -45,7 +45,8 @@ from scraper.errors import (
 )
 from scraper.fetch import guard, retry
 from scraper.fetch.encoding import DECODE_ERRORS, CappedBuffer, OverCap, content_decoder
-from scraper.fetch.politeness import Politeness
+from scraper.fetch.identity import DEFAULT_USER_AGENT
+from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, Politeness
 from scraper.fetch.robots import (
     MAX_ROBOTS_BYTES,
     RobotsCache,
@@ -57,7 +58,7 @@ from scraper.fetch.robots import (
 
 @dataclass(frozen=True)
 class FetchSettings:
-    user_agent: str = "vnnews/0.1 (+https://github.com/vnnews/vnnews)"
+    user_agent: str = DEFAULT_USER_AGENT
     min_delay: float = 2.0  # seconds between requests to one host
     timeout: float = 30.0  # total time cap per request (also stops a 1-byte/s drip)
     connect_timeout: float = 10.0
@@ -71,7 +72,7 @@ class FetchSettings:
     retry_after_cap: float = 600.0
     robots_ttl: float = 3600.0
     crawl_delay_cap: float = 300.0
-    response_time_factor: float = 0.0  # Heritrix-style k x last response time (issue #4)
+    delay_factor: float = DEFAULT_DELAY_FACTOR  # k x the host's last response time
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ class Fetcher:
             sleep=sleep,
             now=self._now,
             crawl_delay_cap=settings.crawl_delay_cap,
-            response_time_factor=settings.response_time_factor,
+            delay_factor=settings.delay_factor,
         )
         self._robots = RobotsCache(now=self._now)
 

@@ -2,7 +2,7 @@
 
 Heritrix's rule (``FetchHTTP``/``DispositionProcessor``): after a fetch from a host ends, wait
 
-    max(robots Crawl-delay (capped), min_delay, response_time_factor x last response time)
+    max(robots Crawl-delay (capped), min_delay, delay_factor x last response time)
 
 before the next one starts. The pause runs from the END of the previous request, so a slow
 server is given room. ``next_delay`` is the pure rule; ``Politeness`` holds the per-host state
@@ -18,21 +18,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+#: Heritrix's delayFactor: wait at least k x the host's last response time between requests
+DEFAULT_DELAY_FACTOR = 5.0
+
 
 def next_delay(
     *,
     min_delay: float,
     crawl_delay: float | None,
     crawl_delay_cap: float,
-    response_time_factor: float,
+    delay_factor: float,
     last_elapsed: float | None,
 ) -> float:
     """Seconds between the end of one request to a host and the start of the next. Pure."""
     delay = max(0.0, min_delay)
     if crawl_delay is not None and crawl_delay > 0:
         delay = max(delay, min(crawl_delay, crawl_delay_cap))
-    if response_time_factor > 0 and last_elapsed is not None:
-        delay = max(delay, response_time_factor * last_elapsed)
+    if delay_factor > 0 and last_elapsed is not None:
+        delay = max(delay, delay_factor * last_elapsed)
     return delay
 
 
@@ -53,13 +56,13 @@ class Politeness:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         now: Callable[[], float],
         crawl_delay_cap: float = 300.0,
-        response_time_factor: float = 0.0,
+        delay_factor: float = DEFAULT_DELAY_FACTOR,
         max_hosts: int = 4096,
     ) -> None:
         self._sleep = sleep
         self._now = now
         self._cap = crawl_delay_cap
-        self._factor = response_time_factor
+        self._factor = delay_factor
         self._max = max_hosts
         self._hosts: OrderedDict[str, _Host] = OrderedDict()
 
@@ -89,7 +92,7 @@ class Politeness:
             min_delay=min_delay,
             crawl_delay=crawl_delay,
             crawl_delay_cap=self._cap,
-            response_time_factor=self._factor,
+            delay_factor=self._factor,
             last_elapsed=state.last_elapsed if state else None,
         )
 

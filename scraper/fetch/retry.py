@@ -6,14 +6,14 @@ Nothing here sleeps, fetches or reads a clock: the fetcher passes ``now`` and a 
 - ``retry_delay`` — inside one fetch: retry a transient failure after exponential backoff with
   full jitter (AWS "Exponential Backoff and Jitter"), or after the server's ``Retry-After``.
   Defaults follow Scrapy's ``RETRY_TIMES = 2`` (initial request + 2 retries = 3 requests).
-- ``park_delay`` — across fetches: how long the frontier parks a URL that keeps failing
-  (Heritrix-style long spacing instead of hammering a broken page every cycle).
+
+Across fetches, when the frontier tries a URL again is ``jobs.revisit``'s decision.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 
@@ -32,13 +32,6 @@ RETRY_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
-PARK_STEPS = (
-    timedelta(hours=1),
-    timedelta(hours=6),
-    timedelta(hours=24),
-    timedelta(days=3),
-    timedelta(days=7),
-)
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
@@ -103,10 +96,3 @@ def retry_delay(
         if asked is not None:
             return asked if asked <= retry_after_cap else None
     return backoff(attempt=attempt, base=base, cap=cap, rng=rng)
-
-
-def park_delay(attempts: int) -> timedelta:
-    """How long to park a URL after ``attempts`` consecutive failed fetches: 1 h, 6 h, 24 h, 3 d,
-    then 7 d (the cap). ``attempts`` below 1 counts as 1."""
-    index = min(max(attempts, 1), len(PARK_STEPS)) - 1
-    return PARK_STEPS[index]

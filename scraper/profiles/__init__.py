@@ -116,6 +116,12 @@ class SiteProfile:
     next_page: tuple[str, ...] = ()
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
     source_file: str = ""
+    #: the site's home page (default: https:// + the first domain)
+    home: str | None = None
+    #: where the site publishes its articles: what a ``[[site]]`` entry uses unless it overrides
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    listings: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -125,6 +131,12 @@ class SiteProfile:
     def matches_domain(self, host: str) -> bool:
         host = host.lower().rstrip(".")
         return any(host == d or host.endswith("." + d) for d in self.domains)
+
+    @property
+    def base_url(self) -> str | None:
+        if self.home:
+            return self.home
+        return f"https://{self.domains[0]}/" if self.domains else None
 
     def is_article_url(self, url: str) -> bool:
         return bool(self.article_pattern and self.article_pattern.search(url))
@@ -191,6 +203,24 @@ class ProfileRegistry:
                 if (host == d or host.endswith("." + d)) and len(d) > best_len:
                     best, best_len = name, len(d)
         return self.get(best, at) if best is not None else None
+
+    def resolve(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        at: date | None = None,
+        page: LexborHTMLParser | str | None = None,
+    ) -> SiteProfile | None:
+        """The one lookup every caller uses: the named profile, else the site profile of the
+        URL's domain, else (given the page) the CMS profile whose fingerprint fits; None means
+        the generic extractor."""
+        if name:
+            return self.get(name, at)
+        found = self.for_url(url, at)
+        if found is None and page is not None:
+            found = self.detect(page, at)
+        return found
 
     def detect(
         self, tree_or_html: LexborHTMLParser | str, at: date | None = None
@@ -309,7 +339,9 @@ def _profile_from_table(source: str, index: int, table: Mapping[str, Any]) -> Si
     disc = table.get("discovery", {})
     if not isinstance(disc, dict):
         raise _err(source, f"{where}.discovery", "expected a table")
-    bad = set(disc) - {"listing_links", "article_pattern", "next_page"}
+    bad = set(disc) - {
+        "listing_links", "article_pattern", "next_page", "home", "feeds", "sitemaps", "listings"
+    }  # fmt: skip
     if bad:
         raise _err(source, f"{where}.discovery.{sorted(bad)[0]}", "unknown key")
     pattern_text = disc.get("article_pattern")
@@ -354,7 +386,23 @@ def _profile_from_table(source: str, index: int, table: Mapping[str, Any]) -> Si
         next_page=_selector_list(source, f"{where}.discovery.next_page", disc.get("next_page")),
         fingerprint=fingerprint,
         source_file=source,
+        home=_url(source, f"{where}.discovery.home", disc.get("home")),
+        feeds=_urls(source, f"{where}.discovery.feeds", disc.get("feeds")),
+        sitemaps=_urls(source, f"{where}.discovery.sitemaps", disc.get("sitemaps")),
+        listings=_urls(source, f"{where}.discovery.listings", disc.get("listings")),
     )
+
+
+def _url(source: str, key: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.match(r"https?://[^/\s]+", value):
+        raise _err(source, key, f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+def _urls(source: str, key: str, value: object) -> tuple[str, ...]:
+    return tuple(_url(source, f"{key}[{i}]", v) or "" for i, v in enumerate(_str_list(source, key, value)))
 
 
 def parse_profiles(text: str, source: str = "<string>") -> list[SiteProfile]:

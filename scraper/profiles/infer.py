@@ -44,8 +44,6 @@ _QUERY_ID_RE = re.compile(r"(?:^|&)(?P<name>[A-Za-z_]*id)=\d+(?:&|$)", re.I)
 _PAGER_RE = re.compile(r"(?:^|-)(?:trang|page|p)-?\d+(?:\.[a-z]+)?$", re.I)
 _CLASS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
-TOP_LISTINGS = 5
-
 
 @dataclass(frozen=True)
 class PatternGuess:

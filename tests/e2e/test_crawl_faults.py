@@ -190,7 +190,7 @@ def test_robots_server_error_blocks_the_site_for_now(sqlite_url: str) -> None:
 def test_a_url_that_keeps_failing_is_parked_not_retried_forever(sqlite_url: str) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from jobs.crawl import MAX_ATTEMPTS, PARKED_FOR
+    from jobs.revisit import MAX_ATTEMPTS, PARKED_FOR
 
     with FaultServer() as faults:
         faults.routes["/robots.txt"] = faults.status(404)

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from jobs.app import build_fetcher
 from jobs.config import parse_config
-from jobs.crawl import LEASE, Crawler, RunStats
-from storage import repo
+from jobs.crawl import Crawler
+from jobs.revisit import LEASE
+from jobs.runs import RunStats
+from storage import frontier, repo
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Article
 from tests.support.big_mirror import BigMirror, config_text
@@ -39,7 +41,7 @@ def test_two_daemons_share_one_frontier_without_double_fetches(pg_url: str, mirr
     sessions = session_factory(engine)
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, site.name, site.base_url, datetime.now(UTC)).id
-        repo.enqueue(s, site_id, [repo.NewUrl(u) for u in mirror.article_urls()], now=datetime.now(UTC))
+        frontier.enqueue(s, site_id, [frontier.NewUrl(u) for u in mirror.article_urls()], now=datetime.now(UTC))
     results: list[RunStats] = []
     errors: list[BaseException] = []
     start = threading.Barrier(2)
@@ -91,13 +93,13 @@ def test_a_slow_drain_keeps_the_lease_on_every_url_it_will_fetch(db_url: str, mi
     now = [datetime.now(UTC)]
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, site.name, site.base_url, now[0]).id
-        repo.enqueue(s, site_id, [repo.NewUrl(u) for u in mirror.article_urls()], now=now[0])
+        frontier.enqueue(s, site_id, [frontier.NewUrl(u) for u in mirror.article_urls()], now=now[0])
     taken_by_other: set[str] = set()
 
     def slow_fetch_then_other_daemon_claims(_site: str, _url: str) -> None:
         now[0] += LEASE * 2 / 3  # each fetch took 10 minutes
         with sessions.begin() as s:
-            taken_by_other.update(u.url for u in repo.claim_due(s, site_id, now=now[0], limit=10, lease=LEASE))
+            taken_by_other.update(u.url for u in frontier.claim_due(s, site_id, now=now[0], limit=10, lease=LEASE))
 
     async def drain() -> RunStats:
         stats = RunStats()

@@ -91,4 +91,4 @@ def test_ignoring_robots_is_per_site_and_logged_at_start(caplog: pytest.LogCaptu
         log_policy(config)
     assert [r.getMessage() for r in caplog.records] == ["site=demo robots.txt is IGNORED by configuration"]
     settings = fetch_settings(config.fetch)
-    assert settings.respect_robots and settings.response_time_factor == 5.0 and settings.crawl_delay_cap == 300
+    assert settings.respect_robots and settings.delay_factor == 5.0 and settings.crawl_delay_cap == 300

@@ -19,19 +19,16 @@ from jobs.cli import cli
 from jobs.config import parse_config
 from jobs.probe import (
     ProbeReport,
-    guess_selectors,
-    infer_article_pattern,
     probe,
-    rank_listings,
     render_profile,
     render_site_block,
-    site_name,
 )
 from scraper.discover.feeds import parse_feed
 from scraper.discover.listings import extract_links
 from scraper.discover.sitemaps import parse_sitemap
 from scraper.fetch.client import Fetcher
 from scraper.profiles import load_profiles, parse_profiles
+from scraper.profiles.infer import guess_selectors, infer_article_pattern, rank_listings, site_name
 from tests.support.loopback import LoopbackServer, Response, serving
 from tests.support.paths import REAL
 

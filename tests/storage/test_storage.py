@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, select
 
+from scraper.fetch import FetchResult
 from scraper.types import Article, Image
-from storage import repo
+from storage import frontier, repo
 from storage.db import (
     check_schema,
     current_revision,
@@ -59,20 +60,20 @@ def test_migrations_are_idempotent_and_create_the_documented_tables(db_url: str)
 def test_enqueue_is_idempotent_and_claim_leases(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
         site = repo.ensure_site(s, "demo", "https://demo.vn/", NOW)
-        items = [repo.NewUrl(f"https://demo.vn/a-{i}.html") for i in range(5)]
-        assert repo.enqueue(s, site.id, items, now=NOW, priority=30) == 5
-        assert repo.enqueue(s, site.id, [*items, repo.NewUrl("https://demo.vn/new.html")], now=NOW) == 1
+        items = [frontier.NewUrl(f"https://demo.vn/a-{i}.html") for i in range(5)]
+        assert frontier.enqueue(s, site.id, items, now=NOW, priority=30) == 5
+        assert frontier.enqueue(s, site.id, [*items, frontier.NewUrl("https://demo.vn/new.html")], now=NOW) == 1
         site_id = site.id
     with sessions.begin() as s:
-        first = repo.claim_due(s, site_id, now=NOW, limit=4, lease=timedelta(minutes=15))
+        first = frontier.claim_due(s, site_id, now=NOW, limit=4, lease=timedelta(minutes=15))
         assert [u.priority for u in first] == [30, 30, 30, 30]
     with sessions.begin() as s:
         # leased URLs are not handed out again until the lease runs out
-        second = repo.claim_due(s, site_id, now=NOW, limit=10, lease=timedelta(minutes=15))
+        second = frontier.claim_due(s, site_id, now=NOW, limit=10, lease=timedelta(minutes=15))
         assert len(second) == 2
         assert not {u.url for u in first} & {u.url for u in second}
-        assert repo.claim_due(s, site_id, now=NOW + timedelta(minutes=1), limit=10, lease=timedelta(minutes=15)) == []
-        later = repo.claim_due(s, site_id, now=NOW + timedelta(minutes=16), limit=10, lease=timedelta(minutes=15))
+        assert frontier.claim_due(s, site_id, now=NOW + timedelta(minutes=1), limit=10, lease=timedelta(minutes=15)) == []
+        later = frontier.claim_due(s, site_id, now=NOW + timedelta(minutes=16), limit=10, lease=timedelta(minutes=15))
         assert len(later) == 6
 
 
@@ -130,10 +131,11 @@ def test_raw_pages_are_compressed_and_restorable(sessions) -> None:  # type: ign
     body = ("<html><body>" + "<p>Tin tức Lào Cai</p>" * 2000 + "</body></html>").encode()
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
-        repo.enqueue(s, site_id, [repo.NewUrl("https://demo.vn/p.html")], now=NOW)
+        frontier.enqueue(s, site_id, [frontier.NewUrl("https://demo.vn/p.html")], now=NOW)
         url_id = s.scalars(select(Url.id)).one()
-        page = repo.record_page(s, url="https://demo.vn/p.html", final_url="https://demo.vn/p.html", status=200,
-                                headers={"content-type": "text/html"}, body=body, fetched_at=NOW, url_id=url_id)
+        fetched = FetchResult(url="https://demo.vn/p.html", final_url="https://demo.vn/p.html", status=200, redirects=(), elapsed=0.0,
+                              headers={"content-type": "text/html"}, body=body, fetched_at=NOW)
+        page = repo.record_page(s, fetched, url_id=url_id)
         page_id = page.id
     with sessions() as s:
         page = s.get_one(Page, page_id)

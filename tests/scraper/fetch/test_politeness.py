@@ -19,8 +19,8 @@ from tests.support.faults import FakeTime, FaultServer, resolver_to
         ({"crawl_delay": 5.0}, 5.0),
         ({"crawl_delay": 1.0}, 2.0),  # never below min_delay
         ({"crawl_delay": 1000.0}, 300.0),  # capped
-        ({"response_time_factor": 5.0, "last_elapsed": 1.5}, 7.5),  # Heritrix delayFactor
-        ({"response_time_factor": 5.0, "last_elapsed": None}, 2.0),
+        ({"delay_factor": 5.0, "last_elapsed": 1.5}, 7.5),  # Heritrix delayFactor
+        ({"delay_factor": 5.0, "last_elapsed": None}, 2.0),
         ({"min_delay": -1.0}, 0.0),
     ],
 )
@@ -29,7 +29,7 @@ def test_next_delay(kwargs: dict[str, Any], expected: float) -> None:
         "min_delay": 2.0,
         "crawl_delay": None,
         "crawl_delay_cap": 300.0,
-        "response_time_factor": 0.0,
+        "delay_factor": 0.0,
         "last_elapsed": None,
     }
     args.update(kwargs)
@@ -53,9 +53,9 @@ def test_waits_only_the_rest_of_the_delay() -> None:
     assert time.sleeps == [4.0, 6.0]
 
 
-def test_response_time_factor_uses_last_request_duration() -> None:
+def test_delay_factor_uses_last_request_duration() -> None:
     time = FakeTime()
-    pol = Politeness(sleep=time.sleep, now=lambda: time.now.timestamp(), response_time_factor=3.0)
+    pol = Politeness(sleep=time.sleep, now=lambda: time.now.timestamp(), delay_factor=3.0)
 
     async def go() -> None:
         async with pol.slot("a.test", min_delay=1.0, crawl_delay=None):

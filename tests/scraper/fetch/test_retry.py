@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.fetch.retry import RETRY_STATUSES, park_delay, parse_retry_after, retry_delay
+from scraper.fetch.retry import RETRY_STATUSES, parse_retry_after, retry_delay
 
 NOW = datetime(2026, 9, 5, 12, 0, tzinfo=UTC)
 REQ = httpx.Request("GET", "http://news.test/")
@@ -131,11 +131,3 @@ def test_backoff_within_bounds(
         attempt=attempt, max_retries=50, status=status, base=base, cap=cap, rng=random.Random(seed)
     )
     assert got is not None and 0.0 <= got <= cap
-
-
-def test_park_delay_grows_to_a_week() -> None:
-    steps = [park_delay(n) for n in range(0, 9)]
-    assert steps[0] == steps[1] == timedelta(hours=1)
-    assert steps[2] == timedelta(hours=6) and steps[3] == timedelta(hours=24)
-    assert steps == sorted(steps)
-    assert steps[-1] == timedelta(days=7) == park_delay(1000)

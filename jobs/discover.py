@@ -1,0 +1,257 @@
+"""Discovery: a site's feeds, sitemaps and listing pages → new URLs in the frontier.
+
+Each source is fetched (conditionally: its ETag/Last-Modified live on its ``urls`` row), archived
+in ``pages``, parsed by ``scraper.discover``, filtered by the site's URL rules and date window,
+and its URLs are enqueued together with its new validators in one transaction: a daemon killed
+in between fetches the source again rather than losing its items. A failing source is recorded
+on its row and in the pass's stats; the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from jobs import revisit
+from jobs.runs import SitePass
+from scraper.discover.feeds import parse_feed
+from scraper.discover.listings import extract_links
+from scraper.discover.sitemaps import parse_sitemap
+from scraper.errors import DiscoveryError, FetchError, HostUnreachableError, VnnewsError
+from scraper.fetch import FetchResult
+from scraper.urls import same_site
+from storage import frontier, repo
+from storage.frontier import NewUrl
+from storage.models import Url, UrlKind
+
+if TYPE_CHECKING:
+    from jobs.crawl import Crawler
+
+log = logging.getLogger("vnnews.crawl")
+
+#: at most this many child sitemaps read per index per pass
+MAX_CHILD_SITEMAPS = 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """A fetched feed, sitemap or listing page, not yet accepted."""
+
+    row_id: int
+    kind: str
+    result: FetchResult
+
+
+async def discover(crawler: Crawler, p: SitePass) -> None:
+    """Read every source of the site once: feeds, sitemaps (configured and from robots.txt),
+    listing pages. An unreachable host ends discovery for this pass with one error."""
+    site = p.site
+    sitemaps = list(site.sitemaps)
+    if site.robots_sitemaps and (site.respect_robots is not False):
+        sitemaps += [u for u in await robots_sitemaps(crawler, p) if u not in sitemaps]
+    sources = (
+        [(UrlKind.FEED, u) for u in site.feeds]
+        + [(UrlKind.SITEMAP, u) for u in sitemaps]
+        + [(UrlKind.LISTING, u) for u in site.listings]
+    )
+    oldest = crawler.clock() - timedelta(seconds=site.horizon) if site.horizon else None
+    for kind, url in sources:
+        try:
+            await read_source(crawler, p, kind, url, oldest=oldest)
+        except HostUnreachableError:
+            # one error per unreachable site and pass, not one per source
+            log.info("site=%s unreachable: %d other sources skipped this pass", p.name, len(sources) - 1)
+            raise
+
+
+async def robots_sitemaps(crawler: Crawler, p: SitePass) -> list[str]:
+    """The same-site ``Sitemap:`` URLs of the site's robots.txt (cached by the fetcher)."""
+    try:
+        found = await crawler.fetcher.robots_sitemaps(p.site.base_url)
+    except HostUnreachableError as exc:
+        p.error(urljoin(p.site.base_url, "/robots.txt"), reason(exc))
+        raise
+    except FetchError:
+        return []  # robots.txt itself unavailable: each source's own fetch will say why
+    return [u for u in found if same_site(u, p.site.base_url)]
+
+
+async def read_source(
+    crawler: Crawler, p: SitePass, kind: str, url: str, *, oldest: datetime | None, depth: int = 0
+) -> None:
+    """Fetch, parse and accept one source (and, for a sitemap index, its recent children)."""
+    source = await fetch_source(crawler, p, kind, url)
+    if source is None:
+        return
+    children: list[str] = []
+    try:
+        if kind == UrlKind.SITEMAP:
+            found, children = sitemap_urls(p, source.result, oldest=oldest)
+        elif kind == UrlKind.FEED:
+            found = feed_urls(p, source.result, oldest=oldest)
+        else:
+            found = listing_urls(p, source.result)
+    except Exception as exc:  # per-source containment: a bad document or a parser bug never stops the pass
+        if not isinstance(exc, VnnewsError):
+            log.exception("site=%s url=%s unexpected error while parsing", p.name, url)
+        source_failed(crawler, p, source.row_id, url, exc, source)
+        return
+    p.stats.discovered += accept_source(crawler, p, source, found, priority=revisit.PRIORITY[kind])
+    if depth == 0:
+        for child in children[:MAX_CHILD_SITEMAPS]:
+            await read_source(crawler, p, UrlKind.SITEMAP, child, oldest=oldest, depth=depth + 1)
+
+
+async def fetch_source(
+    crawler: Crawler, p: SitePass, kind: str, url: str, *, conditional: bool = True
+) -> Source | None:
+    """Fetch a feed/sitemap/listing; None if unchanged (304) or failed (both recorded).
+
+    A fetched source is archived in ``pages`` by ``accept_source`` or ``source_failed``, in the
+    same transaction as its outcome.
+    """
+    with crawler.sessions.begin() as s:
+        row = frontier.source_url(s, p.site_id, url, kind, crawler.clock())
+        etag, last_modified, row_id = row.etag, row.last_modified, row.id
+    if not conditional:
+        etag = last_modified = None
+    try:
+        result = await crawler.fetcher.fetch(
+            url, etag=etag, last_modified=last_modified, min_delay=p.site.min_delay,
+            respect_robots=p.site.respect_robots,
+            accept="html" if kind == UrlKind.LISTING else "feed",
+        )  # fmt: skip
+    except VnnewsError as exc:
+        source_failed(crawler, p, row_id, url, exc)
+        if isinstance(exc, HostUnreachableError):
+            raise
+        return None
+    source = Source(row_id, kind, result)
+    if result.not_modified:
+        step = revisit.after_source(not_modified=True)
+        with crawler.sessions.begin() as s:
+            repo.record_page(s, result, url_id=row_id)
+            row = s.get_one(Url, row_id)
+            frontier.mark_fetched(
+                s, row, status=304, etag=row.etag, last_modified=row.last_modified,
+                now=crawler.clock(), state=step.state, next_due=step.next_due,
+            )  # fmt: skip
+        p.stats.not_modified += 1
+        return None
+    if result.status >= 400:
+        source_failed(crawler, p, row_id, url, DiscoveryError(f"HTTP {result.status}", url=url), source)
+        return None
+    return source
+
+
+def accept_source(
+    crawler: Crawler, p: SitePass, source: Source, found: Iterable[NewUrl], *, priority: int
+) -> int:
+    """Archive the source's page, enqueue the URLs found in it and remember its validators, in
+    one transaction: a daemon killed before it fetches the source again rather than losing them."""
+    result = source.result
+    step = revisit.after_source(not_modified=False)
+    with crawler.sessions.begin() as s:
+        repo.record_page(s, result, url_id=source.row_id)
+        added = frontier.enqueue(
+            s, p.site_id, found, now=crawler.clock(), priority=priority, via=result.url
+        )
+        frontier.mark_fetched(
+            s, s.get_one(Url, source.row_id), status=result.status, etag=result.etag,
+            last_modified=result.last_modified, now=crawler.clock(), state=step.state,
+            next_due=step.next_due,
+        )  # fmt: skip
+    return added
+
+
+def source_failed(
+    crawler: Crawler, p: SitePass, row_id: int, url: str, exc: BaseException,
+    source: Source | None = None,
+) -> None:  # fmt: skip
+    """Record a failed source (and archive what it answered, if it answered)."""
+    why = reason(exc) if isinstance(exc, VnnewsError) else f"{type(exc).__name__}: {exc}"
+    with crawler.sessions.begin() as s:
+        if source is not None:
+            repo.record_page(s, source.result, url_id=row_id)
+        frontier.mark_failed(s, s.get_one(Url, row_id), error=why, now=crawler.clock(), next_due=None)
+    p.error(url, why)
+
+
+# --- parsing: bytes → URLs the site keeps (pure) -------------------------------------------
+
+
+def sitemap_urls(
+    p: SitePass, result: FetchResult, *, oldest: datetime | None = None,
+    newest: datetime | None = None,
+) -> tuple[list[NewUrl], list[str]]:  # fmt: skip
+    """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out."""
+    sm = parse_sitemap(result.body, result.final_url)
+    pairs = ((e.url, e.published_at or e.lastmod) for e in sm.urls)
+    urls = list(keep(p, pairs, oldest=oldest, newest=newest))
+    _warn_if_all_dropped(p, result.url, len(sm.urls), urls)
+    # a child last modified before the window holds nothing newer than that: skip it
+    children = [
+        c.url for c in sm.sitemaps if oldest is None or c.lastmod is None or c.lastmod >= oldest
+    ]
+    return urls, children
+
+
+def feed_urls(
+    p: SitePass, result: FetchResult, *, oldest: datetime | None = None,
+    newest: datetime | None = None,
+) -> list[NewUrl]:  # fmt: skip
+    """Article URLs of a feed, filtered by the site's rules and the date window."""
+    items = parse_feed(result.body, result.final_url)
+    pairs = ((i.url, i.published_at) for i in items)
+    kept = list(keep(p, pairs, oldest=oldest, newest=newest))
+    _warn_if_all_dropped(p, result.url, len(items), kept)
+    return kept
+
+
+def listing_urls(p: SitePass, result: FetchResult) -> list[NewUrl]:
+    """Article URLs linked from a listing page (the profile's link selectors, the URL pattern)."""
+    selectors = p.profile.listing_links if p.profile else ()
+    links = extract_links(
+        result.text(), result.final_url, selectors=selectors, pattern=p.site.article_pattern
+    )
+    return list(keep(p, ((u, None) for u in links)))
+
+
+def keep(
+    p: SitePass, pairs: Iterable[tuple[str, datetime | None]], *,
+    oldest: datetime | None = None, newest: datetime | None = None,
+) -> Iterable[NewUrl]:  # fmt: skip
+    """The site's own article URLs, canonical, dated inside the window (undated ones kept)."""
+    site, pattern = p.site, p.site.article_pattern
+    for raw, date in pairs:
+        url = site.canonical(raw)
+        if url is None or not same_site(url, site.base_url):
+            continue
+        if pattern is not None and not pattern.search(url):
+            continue
+        if date is not None and ((oldest and date < oldest) or (newest and date > newest)):
+            continue
+        yield NewUrl(url, date)
+
+
+def _warn_if_all_dropped(p: SitePass, url: str, found: int, kept: list[NewUrl]) -> None:
+    # a pattern or base_url that matches nothing looks like a quiet site: say so
+    if found and not kept:
+        pattern = p.site.article_pattern
+        log.warning(
+            "site=%s url=%s: %d items, none kept (article_pattern %r, base_url %s)",
+            p.name, url, found, pattern.pattern if pattern else None, p.site.base_url,
+        )  # fmt: skip
+
+
+def reason(exc: BaseException) -> str:
+    """One line: the error's message without the URL (the log line already names it)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    url = getattr(exc, "url", None)
+    if url:
+        text = text.replace(f" ({url})", "")
+    return text
