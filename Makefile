@@ -36,6 +36,7 @@ test: $(DEVSTAMP)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check scraper storage jobs tests bench
+	$(BIN)/ruff format --check scraper storage jobs tests bench
 	$(BIN)/mypy
 
 bench-extract: $(DEVSTAMP)

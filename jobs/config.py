@@ -78,7 +78,8 @@ class SiteConfig:
     listings: tuple[str, ...] = ()
     article_pattern: re.Pattern[str] | None = None
     every: float = 900.0
-    #: scheduled discovery skips items whose feed/sitemap date is older than this (backfill does not)
+    #: scheduled discovery skips items whose feed/sitemap date is older than this (backfill
+    #: does not)
     horizon: float = 30 * 86400.0
     #: also read the sitemaps that robots.txt names (Sitemap: lines) on each pass
     robots_sitemaps: bool = True
@@ -174,14 +175,34 @@ class _Reader:
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list"}
+    names = {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+    }
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
 def _fetch(r: _Reader) -> FetchConfig:
-    r.check_unknown({"user_agent", "contact", "min_delay", "timeout", "max_bytes", "respect_robots", "allow_hosts",
-                     "max_retries", "connect_timeout", "max_redirects", "delay_factor", "crawl_delay_cap",
-                     "robots_ttl"})
+    r.check_unknown(
+        {
+            "user_agent",
+            "contact",
+            "min_delay",
+            "timeout",
+            "max_bytes",
+            "respect_robots",
+            "allow_hosts",
+            "max_retries",
+            "connect_timeout",
+            "max_redirects",
+            "delay_factor",
+            "crawl_delay_cap",
+            "robots_ttl",
+        }
+    )
     base = FetchConfig()
     hosts = r.get("allow_hosts", list, [])
     for i, host in enumerate(hosts):
@@ -236,15 +257,29 @@ def _daemon(r: _Reader) -> DaemonConfig:
 
 
 _SITE_KEYS = {
-    "name", "base_url", "feeds", "sitemaps", "listings", "article_pattern", "every", "profile",
-    "min_delay", "respect_robots", "enabled", "horizon", "www", "trailing_slash", "robots_sitemaps",
+    "name",
+    "base_url",
+    "feeds",
+    "sitemaps",
+    "listings",
+    "article_pattern",
+    "every",
+    "profile",
+    "min_delay",
+    "respect_robots",
+    "enabled",
+    "horizon",
+    "www",
+    "trailing_slash",
+    "robots_sitemaps",
 }
 _URL_RULES = ("keep", "strip", "add")
 
 
 def _site(r: _Reader) -> SiteConfig:
     """A ``[[site]]`` entry over its profile: what the entry sets wins, the rest comes from the
-    profile named by ``profile``, else the profile of the same name, else of the base URL's domain."""
+    profile named by ``profile``, else the profile of the same name, else of the base URL's
+    domain."""
     r.check_unknown(_SITE_KEYS)
     name = r.get("name", str)
     if not name:

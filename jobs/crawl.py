@@ -71,7 +71,9 @@ class Crawler:
     async def crawl_site(self, site: SiteConfig, *, discover: bool = True) -> RunStats:
         """One pass: discovery (unless ``discover=False``), then fetch what is due. Recorded in
         ``crawl_runs``."""
-        async with recorded_run(self.sessions, site, "crawl" if discover else "drain", self.clock) as p:
+        async with recorded_run(
+            self.sessions, site, "crawl" if discover else "drain", self.clock
+        ) as p:
             if discover:
                 await discovery.discover(self, p)
             await self.drain_pass(p)
@@ -84,7 +86,9 @@ class Crawler:
         )  # fmt: skip
         return p.stats
 
-    async def drain(self, site: SiteConfig, site_id: int, stats: RunStats, limit: int | None = None) -> None:
+    async def drain(
+        self, site: SiteConfig, site_id: int, stats: RunStats, limit: int | None = None
+    ) -> None:
         """Fetch the site's due article URLs (for callers that keep their own stats)."""
         await self.drain_pass(SitePass(site, site_id, site.site_profile(), stats), limit)
 
@@ -115,7 +119,10 @@ class Crawler:
         with self.sessions.begin() as s:
             rows = frontier.claim_due(s, site_id, now=now, limit=1, lease=revisit.LEASE)
             return next(
-                (Claim(r.id, r.url, r.etag, r.last_modified, r.attempts, r.source_date) for r in rows),
+                (
+                    Claim(r.id, r.url, r.etag, r.last_modified, r.attempts, r.source_date)
+                    for r in rows
+                ),
                 None,
             )
 
@@ -166,7 +173,10 @@ class Crawler:
                 if result.status == 200:
                     step, error = revisit.after_not_article(), error or "no article"
                 else:
-                    step, error = revisit.after_status(result.status, attempts=claim.attempts, now=now), None
+                    step, error = (
+                        revisit.after_status(result.status, attempts=claim.attempts, now=now),
+                        None,
+                    )
                 error = error or f"HTTP {result.status}"
                 frontier.mark_failed(
                     s, row, error=error, now=now, status=result.status, next_due=step.next_due,

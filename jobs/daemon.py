@@ -11,27 +11,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import signal
+import socket
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.config import Config, SiteConfig
 from jobs.crawl import Crawler
+from storage import workers
 
 log = logging.getLogger("vnnews.daemon")
 
+#: how often a running daemon refreshes its ``workers`` row (stale after workers.STALE_AFTER)
+HEARTBEAT_EVERY = timedelta(seconds=15)
+
+
+def vnnews_version() -> str:
+    try:
+        return package_version("vnnews")
+    except PackageNotFoundError:
+        return "unknown"
+
 
 class Daemon:
-    def __init__(self, config: Config, crawler: Crawler, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, config: Config, crawler: Crawler, *, rng: random.Random | None = None
+    ) -> None:
         self.config = config
         self.crawler = crawler
         self.rng = rng or random.Random()
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[object]] = set()
         self._stop = asyncio.Event()
+        self.worker_id: int | None = None
 
     def sites(self) -> list[SiteConfig]:
         return [s for s in self.config.sites if s.enabled]
@@ -60,15 +78,26 @@ class Daemon:
             # stagger first runs over the first minute, then each site on its own interval
             first = now + timedelta(seconds=min(60.0, 2.0 * i) + self.rng.uniform(0, 2))
             scheduler.add_job(
-                self._guarded, IntervalTrigger(seconds=site.every, jitter=self.config.daemon.jitter or None),
-                args=(site, True), id=f"crawl:{site.name}", name=f"crawl {site.name}",
-                next_run_time=first, max_instances=1, coalesce=True, misfire_grace_time=int(site.every),
+                self._guarded,
+                IntervalTrigger(seconds=site.every, jitter=self.config.daemon.jitter or None),
+                args=(site, True),
+                id=f"crawl:{site.name}",
+                name=f"crawl {site.name}",
+                next_run_time=first,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(site.every),
             )
             drain_every = self.config.daemon.drain_every
             scheduler.add_job(
-                self._guarded, IntervalTrigger(seconds=drain_every),
-                args=(site, False), id=f"drain:{site.name}", name=f"drain {site.name}",
-                next_run_time=first + timedelta(seconds=drain_every), max_instances=1, coalesce=True,
+                self._guarded,
+                IntervalTrigger(seconds=drain_every),
+                args=(site, False),
+                id=f"drain:{site.name}",
+                name=f"drain {site.name}",
+                next_run_time=first + timedelta(seconds=drain_every),
+                max_instances=1,
+                coalesce=True,
                 misfire_grace_time=int(drain_every),
             )
         return scheduler
@@ -76,13 +105,35 @@ class Daemon:
     def stop(self) -> None:
         self._stop.set()
 
+    def _register(self) -> None:
+        with self.crawler.sessions.begin() as s:
+            self.worker_id = workers.register(
+                s, host=socket.gethostname(), pid=os.getpid(), version=vnnews_version(),
+                now=self.crawler.clock(),
+            )  # fmt: skip
+
+    async def _heartbeat(self) -> None:
+        if self.worker_id is not None:
+            with self.crawler.sessions.begin() as s:
+                workers.heartbeat(s, self.worker_id, self.crawler.clock())
+
+    def _unregister(self) -> None:
+        if self.worker_id is not None:
+            with self.crawler.sessions.begin() as s:
+                workers.stop(s, self.worker_id, self.crawler.clock())
+
     async def run(self) -> None:
         """Run until stop() or SIGINT/SIGTERM."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
+        self._register()
         scheduler = self.build_scheduler()
+        scheduler.add_job(
+            self._heartbeat, IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
+            id="heartbeat", name="heartbeat", max_instances=1, coalesce=True,
+        )  # fmt: skip
         scheduler.start()
         names = ", ".join(f"{s.name} every {int(s.every)}s" for s in self.sites())
         log.info("vnnews daemon started: %d sites (%s)", len(self.sites()), names or "none")
@@ -97,6 +148,7 @@ class Daemon:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
+            self._unregister()
             log.info("vnnews daemon stopped")
 
     def _on_signal(self, sig: signal.Signals) -> None:

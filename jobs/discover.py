@@ -64,7 +64,9 @@ async def discover(crawler: Crawler, p: SitePass) -> None:
             await read_source(crawler, p, kind, url, oldest=oldest)
         except HostUnreachableError:
             # one error per unreachable site and pass, not one per source
-            log.info("site=%s unreachable: %d other sources skipped this pass", p.name, len(sources) - 1)
+            log.info(
+                "site=%s unreachable: %d other sources skipped this pass", p.name, len(sources) - 1
+            )
             raise
 
 
@@ -95,7 +97,9 @@ async def read_source(
             found = feed_urls(p, source.result, oldest=oldest)
         else:
             found = listing_urls(p, source.result)
-    except Exception as exc:  # per-source containment: a bad document or a parser bug never stops the pass
+    except (
+        Exception
+    ) as exc:  # per-source containment: a bad document or a parser bug never stops the pass
         if not isinstance(exc, VnnewsError):
             log.exception("site=%s url=%s unexpected error while parsing", p.name, url)
         source_failed(crawler, p, source.row_id, url, exc, source)
@@ -143,7 +147,9 @@ async def fetch_source(
         p.stats.not_modified += 1
         return None
     if result.status >= 400:
-        source_failed(crawler, p, row_id, url, DiscoveryError(f"HTTP {result.status}", url=url), source)
+        source_failed(
+            crawler, p, row_id, url, DiscoveryError(f"HTTP {result.status}", url=url), source
+        )
         return None
     return source
 
@@ -177,7 +183,9 @@ def source_failed(
     with crawler.sessions.begin() as s:
         if source is not None:
             repo.record_page(s, source.result, url_id=row_id)
-        frontier.mark_failed(s, s.get_one(Url, row_id), error=why, now=crawler.clock(), next_due=None)
+        frontier.mark_failed(
+            s, s.get_one(Url, row_id), error=why, now=crawler.clock(), next_due=None
+        )
     p.error(url, why)
 
 

@@ -208,7 +208,8 @@ def canonicalize(
 
 
 def host_of(url: str) -> str:
-    """The normalized host of ``url`` (lower-case, IDNA, no port). Raises ValueError like canonicalize."""
+    """The normalized host of ``url`` (lower-case, IDNA, no port). Raises ValueError like
+    canonicalize."""
     return _normalize_host(_split(url, None), url)
 
 

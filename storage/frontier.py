@@ -47,15 +47,24 @@ def enqueue(
         known.update(session.scalars(select(Url.url).where(Url.url.in_(chunk))))
     rows = [
         {
-            "url": u, "site_id": site_id, "kind": kind, "state": UrlState.NEW, "priority": priority,
-            "next_due": now, "attempts": 0, "discovered_at": now, "discovered_via": via,
+            "url": u,
+            "site_id": site_id,
+            "kind": kind,
+            "state": UrlState.NEW,
+            "priority": priority,
+            "next_due": now,
+            "attempts": 0,
+            "discovered_at": now,
+            "discovered_via": via,
             "source_date": item.source_date,
         }
         for u, item in by_url.items()
         if u not in known
     ]
     if rows:
-        session.execute(dialect_insert(session, Url).on_conflict_do_nothing(index_elements=["url"]), rows)
+        session.execute(
+            dialect_insert(session, Url).on_conflict_do_nothing(index_elements=["url"]), rows
+        )
     return len(rows)
 
 
@@ -65,7 +74,15 @@ def source_url(session: Session, site_id: int, url: str, kind: str, now: datetim
     if row is None:
         session.execute(
             dialect_insert(session, Url)
-            .values(url=url, site_id=site_id, kind=kind, state=UrlState.NEW, priority=0, attempts=0, discovered_at=now)
+            .values(
+                url=url,
+                site_id=site_id,
+                kind=kind,
+                state=UrlState.NEW,
+                priority=0,
+                attempts=0,
+                discovered_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["url"])
         )
         row = session.scalars(select(Url).where(Url.url == url)).one()
@@ -83,7 +100,12 @@ def claim_due(
     """
     stmt = (
         select(Url)
-        .where(Url.site_id == site_id, Url.kind == UrlKind.ARTICLE, Url.next_due.is_not(None), Url.next_due <= now)
+        .where(
+            Url.site_id == site_id,
+            Url.kind == UrlKind.ARTICLE,
+            Url.next_due.is_not(None),
+            Url.next_due <= now,
+        )
         .order_by(Url.priority.desc(), Url.next_due, Url.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -100,8 +122,17 @@ def release(session: Session, url_ids: Sequence[int], now: datetime) -> None:
         session.execute(update(Url).where(Url.id.in_(url_ids)).values(next_due=now))
 
 
-def mark_fetched(session: Session, row: Url, *, status: int, etag: str | None, last_modified: str | None,
-                 now: datetime, state: str, next_due: datetime | None = None) -> None:
+def mark_fetched(
+    session: Session,
+    row: Url,
+    *,
+    status: int,
+    etag: str | None,
+    last_modified: str | None,
+    now: datetime,
+    state: str,
+    next_due: datetime | None = None,
+) -> None:
     row.state = state
     row.last_status = status
     row.last_fetched_at = now
@@ -112,8 +143,16 @@ def mark_fetched(session: Session, row: Url, *, status: int, etag: str | None, l
         row.etag, row.last_modified = etag, last_modified
 
 
-def mark_failed(session: Session, row: Url, *, error: str, now: datetime, status: int | None = None,
-                next_due: datetime | None, state: str = UrlState.FAILED) -> None:
+def mark_failed(
+    session: Session,
+    row: Url,
+    *,
+    error: str,
+    now: datetime,
+    status: int | None = None,
+    next_due: datetime | None,
+    state: str = UrlState.FAILED,
+) -> None:
     """Record a failure; ``next_due=None`` means never again (gone, not an article)."""
     row.state = state
     row.attempts += 1

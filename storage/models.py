@@ -139,7 +139,9 @@ class Page(Base):
     __tablename__ = "pages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url_id: Mapped[int | None] = mapped_column(ForeignKey("urls.id", ondelete="SET NULL"), index=True)
+    url_id: Mapped[int | None] = mapped_column(
+        ForeignKey("urls.id", ondelete="SET NULL"), index=True
+    )
     url: Mapped[str] = mapped_column(Text)
     final_url: Mapped[str] = mapped_column(Text)
     status: Mapped[int]
@@ -180,7 +182,9 @@ class Article(Base):
     extractor: Mapped[str] = mapped_column(String(100))
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
 
-    urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
+    urls: Mapped[list[ArticleUrl]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
 
 
 class ArticleUrl(Base):
@@ -189,7 +193,9 @@ class ArticleUrl(Base):
     __tablename__ = "article_urls"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
     url: Mapped[str] = mapped_column(Text, unique=True)
     #: fetched | final | canonical | duplicate
     relation: Mapped[str] = mapped_column(String(16))
@@ -234,3 +240,22 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     #: the first few errors, one line each: "URL: reason"
     error_log: Mapped[list[str]]
+
+
+class Worker(Base):
+    """A running (or dead) daemon process: who it is and when it last said so.
+
+    Each ``vnnews run`` registers a row at start and refreshes ``heartbeat_at`` while it lives;
+    ``vnnews health`` reads it, and the leases of a worker whose heartbeat is stale go back to
+    the queue (PostgreSQL, several daemons).
+    """
+
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    version: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime] = mapped_column(index=True)
+    #: set on a clean shutdown; None while running (or after a crash)
+    stopped_at: Mapped[datetime | None]

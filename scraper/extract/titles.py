@@ -13,7 +13,8 @@ from scraper.vietnamese import clean_inline, fold_key
 
 _SEP_RE = re.compile(r"\s+[|\-–—:»]\s+")
 _SITEISH_RE = re.compile(
-    r"\b(?:báo|bao|online|news|tin tức|điện tử|dien tu|vn|tv|portal|cổng thông tin|trang)\b|\.(?:vn|com|net)\b",
+    r"\b(?:báo|bao|online|news|tin tức|điện tử|dien tu|vn|tv|portal|cổng thông tin|trang)\b"
+    r"|\.(?:vn|com|net)\b",
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"\w+")

@@ -109,7 +109,9 @@ class FetchResult:
 
 ACCEPT = {
     "html": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-    "feed": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5",
+    "feed": (
+        "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5"
+    ),
 }
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = HTML_TYPES | {
@@ -161,7 +163,8 @@ class _Answer:
 @dataclass(frozen=True)
 class _Plan:
     """How to fetch the hops of one URL: a page/feed, or a robots.txt (no robots check, no
-    retries, content type not checked, body truncated at the RFC 9309 500 KiB instead of refused)."""
+    retries, content type not checked, body truncated at the RFC 9309 500 KiB instead of
+    refused)."""
 
     headers: dict[str, str]
     accept: str | None  # "html" | "feed" | None (any content type)
@@ -295,7 +298,8 @@ class Fetcher:
         )
 
     async def robots_sitemaps(self, url: str) -> list[str]:
-        """The ``Sitemap:`` URLs of the robots.txt of ``url``'s origin (empty if none/unavailable)."""
+        """The ``Sitemap:`` URLs of the robots.txt of ``url``'s origin (empty if none or
+        unavailable)."""
         policy = await self._robots_policy(self._parse(url), min_delay=self.settings.min_delay)
         return policy.sitemaps()
 

@@ -33,7 +33,6 @@ RETRY_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date.
 

@@ -402,7 +402,9 @@ def _url(source: str, key: str, value: object) -> str | None:
 
 
 def _urls(source: str, key: str, value: object) -> tuple[str, ...]:
-    return tuple(_url(source, f"{key}[{i}]", v) or "" for i, v in enumerate(_str_list(source, key, value)))
+    return tuple(
+        _url(source, f"{key}[{i}]", v) or "" for i, v in enumerate(_str_list(source, key, value))
+    )
 
 
 def parse_profiles(text: str, source: str = "<string>") -> list[SiteProfile]:

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, session_factory, upgrade
+from storage.models import Worker
 from tests.support.archive import count_rows
 from tests.support.loopback import LoopbackServer
 from tests.support.mirror import MirrorSite, dead_port
@@ -31,15 +33,14 @@ def mirror() -> Iterator[MirrorSite]:
     site.stop()
 
 
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_daemon_archives_then_stops_cleanly(
     db_url: str, mirror: MirrorSite, tmp_path: Path, sig: signal.Signals
 ) -> None:
     port = dead_port()
     config = tmp_path / "sources.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [fetch]
 min_delay = 0
 allow_hosts = ["127.0.0.1"]
@@ -49,21 +50,25 @@ jitter = 0
 [[site]]
 name = "tt"
 base_url = "{mirror.base_url}"
-feeds = ["{mirror.url('/rss.xml')}"]
+feeds = ["{mirror.url("/rss.xml")}"]
 profile = "tuoitre"
 article_pattern = '\\.htm$'
 [[site]]
 name = "dead"
 base_url = "http://127.0.0.1:{port}/"
 feeds = ["http://127.0.0.1:{port}/rss.xml"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()
     log = tmp_path / "daemon.log"
     with log.open("w") as stderr:
         proc = subprocess.Popen(
-            [VNNEWS, "--db", db_url, "--config", str(config), "run"], stdout=subprocess.DEVNULL, stderr=stderr
+            [VNNEWS, "--db", db_url, "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
         )
     try:
         # both sites' first passes: the live one archives, the dead one logs its error
@@ -87,3 +92,10 @@ feeds = ["http://127.0.0.1:{port}/rss.xml"]
     assert f"127.0.0.1:{port}/rss.xml" in dead_errors[0]
     assert "Traceback" not in err
     assert "daemon stopped" in err
+    # the daemon said who it was while it ran, and that it stopped cleanly
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s:
+        rows = list(s.scalars(select(Worker)))
+    engine.dispose()
+    assert len(rows) == 1 and rows[0].pid == proc.pid and rows[0].stopped_at is not None
+    assert rows[0].heartbeat_at >= rows[0].started_at

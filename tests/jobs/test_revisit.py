@@ -27,7 +27,10 @@ def test_transient_failures_back_off_then_park() -> None:
     seen = [revisit.retry_later(n, NOW) for n in range(MAX_ATTEMPTS + 2)]
     assert [s.state for s in seen[: MAX_ATTEMPTS - 1]] == [UrlState.FAILED] * (MAX_ATTEMPTS - 1)
     assert seen[0].next_due == NOW + timedelta(hours=1)
-    assert all(s.state == UrlState.PARKED and s.next_due == NOW + PARKED_FOR for s in seen[MAX_ATTEMPTS - 1 :])
+    assert all(
+        s.state == UrlState.PARKED and s.next_due == NOW + PARKED_FOR
+        for s in seen[MAX_ATTEMPTS - 1 :]
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,7 +60,9 @@ def test_statuses(status: int, state: UrlState, due: bool) -> None:
 def test_articles_are_recrawled_on_the_publication_schedule_then_never() -> None:
     published = NOW - timedelta(minutes=30)
     assert revisit.after_article(published, NOW).next_due == published + timedelta(hours=1)
-    assert revisit.after_article(published, NOW + timedelta(hours=2)).next_due == published + timedelta(hours=6)
+    assert revisit.after_article(
+        published, NOW + timedelta(hours=2)
+    ).next_due == published + timedelta(hours=6)
     assert revisit.after_article(published, NOW + timedelta(days=30)).next_due is None
     assert revisit.after_article(None, NOW).next_due is None  # no date: nothing to schedule by
     assert revisit.after_not_modified(published, NOW).state == UrlState.NOT_MODIFIED

@@ -1,0 +1,175 @@
+"""CLI commands that crawl: run (the daemon), crawl, backfill, reextract."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jobs.context import Ctx, parse_date, parse_since
+from jobs.display import progress_printer
+from scraper.errors import ConfigError
+
+
+@click.command()
+@click.pass_obj
+def run(obj: Ctx) -> None:
+    """Run the daemon: every site on its schedule, until Ctrl-C / SIGTERM."""
+    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.crawl import Crawler
+    from jobs.daemon import Daemon
+
+    config = obj.config
+    archive = open_archive(obj.db)
+    log_policy(config)
+
+    async def main() -> None:
+        async with build_fetcher(config) as fetcher:
+            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch)
+            await Daemon(config, crawler).run()
+
+    try:
+        asyncio.run(main())
+    finally:
+        archive.close()
+
+
+@click.command()
+@click.argument("sites", nargs=-1)
+@click.option("--no-discover", is_flag=True, help="Only fetch URLs already due in the frontier.")
+@click.pass_obj
+def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
+    """One discovery and fetch pass over SITES (default: all), then exit."""
+    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.crawl import Crawler
+
+    config = obj.config
+    chosen = (
+        [config.site(name) for name in sites] if sites else [s for s in config.sites if s.enabled]
+    )
+    if not chosen:
+        raise ConfigError(f"{config.path}: no sites configured")
+    archive = open_archive(obj.db)
+    log_policy(config)
+    progress, done = progress_printer()
+
+    async def main() -> dict[str, Any]:
+        async with build_fetcher(config) as fetcher:
+            crawler = Crawler(
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
+            )
+            out = {}
+            results = await asyncio.gather(
+                *(crawler.crawl_site(s, discover=not no_discover) for s in chosen)
+            )
+            for site, stats in zip(chosen, results, strict=True):
+                out[site.name] = stats
+            return out
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        archive.close()
+        done()
+    failed = 0
+    for name, st in results.items():
+        click.echo(
+            f"{name}: discovered {st.discovered}, fetched {st.fetched}, new {st.new_articles}, "
+            f"changed {st.changed_articles}, unchanged {st.unchanged}, "
+            f"not modified {st.not_modified}, "
+            f"errors {st.errors}"
+        )
+        for line in st.error_log[:5]:
+            click.echo(f"  error: {line}")
+        if st.errors and not (st.fetched or st.discovered or st.not_modified):
+            failed += 1
+    if failed == len(results):
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("site_name", metavar="SITE")
+@click.option(
+    "--since", help="Oldest publication date to archive, YYYY-MM-DD (GMT+7). Default: everything."
+)
+@click.option(
+    "--until", help="Newest publication date to archive, YYYY-MM-DD (GMT+7). Default: now."
+)
+@click.pass_obj
+def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> None:
+    """Walk SITE's sitemaps and listing pages back to --since and archive what they hold.
+
+    Resumable: stopped with Ctrl-C, the next run goes on from the frontier without fetching
+    again what is archived.
+    """
+    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.backfill import backfill as run_backfill
+    from jobs.crawl import Crawler
+
+    config = obj.config
+    site = config.site(site_name)
+    since_dt = parse_since(since)
+    until_dt = parse_date(until, "--until", end_of_day=True)
+    archive = open_archive(obj.db)
+    log_policy(config)
+    progress, done = progress_printer()
+
+    async def main() -> Any:
+        async with build_fetcher(config) as fetcher:
+            crawler = Crawler(
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
+            )
+            return await run_backfill(crawler, site, since=since_dt, until=until_dt)
+
+    try:
+        stats = asyncio.run(main())
+    finally:
+        archive.close()
+        done()
+    click.echo(
+        f"{site.name}: backfill discovered {stats.discovered}, fetched {stats.fetched}, "
+        f"new {stats.new_articles}, "
+        f"changed {stats.changed_articles}, unchanged {stats.unchanged}, errors {stats.errors}"
+    )
+    for line in stats.error_log[:5]:
+        click.echo(f"  error: {line}")
+
+
+@click.command()
+@click.option("--site", help="Only this site's articles.")
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every article, not only those from an older extractor version.",
+)
+@click.pass_obj
+def reextract(obj: Ctx, site: str | None, every: bool) -> None:
+    """Re-extract archived articles from their stored raw HTML (no network).
+
+    Each page is read with the profile version valid when it was fetched.
+    """
+    from jobs.app import open_archive
+    from jobs.reextract import reextract as run_reextract
+
+    config = obj.config if Path(obj.config_path).exists() else None
+    archive = open_archive(obj.db)
+    progress, done = progress_printer()
+    try:
+        stats = run_reextract(
+            archive.sessions,
+            config,
+            site=site,
+            every=every,
+            on_progress=lambda n: progress("reextract", f"{n} articles"),
+        )
+    finally:
+        archive.close()
+        done()
+    click.echo(
+        f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
+        f"failed {stats.failed}, collisions {stats.collisions}"
+    )

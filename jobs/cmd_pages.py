@@ -1,0 +1,108 @@
+"""CLI commands about one page or site, outside the archive: extract, probe."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jobs.context import Ctx
+from jobs.display import print_article
+from scraper.errors import VnnewsError
+
+
+@click.command()
+@click.argument("file_or_url")
+@click.option(
+    "--url", "page_url", help="The page's URL (for a file): picks the site profile, resolves links."
+)
+@click.option("--site", "profile_name", help="Use this profile instead of choosing by URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@click.pass_obj
+def extract(
+    obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str | None, as_json: bool
+) -> None:
+    """Extract the article from FILE_OR_URL (a saved page, or a URL fetched now)."""
+    from scraper.extract import extract_article
+    from scraper.profiles import load_profiles
+
+    profile = load_profiles().get(profile_name) if profile_name else None
+    html: str | bytes
+    if file_or_url.startswith(("http://", "https://")):
+        html, page_url = _fetch_one(obj, file_or_url)
+    else:
+        path = Path(file_or_url)
+        try:
+            html = path.read_bytes()
+        except OSError as exc:
+            raise VnnewsError(f"{path}: cannot read: {exc.strerror}") from None
+        page_url = page_url or path.resolve().as_uri()
+    article = extract_article(html, page_url, profile)
+    if as_json:
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        return
+    print_article(article.to_dict())
+
+
+@click.command()
+@click.argument("url")
+@click.option(
+    "--articles",
+    "max_articles",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Extract this many sample articles.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def probe(obj: Ctx, url: str, max_articles: int, as_json: bool) -> None:
+    """Look at a site's home page and suggest its [[site]] block (and a profile skeleton).
+
+    Finds feeds, sitemaps, the article URL shape, likely section pages and the CMS, and
+    extracts a few articles. Fetches politely, honouring robots.txt.
+    """
+    from jobs.app import build_fetcher
+    from jobs.config import Config
+    from jobs.probe import probe as run_probe
+    from jobs.probe import render_profile, render_site_block, render_summary
+
+    config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
+
+    async def main() -> Any:
+        async with build_fetcher(config) as fetcher:
+            return await run_probe(fetcher, url, max_articles=max_articles)
+
+    report = asyncio.run(main())
+    if as_json:
+        data = report.to_dict()
+        data["site_block"] = render_site_block(report)
+        data["profile_skeleton"] = render_profile(report)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_summary(report))
+    click.echo("# suggested sources.toml entry")
+    click.echo(render_site_block(report))
+    skeleton = render_profile(report)
+    if skeleton is not None:
+        click.echo(f"# suggested scraper/profiles/{report.name}.toml (no profile fits this site)")
+        click.echo(skeleton)
+
+
+def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:
+    from jobs.app import build_fetcher
+    from jobs.config import Config
+
+    config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
+
+    async def main() -> tuple[str, str]:
+        async with build_fetcher(config) as fetcher:
+            result = await fetcher.fetch(url)
+        if result.status != 200:
+            raise VnnewsError(f"HTTP {result.status}", url=url)
+        return result.text(), result.final_url
+
+    return asyncio.run(main())

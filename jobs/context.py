@@ -1,0 +1,41 @@
+"""What every CLI command shares: the global options (``Ctx``) and date options."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import click
+
+from jobs.config import Config, load_config
+from scraper.dates import parse_iso8601
+
+
+class Ctx:
+    def __init__(self, db: str, config_path: str) -> None:
+        self.db = db
+        self.config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+def parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
+    """YYYY-MM-DD (a day in Vietnam) or a full ISO 8601 time → aware UTC."""
+    if not value:
+        return None
+    parsed = parse_iso8601(value)
+    if parsed is None:
+        raise click.BadParameter(
+            f"{value!r}: use YYYY-MM-DD or an ISO 8601 time", param_hint=option
+        )
+    if end_of_day and len(value.strip()) == 10:
+        parsed += timedelta(days=1) - timedelta(microseconds=1)
+    return parsed
+
+
+def parse_since(value: str | None) -> datetime | None:
+    return parse_date(value, "--since")

@@ -1,0 +1,46 @@
+"""Daemon processes in the database: register, heartbeat, stop, and who is alive.
+
+Functions take a Session and never commit, like ``repo``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Worker
+
+#: a worker whose heartbeat is older than this is taken for dead
+STALE_AFTER = timedelta(minutes=1)
+
+
+def register(session: Session, *, host: str, pid: int, version: str, now: datetime) -> int:
+    worker = Worker(host=host, pid=pid, version=version, started_at=now, heartbeat_at=now)
+    session.add(worker)
+    session.flush()
+    return worker.id
+
+
+def heartbeat(session: Session, worker_id: int, now: datetime) -> None:
+    worker = session.get(Worker, worker_id)
+    if worker is not None:
+        worker.heartbeat_at = now
+
+
+def stop(session: Session, worker_id: int, now: datetime) -> None:
+    worker = session.get(Worker, worker_id)
+    if worker is not None:
+        worker.heartbeat_at = worker.stopped_at = now
+
+
+def alive(session: Session, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> list[Worker]:
+    """Workers not stopped whose heartbeat is fresh, newest first."""
+    return list(
+        session.scalars(
+            select(Worker)
+            .where(Worker.stopped_at.is_(None), Worker.heartbeat_at >= now - stale_after)
+            .order_by(Worker.heartbeat_at.desc())
+        )
+    )
