@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.faults import FaultServer  # noqa: E402
-from tests.loopback import Response  # noqa: E402
+from tests.support.faults import FaultServer  # noqa: E402
+from tests.support.loopback import Response  # noqa: E402
 
 from scraper.fetch.client import Fetcher, FetchSettings  # noqa: E402
 
