@@ -155,6 +155,14 @@ def test_a_redirect_to_a_forbidden_address_is_still_blocked(srv: FaultServer) ->
     assert isinstance(err, BlockedAddressError) and "127.0.0.2" in str(err)
 
 
+@pytest.mark.parametrize("host", ["[2002:7f00:2::1]", "[::ffff:127.0.0.2]", "[64:ff9b::7f00:2]", "[::127.0.0.2]"])
+def test_a_redirect_to_ipv6_wrapping_a_forbidden_address_is_blocked(srv: FaultServer, host: str) -> None:
+    srv.routes["/a"] = srv.redirect(f"http://{host}:{srv.port}/secret")
+    err, _, _ = failure(srv.url("/a"))
+    assert isinstance(err, BlockedAddressError) and "127.0.0.2" in str(err)
+    assert len(srv.seen) == 1
+
+
 def _gzip(data: bytes) -> bytes:
     comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     return comp.compress(data) + comp.flush()
