@@ -31,6 +31,7 @@ from scraper.errors import ConfigError, VnnewsError
 from storage.db import DEFAULT_DB
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_ID = 2**63 - 1  # the largest integer primary key in SQLite and PostgreSQL (bigint)
 
 
 class Ctx:
@@ -128,6 +129,9 @@ def run(obj: Ctx) -> None:
     from jobs.daemon import Daemon
 
     config = obj.config
+    if not any(site.enabled for site in config.sites):
+        # a daemon with nothing to do would run forever looking healthy
+        raise ConfigError(f"{config.path}: no enabled sites: nothing to run")
     archive = open_archive(obj.db)
     log_policy(config)
 
@@ -274,16 +278,29 @@ def extract(obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str 
         html, page_url = _fetch_one(obj, file_or_url)
     else:
         path = Path(file_or_url)
+        limit = _max_bytes(obj)
         try:
-            html = path.read_bytes()
+            with path.open("rb") as f:
+                html = f.read(limit + 1)  # /dev/zero, a 3 GB dump: never more than the cap
         except OSError as exc:
             raise VnnewsError(f"{path}: cannot read: {exc.strerror}") from None
+        if len(html) > limit:
+            raise VnnewsError(f"{path}: larger than {limit} bytes (fetch.max_bytes)")
         page_url = page_url or path.resolve().as_uri()
     article = extract_article(html, page_url, profile)
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return
     print_article(article.to_dict())
+
+
+def _max_bytes(obj: Ctx) -> int:
+    """The configured body cap, or the default when there is no sources.toml to read."""
+    from jobs.config import FetchConfig
+
+    if Path(obj.config_path).exists():
+        return obj.config.fetch.max_bytes
+    return FetchConfig().max_bytes
 
 
 @cli.command()
@@ -413,6 +430,9 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
     from jobs.app import open_archive
     from storage import repo
 
+    if id_or_url.isdigit() and not (id_or_url.isascii() and int(id_or_url) <= MAX_ID):
+        # "²" or 10**22: no row can have that id (and SQLite would raise OverflowError)
+        raise VnnewsError(f"no article with id or URL {id_or_url!r}")
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
