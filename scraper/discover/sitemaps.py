@@ -50,7 +50,9 @@ def _gunzip(data: bytes, max_bytes: int, url: str) -> bytes:
     try:
         return decode_content(data, "gzip", limit=max_bytes, strict=True)
     except OverCap:
-        raise DiscoveryError(f"sitemap larger than {max_bytes} bytes once decompressed", url=url) from None
+        raise DiscoveryError(
+            f"sitemap larger than {max_bytes} bytes once decompressed", url=url
+        ) from None
     except zlib.error as exc:
         if "truncated" in str(exc):
             raise DiscoveryError("truncated gzip data", url=url) from exc

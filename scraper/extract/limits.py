@@ -97,7 +97,9 @@ def check_html(html: str | bytes, *, url: str | None = None) -> None:
     # a str is measured in characters: a 10 MB page in a one-byte charset may be more in UTF-8
     if len(html) > MAX_HTML_BYTES:
         unit = "characters" if isinstance(html, str) else "bytes"
-        raise HtmlTooComplexError(f"page larger than {MAX_HTML_BYTES} {unit} ({len(html)})", url=url)
+        raise HtmlTooComplexError(
+            f"page larger than {MAX_HTML_BYTES} {unit} ({len(html)})", url=url
+        )
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     if nesting_depth(data, stop_at=MAX_DEPTH) > MAX_DEPTH:
         raise HtmlTooComplexError(f"HTML nested deeper than {MAX_DEPTH} levels", url=url)

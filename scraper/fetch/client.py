@@ -240,10 +240,13 @@ def redirect_target(current: httpx.URL, location: str) -> httpx.URL:
         parsed = httpx.URL(loc)  # what httpx does first with a Location; raises on 0177.0.0.2
         target = current.join(loc).copy_with(fragment=None)
     except httpx.InvalidURL as exc:
-        raise BadRedirectError(f"bad redirect location {shown}: {_one_line(exc)}", url=where) from exc
+        raise BadRedirectError(
+            f"bad redirect location {shown}: {_one_line(exc)}", url=where
+        ) from exc
     if target.scheme not in guard.ALLOWED_SCHEMES:
         raise BlockedAddressError(
-            f"bad redirect location {shown}: blocked scheme {target.scheme or '(none)'!r}", url=where
+            f"bad redirect location {shown}: blocked scheme {target.scheme or '(none)'!r}",
+            url=where,
         )
     if parsed.scheme and not parsed.host:
         # "http:\\h\p", "http:///x", "http:x": resolvers disagree on these (httpx, WHATWG and

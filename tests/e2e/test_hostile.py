@@ -35,8 +35,16 @@ DEEP = ("<html><body>" + "<div>" * 100_000 + "x" + "</div>" * 100_000 + "</body>
 
 # path → (state, a phrase of last_error, retried later?)
 EXPECTED: dict[str, tuple[str, str, bool]] = {
-    "/bad/javascript.html": ("blocked", "bad redirect location 'javascript:alert(1)': blocked scheme", False),
-    "/bad/data.html": ("blocked", "bad redirect location 'data:text/html,x': blocked scheme", False),
+    "/bad/javascript.html": (
+        "blocked",
+        "bad redirect location 'javascript:alert(1)': blocked scheme",
+        False,
+    ),
+    "/bad/data.html": (
+        "blocked",
+        "bad redirect location 'data:text/html,x': blocked scheme",
+        False,
+    ),
     "/bad/backslash.html": ("failed", "bad redirect location 'http:\\\\\\\\h\\\\p'", False),
     "/bad/octal.html": ("failed", "bad redirect location 'http://0177.0.0.2/'", False),
     "/bad/6to4.html": ("blocked", "127.0.0.2", False),
@@ -63,7 +71,9 @@ def _zeros_after_gzip(zeros: int) -> bytes:
 
 def hostile_site(faults: FaultServer, private: LoopbackServer) -> None:
     r = faults.routes
-    r["/robots.txt"] = faults.status(200, b"User-agent: *\nAllow: /\n", {"content-type": "text/plain"})
+    r["/robots.txt"] = faults.status(
+        200, b"User-agent: *\nAllow: /\n", {"content-type": "text/plain"}
+    )
     r["/bad/javascript.html"] = faults.redirect("javascript:alert(1)")
     r["/bad/data.html"] = faults.redirect("data:text/html,x")
     r["/bad/backslash.html"] = faults.redirect("http:\\\\h\\p")
@@ -78,29 +88,42 @@ def hostile_site(faults: FaultServer, private: LoopbackServer) -> None:
     r["/bad/gzip-br-zeros.html"] = gzip_br
     r["/bad/deep.html"] = faults.status(200, DEEP, {"content-type": "text/html"})
     r[OK_PAGE] = faults.status(
-        200, (REAL / "dantri.com.vn" / "meth04-article.html").read_bytes(), {"content-type": "text/html"}
+        200,
+        (REAL / "dantri.com.vn" / "meth04-article.html").read_bytes(),
+        {"content-type": "text/html"},
     )
-    items = "".join(f"<item><title>t</title><link>{faults.url(p)}</link></item>" for p in [*EXPECTED, OK_PAGE])
+    items = "".join(
+        f"<item><title>t</title><link>{faults.url(p)}</link></item>" for p in [*EXPECTED, OK_PAGE]
+    )
     r["/rss.xml"] = faults.status(
-        200, f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode(),
+        200,
+        f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode(),
         {"content-type": "application/rss+xml"},
     )
 
 
 def test_a_hostile_site_beside_healthy_ones(
-    db_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str,
+    mirrors: tuple[MirrorSite, MirrorSite],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(guard, "system_resolver", no_dns)
     vnx, tt = mirrors
     with FaultServer() as faults, LoopbackServer("127.0.0.2") as private:
         hostile_site(faults, private)
-        config = write_config(tmp_path / "sources.toml", vnx, tt, f"""
+        config = write_config(
+            tmp_path / "sources.toml",
+            vnx,
+            tt,
+            f"""
 [[site]]
 name = "hostile"
-base_url = "{faults.url('/')}"
-feeds = ["{faults.url('/rss.xml')}"]
+base_url = "{faults.url("/")}"
+feeds = ["{faults.url("/rss.xml")}"]
 article_pattern = '\\.html$'
-""")
+""",
+        )
         assert invoke(db_url, config, "db", "upgrade")[0] == 0
         start = time.monotonic()
         tracemalloc.start()
@@ -116,12 +139,19 @@ article_pattern = '\\.html$'
     assert took < 60, f"the crawl took {took:.0f} s"
     assert peak < 150 * MB, f"peak traced memory {peak / MB:.0f} MB"
     # exactly what the healthy sites archive when crawled alone (tests/e2e/test_e2e.py)
-    assert "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 1, not modified 0, errors 2" in out
+    assert (
+        "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 1, not modified 0, errors 2"
+        in out
+    )
     assert "tt: discovered 1, fetched 1, new 1" in out
     engine, sessions = migrated(db_url)
     try:
         with sessions() as s:
-            rows = {u.url.removeprefix(faults.base_url): u for u in s.scalars(select(Url)) if u.kind == "article"}
+            rows = {
+                u.url.removeprefix(faults.base_url): u
+                for u in s.scalars(select(Url))
+                if u.kind == "article"
+            }
             for path, (state, phrase, retried) in EXPECTED.items():
                 row = rows[path]
                 error = row.last_error or ""
@@ -146,11 +176,15 @@ def test_a_gzipped_sitemap_respects_max_bytes(sqlite_url: str, tmp_path: Path) -
     padding = b" " * (20 * MB)  # decompresses to 20 MB: over the 2 MB cap, under the 50 MB default
     body = gzip.compress(
         b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        + urls.encode() + padding + b"</urlset>"
+        + urls.encode()
+        + padding
+        + b"</urlset>"
     )
     with FaultServer() as faults:
         faults.routes["/robots.txt"] = faults.status(404)
-        faults.routes["/sitemap.xml.gz"] = faults.status(200, body, {"content-type": "application/gzip"})
+        faults.routes["/sitemap.xml.gz"] = faults.status(
+            200, body, {"content-type": "application/gzip"}
+        )
         config = tmp_path / "sources.toml"
         config.write_text(f"""
 [fetch]
@@ -160,8 +194,8 @@ max_bytes = 2_000_000
 allow_hosts = ["127.0.0.1"]
 [[site]]
 name = "big"
-base_url = "{faults.url('/')}"
-sitemaps = ["{faults.url('/sitemap.xml.gz')}"]
+base_url = "{faults.url("/")}"
+sitemaps = ["{faults.url("/sitemap.xml.gz")}"]
 robots_sitemaps = false
 """)
         assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0

@@ -28,7 +28,9 @@ def read_only_dir(tmp_path: Path) -> Iterator[Path]:
         yield where
         where.chmod(0o755)
         return
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(where)], capture_output=True).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(where)], capture_output=True
+    ).returncode:
         pytest.skip("root, and cannot mount a read-only file system here")
     try:
         yield where

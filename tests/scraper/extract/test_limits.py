@@ -46,7 +46,9 @@ def test_nesting_depth_estimate(html: str, depth: int) -> None:
     assert nesting_depth(html.encode()) == depth
 
 
-@pytest.mark.parametrize("html", [DEEP, DEEP.encode(), "<div/>" * (MAX_DEPTH + 1), "<font>" * 300_000])
+@pytest.mark.parametrize(
+    "html", [DEEP, DEEP.encode(), "<div/>" * (MAX_DEPTH + 1), "<font>" * 300_000]
+)
 def test_deep_html_is_refused_quickly(html: str | bytes) -> None:
     start = time.monotonic()
     with pytest.raises(HtmlTooComplexError, match=f"nested deeper than {MAX_DEPTH} levels"):

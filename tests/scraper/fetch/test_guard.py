@@ -65,8 +65,14 @@ def test_blocked_reason(address: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["8.8.8.8", "203.113.131.1", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808",
-     "2002:808:808::1"],
+    [
+        "8.8.8.8",
+        "203.113.131.1",
+        "2001:4860:4860::8888",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+    ],
 )
 def test_public_addresses_pass(address: str) -> None:
     assert guard.blocked_reason(address) is None

@@ -106,7 +106,9 @@ def test_a_bad_redirect_location_is_one_clear_final_error(srv: FaultServer, loca
 @pytest.mark.parametrize(
     "location", ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "mailto:a@b.vn"]
 )
-def test_a_redirect_to_another_scheme_is_blocked_by_the_guard(srv: FaultServer, location: str) -> None:
+def test_a_redirect_to_another_scheme_is_blocked_by_the_guard(
+    srv: FaultServer, location: str
+) -> None:
     srv.routes["/a"] = srv.redirect(location)
     err, took, _ = failure(srv.url("/a"))
     assert isinstance(err, BlockedAddressError) and not err.retryable
@@ -126,7 +128,9 @@ def test_a_port_out_of_range_is_an_invalid_url(srv: FaultServer) -> None:
     assert not err.retryable and "port" in str(err)
 
 
-def test_a_redirect_to_a_host_that_does_not_resolve_is_not_the_site_being_down(srv: FaultServer) -> None:
+def test_a_redirect_to_a_host_that_does_not_resolve_is_not_the_site_being_down(
+    srv: FaultServer,
+) -> None:
     srv.routes["/a"] = srv.redirect("http://no-such-host.invalid/x")
     err, took, _ = failure(srv.url("/a"))
     assert not isinstance(err, HostUnreachableError), "another host failing is not this site down"
@@ -140,7 +144,9 @@ def test_the_sites_own_host_not_resolving_is_the_site_being_down() -> None:
     assert isinstance(err, HostUnreachableError) and "DNS lookup failed" in str(err)
 
 
-def test_a_redirect_to_a_refused_port_of_another_host_is_not_the_site_being_down(srv: FaultServer) -> None:
+def test_a_redirect_to_a_refused_port_of_another_host_is_not_the_site_being_down(
+    srv: FaultServer,
+) -> None:
     from tests.support.mirror import dead_port
 
     other = f"http://127.0.0.3:{dead_port('127.0.0.3')}/x"
@@ -155,8 +161,12 @@ def test_a_redirect_to_a_forbidden_address_is_still_blocked(srv: FaultServer) ->
     assert isinstance(err, BlockedAddressError) and "127.0.0.2" in str(err)
 
 
-@pytest.mark.parametrize("host", ["[2002:7f00:2::1]", "[::ffff:127.0.0.2]", "[64:ff9b::7f00:2]", "[::127.0.0.2]"])
-def test_a_redirect_to_ipv6_wrapping_a_forbidden_address_is_blocked(srv: FaultServer, host: str) -> None:
+@pytest.mark.parametrize(
+    "host", ["[2002:7f00:2::1]", "[::ffff:127.0.0.2]", "[64:ff9b::7f00:2]", "[::127.0.0.2]"]
+)
+def test_a_redirect_to_ipv6_wrapping_a_forbidden_address_is_blocked(
+    srv: FaultServer, host: str
+) -> None:
     srv.routes["/a"] = srv.redirect(f"http://{host}:{srv.port}/secret")
     err, _, _ = failure(srv.url("/a"))
     assert isinstance(err, BlockedAddressError) and "127.0.0.2" in str(err)
@@ -180,8 +190,14 @@ def _zeros_after(inner: bytes, zeros: int) -> bytes:
 
 
 @pytest.mark.parametrize("coding", ["gzip, br", "deflate, br"])
-def test_zeros_after_the_inner_stream_cost_neither_time_nor_memory(srv: FaultServer, coding: str) -> None:
-    inner = _gzip(b"<html>hi</html>") if coding.startswith("gzip") else zlib.compress(b"<html>hi</html>")
+def test_zeros_after_the_inner_stream_cost_neither_time_nor_memory(
+    srv: FaultServer, coding: str
+) -> None:
+    inner = (
+        _gzip(b"<html>hi</html>")
+        if coding.startswith("gzip")
+        else zlib.compress(b"<html>hi</html>")
+    )
     payload = _zeros_after(inner, 256 << 20)  # 256 MiB of zeros, about 10 KB on the wire
 
     def handler(req: BaseHTTPRequestHandler) -> None:
@@ -196,7 +212,9 @@ def test_zeros_after_the_inner_stream_cost_neither_time_nor_memory(srv: FaultSer
 
 def test_trailing_garbage_after_gzip_is_ignored_cheaply(srv: FaultServer) -> None:
     body = _gzip(b"<html>hi</html>") + bytes(CAP // 2)  # under the raw cap, like a padded body
-    srv.routes["/a"] = srv.status(200, body, {"content-type": "text/html", "content-encoding": "gzip"})
+    srv.routes["/a"] = srv.status(
+        200, body, {"content-type": "text/html", "content-encoding": "gzip"}
+    )
     result = fetch(srv.url("/a"))
     assert result.body == b"<html>hi</html>"
 
@@ -205,7 +223,9 @@ def test_every_stage_of_a_coding_chain_is_capped(srv: FaultServer) -> None:
     # gzip inside gzip: the outer layer alone inflates past the cap even though the inner
     # stream would be small
     inner = _gzip(b"<html>hi</html>") + bytes(20 * MB)
-    srv.routes["/a"] = srv.status(200, _gzip(inner), {"content-type": "text/html", "content-encoding": "gzip, gzip"})
+    srv.routes["/a"] = srv.status(
+        200, _gzip(inner), {"content-type": "text/html", "content-encoding": "gzip, gzip"}
+    )
     err, took, peak = failure(srv.url("/a"))
     assert isinstance(err, BodyTooLargeError)
     assert took < 5 and peak < 5 * CAP
@@ -216,7 +236,9 @@ def test_a_long_coding_chain_is_refused(srv: FaultServer) -> None:
     for _ in range(8):
         body = _gzip(body)
     coding = ", ".join(["gzip"] * 8)
-    srv.routes["/a"] = srv.status(200, body, {"content-type": "text/html", "content-encoding": coding})
+    srv.routes["/a"] = srv.status(
+        200, body, {"content-type": "text/html", "content-encoding": coding}
+    )
     err, _, _ = failure(srv.url("/a"))
     assert not err.retryable and "content codings" in str(err)
 
@@ -226,7 +248,9 @@ def test_the_exception_map_has_no_row_hidden_behind_a_broader_one() -> None:
 
     for i, (library, _, _) in enumerate(EXCEPTION_MAP):
         for earlier, _, _ in EXCEPTION_MAP[:i]:
-            assert not issubclass(library, earlier), f"{library.__name__} is shadowed by {earlier.__name__}"
+            assert not issubclass(library, earlier), (
+                f"{library.__name__} is shadowed by {earlier.__name__}"
+            )
 
 
 def test_a_resolver_error_that_is_not_a_name_lookup_is_not_called_dns(srv: FaultServer) -> None:
