@@ -54,9 +54,11 @@ class Archive:
         self.engine.dispose()
 
 
-def open_archive(db_url: str, *, check: bool = True) -> Archive:
-    """Open the database; with ``check``, refuse one that is not migrated (StorageError)."""
-    engine = make_engine(db_url)
+def open_archive(db_url: str, *, check: bool = True, read_only: bool = False) -> Archive:
+    """Open the database; with ``check``, refuse one that is not migrated (StorageError).
+
+    ``read_only`` for commands that only read: an SQLite archive on read-only media opens."""
+    engine = make_engine(db_url, read_only=read_only)
     if check:
         check_schema(engine)
     return Archive(engine, session_factory(engine))

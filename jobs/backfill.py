@@ -61,7 +61,10 @@ async def _sitemaps(
         if source is None:
             continue
         try:
-            found, children = discover.sitemap_urls(p, source.result, oldest=since, newest=until)
+            found, children = discover.sitemap_urls(
+                p, source.result, max_bytes=crawler.fetcher.settings.max_bytes, oldest=since,
+                newest=until,
+            )  # fmt: skip
         except Exception as exc:  # per-source containment, as in discovery
             discover.source_failed(crawler, p, source.row_id, url, exc, source)
             continue

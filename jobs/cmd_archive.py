@@ -29,7 +29,7 @@ def articles(obj: Ctx, site: str | None, since: str | None, limit: int, as_json:
     from storage import repo
 
     since_dt = parse_since(since)
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
             print_article_rows(
@@ -53,7 +53,7 @@ def search(obj: Ctx, query: str, site: str | None, limit: int, as_json: bool) ->
     from jobs.app import open_archive
     from storage.search import search_articles
 
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
             print_article_rows(search_articles(s, query, site=site, limit=limit), as_json)
@@ -72,7 +72,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
     from jobs.app import open_archive
     from storage import repo
 
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
             art = repo.find_article(s, id_or_url)
@@ -127,7 +127,7 @@ def sites(obj: Ctx) -> None:
     from jobs.app import open_archive
     from storage import repo
 
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
             summaries = {x.name: x for x in repo.site_summaries(s, datetime.now(UTC))}
@@ -159,7 +159,7 @@ def stats(obj: Ctx, as_json: bool) -> None:
     from jobs.app import open_archive
     from storage import repo
 
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
             data = repo.stats(s)

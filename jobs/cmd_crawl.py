@@ -23,6 +23,9 @@ def run(obj: Ctx) -> None:
     from jobs.daemon import Daemon
 
     config = obj.config
+    if not any(site.enabled for site in config.sites):
+        # a daemon with nothing to do would run forever looking healthy
+        raise ConfigError(f"{config.path}: no enabled sites: nothing to run")
     archive = open_archive(obj.db)
     log_policy(config)
 

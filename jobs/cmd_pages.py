@@ -35,16 +35,29 @@ def extract(
         html, page_url = _fetch_one(obj, file_or_url)
     else:
         path = Path(file_or_url)
+        limit = _max_bytes(obj)
         try:
-            html = path.read_bytes()
+            with path.open("rb") as f:
+                html = f.read(limit + 1)  # /dev/zero, a 3 GB dump: never more than the cap
         except OSError as exc:
             raise VnnewsError(f"{path}: cannot read: {exc.strerror}") from None
+        if len(html) > limit:
+            raise VnnewsError(f"{path}: larger than {limit} bytes (fetch.max_bytes)")
         page_url = page_url or path.resolve().as_uri()
     article = extract_article(html, page_url, profile)
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return
     print_article(article.to_dict())
+
+
+def _max_bytes(obj: Ctx) -> int:
+    """The configured body cap, or the default when there is no sources.toml to read."""
+    from jobs.config import FetchConfig
+
+    if Path(obj.config_path).exists():
+        return obj.config.fetch.max_bytes
+    return FetchConfig().max_bytes
 
 
 @click.command()

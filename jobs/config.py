@@ -2,11 +2,14 @@
 
 Every error names the file and the key (``sources.toml: site[2].every: ...``) and raises
 ConfigError; the CLI turns it into one line and exit status 2. Unknown keys are errors, so a typo
-never silently disables a setting.
+never silently disables a setting. Every number has a finite range (``RANGES``): TOML has ``inf``
+and ``nan``, and ``delay_factor = inf`` hangs a crawl, ``timeout = nan`` fails every fetch and
+``horizon = 1e300`` overflows a date.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -37,7 +40,45 @@ def parse_duration(value: str | int | float) -> float:
     if not m or not any(m.groups()):
         raise ValueError(f"bad duration {value!r} (use e.g. '30s', '15m', '1h', '1d', '1h30m')")
     d, h, mi, s = (int(g or 0) for g in m.groups())
-    return float(d * 86400 + h * 3600 + mi * 60 + s)
+    try:
+        return float(d * 86400 + h * 3600 + mi * 60 + s)
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is too long") from None
+
+
+DAY = 86400.0
+
+#: key → (lowest, highest) allowed value; durations in seconds
+RANGES: dict[str, tuple[float, float]] = {
+    "fetch.min_delay": (0, 3600),
+    "fetch.timeout": (0.1, 3600),
+    "fetch.connect_timeout": (0, 600),  # 0: the default
+    "fetch.max_bytes": (1, 1_000_000_000),
+    "fetch.max_retries": (0, 10),
+    "fetch.max_redirects": (0, 20),
+    "fetch.delay_factor": (0, 100),
+    "fetch.crawl_delay_cap": (0, DAY),
+    "fetch.robots_ttl": (0, 30 * DAY),  # 0: the default
+    "daemon.drain_every": (0, DAY),  # 0: the default
+    "daemon.batch": (1, 100_000),
+    "daemon.jitter": (0, DAY),
+    "site.every": (60, 30 * DAY),  # at least 1m: be polite
+    "site.horizon": (0, 100 * 365 * DAY),  # 0: no horizon
+    "site.min_delay": (0, 3600),
+}
+
+
+def check_range(key: str, value: float) -> str | None:
+    """Why ``value`` is out of the range ``RANGES[key]`` allows (``nan``/``inf`` never are), or
+    None. Pure."""
+    low, high = RANGES[key]
+    if not (math.isfinite(value) and low <= value <= high):
+        return f"must be a finite number between {_plain(low)} and {_plain(high)} (got {value!r})"
+    return None
+
+
+def _plain(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 @dataclass(frozen=True)
@@ -152,14 +193,27 @@ class _Reader:
             raise self.fail(name, f"expected {_kind_name(kinds)}, got {type(value).__name__}")
         return value
 
+    def ranged(self, name: str, value: Any) -> Any:
+        """``value`` of key ``name``, checked against ``RANGES`` (``site[2].x`` as ``site.x``)."""
+        key = re.sub(r"\[\d+\]", "", self.key(name))
+        why = check_range(key, value)
+        if why is not None:
+            raise self.fail(name, why)
+        return value
+
+    def number(self, name: str, default: float, *, integer: bool = False) -> Any:
+        value = self.get(name, int if integer else (int, float), default)
+        return self.ranged(name, value)
+
     def duration(self, name: str, default: float | None) -> float | None:
         value = self.get(name, (str, int, float))
         if value is None:
             return default
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as exc:
             raise self.fail(name, str(exc)) from None
+        return float(self.ranged(name, seconds))
 
     def url(self, name: str, value: Any) -> str:
         if not isinstance(value, str):
@@ -208,24 +262,14 @@ def _fetch(r: _Reader) -> FetchConfig:
     for i, host in enumerate(hosts):
         if not isinstance(host, str) or not host:
             raise r.fail(f"allow_hosts[{i}]", "expected a host name or IP address")
-    max_bytes = r.get("max_bytes", int, base.max_bytes)
-    if max_bytes <= 0:
-        raise r.fail("max_bytes", "must be positive")
-    max_retries = r.get("max_retries", int, base.max_retries)
-    if not 0 <= max_retries <= 10:
-        raise r.fail("max_retries", "must be between 0 and 10")
+    max_bytes = r.number("max_bytes", base.max_bytes, integer=True)
+    max_retries = r.number("max_retries", base.max_retries, integer=True)
     timeout = r.duration("timeout", base.timeout)
-    if not timeout:
-        raise r.fail("timeout", "must be positive")
     contact = r.get("contact", str, base.contact)
     if "contact" in r.table and not contact.startswith(("http://", "https://", "mailto:")):
         raise r.fail("contact", f"expected an http(s) or mailto: URL, got {contact!r}")
-    max_redirects = r.get("max_redirects", int, base.max_redirects)
-    if not 0 <= max_redirects <= 20:
-        raise r.fail("max_redirects", "must be between 0 and 20")
-    delay_factor = r.get("delay_factor", (int, float), base.delay_factor)
-    if delay_factor < 0:
-        raise r.fail("delay_factor", "must not be negative")
+    max_redirects = r.number("max_redirects", base.max_redirects, integer=True)
+    delay_factor = r.number("delay_factor", base.delay_factor)
     return FetchConfig(
         user_agent=r.get("user_agent", str, user_agent_for(contact)),
         contact=contact,
@@ -235,7 +279,7 @@ def _fetch(r: _Reader) -> FetchConfig:
         crawl_delay_cap=r.duration("crawl_delay_cap", base.crawl_delay_cap) or 0.0,
         robots_ttl=r.duration("robots_ttl", base.robots_ttl) or base.robots_ttl,
         min_delay=r.duration("min_delay", base.min_delay) or 0.0,
-        timeout=timeout,
+        timeout=timeout or base.timeout,
         max_bytes=max_bytes,
         respect_robots=r.get("respect_robots", bool, base.respect_robots),
         allow_hosts=tuple(h.lower() for h in hosts),
@@ -246,9 +290,7 @@ def _fetch(r: _Reader) -> FetchConfig:
 def _daemon(r: _Reader) -> DaemonConfig:
     r.check_unknown({"drain_every", "batch", "jitter"})
     base = DaemonConfig()
-    batch = r.get("batch", int, base.batch)
-    if batch <= 0:
-        raise r.fail("batch", "must be positive")
+    batch = r.number("batch", base.batch, integer=True)
     return DaemonConfig(
         drain_every=r.duration("drain_every", base.drain_every) or base.drain_every,
         batch=batch,
@@ -316,8 +358,6 @@ def _site(r: _Reader) -> SiteConfig:
         respect_robots=r.get("respect_robots", bool),
         enabled=r.get("enabled", bool, True),
     )
-    if site.every < 60:
-        raise r.fail("every", "must be at least 1m (be polite)")
     if not (site.feeds or site.sitemaps or site.listings):
         raise r.fail("feeds", "a site needs at least one of feeds, sitemaps, listings")
     return site

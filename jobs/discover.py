@@ -92,7 +92,8 @@ async def read_source(
     children: list[str] = []
     try:
         if kind == UrlKind.SITEMAP:
-            found, children = sitemap_urls(p, source.result, oldest=oldest)
+            max_bytes = crawler.fetcher.settings.max_bytes
+            found, children = sitemap_urls(p, source.result, max_bytes=max_bytes, oldest=oldest)
         elif kind == UrlKind.FEED:
             found = feed_urls(p, source.result, oldest=oldest)
         else:
@@ -193,11 +194,12 @@ def source_failed(
 
 
 def sitemap_urls(
-    p: SitePass, result: FetchResult, *, oldest: datetime | None = None,
+    p: SitePass, result: FetchResult, *, max_bytes: int, oldest: datetime | None = None,
     newest: datetime | None = None,
 ) -> tuple[list[NewUrl], list[str]]:  # fmt: skip
-    """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out."""
-    sm = parse_sitemap(result.body, result.final_url)
+    """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out.
+    ``max_bytes`` also caps a gzipped sitemap once decompressed."""
+    sm = parse_sitemap(result.body, result.final_url, max_bytes=max_bytes)
     pairs = ((e.url, e.published_at or e.lastmod) for e in sm.urls)
     urls = list(keep(p, pairs, oldest=oldest, newest=newest))
     _warn_if_all_dropped(p, result.url, len(sm.urls), urls)

@@ -7,10 +7,12 @@
     │   ├── BlockedAddressError   private/loopback/... address or non-http(s) scheme
     │   ├── RobotsDisallowedError robots.txt forbids the URL
     │   ├── TooManyRedirectsError redirect cap or loop
+    │   ├── BadRedirectError      a redirect Location that is not a fetchable http(s) URL
     │   ├── BodyTooLargeError     body or decompressed body over the cap
     │   └── ContentTypeError      a content type we do not archive
     ├── DiscoveryError       a feed, sitemap or listing page we cannot read
     ├── ExtractError         HTML we cannot turn into an Article
+    │   └── HtmlTooComplexError   too large or nested too deep to parse in bounded time
     └── StorageError         the database refused or is unreachable
 
 Library errors (httpx, SQLAlchemy, lxml) are translated once, at the module that calls the
@@ -61,6 +63,12 @@ class TooManyRedirectsError(FetchError):
     retryable = False
 
 
+class BadRedirectError(FetchError):
+    """The server redirected to something that is not a fetchable http(s) URL."""
+
+    retryable = False
+
+
 class BodyTooLargeError(FetchError):
     retryable = False
 
@@ -75,6 +83,10 @@ class DiscoveryError(VnnewsError):
 
 class ExtractError(VnnewsError):
     """The page cannot be turned into an article (empty, not HTML, no body)."""
+
+
+class HtmlTooComplexError(ExtractError):
+    """The page is larger or nested deeper than a parser can take in bounded time."""
 
 
 class StorageError(VnnewsError):

@@ -2,10 +2,17 @@
 
 SQLite gets WAL mode (readers such as Datasette never block the daemon), foreign keys on and a
 busy timeout. Migrations are applied with ``upgrade`` (Alembic, scripts in storage/migrations).
+
+``make_engine(url, read_only=True)`` (the read commands) opens an SQLite file with
+``mode=ro``, and also ``immutable=1`` when the file or its directory is not writable: on
+read-only media SQLite cannot create the WAL's ``-shm`` file, so without it even a plain read
+fails with "unable to open database file".
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +36,42 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An Engine for a SQLAlchemy URL; creates the SQLite file's directory."""
+def _sqlite_read_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def sqlite_read_only_uri(path: Path, *, writable: bool) -> str:
+    """The sqlite3 URI that opens ``path`` read-only; ``immutable`` when nothing there may be
+    written (no locks, no ``-shm``: the file is trusted not to change while it is open). Pure."""
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    return uri if writable else uri + "&immutable=1"
+
+
+def _can_write(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _sqlite_read_only(path: Path) -> Engine:
+    if not path.is_file():
+        raise StorageError(f"no database at {path}: run 'vnnews db upgrade'")
+    uri = sqlite_read_only_uri(path, writable=_can_write(path))
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+    engine = create_engine(f"sqlite:///{path}", creator=connect)
+    event.listen(engine, "connect", _sqlite_read_pragmas)
+    return engine
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An Engine for a SQLAlchemy URL; creates the SQLite file's directory.
+
+    ``read_only``: an SQLite file is opened read-only (see the module docstring) and must exist.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -38,6 +79,8 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
+        if read_only and parsed.database and parsed.database != ":memory:":
+            return _sqlite_read_only(Path(parsed.database))
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30})

@@ -305,8 +305,15 @@ def finish_run(
 # --- queries for the CLI -----------------------------------------------------------------------
 
 
+#: the largest integer primary key of SQLite and PostgreSQL (bigint)
+MAX_ID = 2**63 - 1
+
+
 def find_article(session: Session, id_or_url: str) -> Article | None:
     if id_or_url.isdigit():
+        # "²" is a digit to str.isdigit; 10**22 is no row id (and SQLite raises OverflowError)
+        if not id_or_url.isascii() or int(id_or_url) > MAX_ID:
+            return None
         return session.get(Article, int(id_or_url))
     art = session.scalar(select(Article).join(ArticleUrl).where(ArticleUrl.url == id_or_url))
     return art or session.scalar(

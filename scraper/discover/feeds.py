@@ -22,7 +22,8 @@ from selectolax.lexbor import LexborHTMLParser
 from scraper.dates import parse_iso8601, parse_rfc822, parse_us_datetime
 from scraper.discover.html import document_base, parse_html
 from scraper.discover.xml import children, local_name, parse_xml
-from scraper.errors import DiscoveryError
+from scraper.errors import DiscoveryError, HtmlTooComplexError
+from scraper.extract.limits import check_html
 from scraper.urls import canonicalize
 from scraper.vietnamese import clean_inline
 
@@ -82,6 +83,10 @@ def _clean_title(text: str | None) -> str | None:
 def _clean_summary(text: str | None) -> str | None:
     if text is None:
         return None
+    try:
+        check_html(text)
+    except HtmlTooComplexError:
+        return None  # a summary is optional; parsing this one could hold the loop for minutes
     # Summaries are HTML (an <a><img></a> then the sapo); keep the words only.
     node = LexborHTMLParser(f"<div>{text}</div>").css_first("div")
     words = node.text(separator=" ") if node is not None else text

@@ -6,13 +6,18 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 
 from scraper.charset import decode_body
+from scraper.extract.limits import check_html
 from scraper.urls import canonicalize
 
 __all__ = ["document_base", "parse_html"]
 
 
 def parse_html(html: str | bytes) -> LexborHTMLParser:
-    """Parse HTML; bytes are decoded by BOM, ``<meta charset>``, detection, then UTF-8."""
+    """Parse HTML; bytes are decoded by BOM, ``<meta charset>``, detection, then UTF-8.
+
+    Raises HtmlTooComplexError (``scraper.extract.limits``) for a page too large or too deeply
+    nested to parse in bounded time."""
+    check_html(html)
     if isinstance(html, bytes):
         html = decode_body(html, None, normalize=False)
     return LexborHTMLParser(html)

@@ -20,6 +20,7 @@ from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, parse_byline, split_authors
 from scraper.extract.chrome import ALWAYS_DROP_CSS, DROP_TAGS, is_chrome_text, source_line
 from scraper.extract.generic import find_body, strip_generic_chrome
+from scraper.extract.limits import check_html
 from scraper.extract.metadata import (
     PageMeta,
     normalize_language,
@@ -307,6 +308,7 @@ def extract_article(html: bytes | str, url: str, profile: SiteProfile | None = N
     Without ``profile``, a site profile is chosen by the URL's domain, else a CMS profile by
     fingerprint, else the generic extractor runs alone.
     """
+    check_html(html, url=url)
     return _extract(html, url, profile, choose_profile=True)
 
 

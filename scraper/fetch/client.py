@@ -17,8 +17,13 @@ stopped at ``max_bytes`` without ever holding more than that; the charset is lef
 ``FetchResult.text()`` (``scraper.charset``).
 
 Redirects: 301/302/303/307/308 with a Location, up to ``max_redirects``; a URL reached twice is a
-loop (once more is allowed after a Set-Cookie, the cookie-check pattern). Errors raised on a
-later hop are re-raised with ``url=`` the URL asked for and the hop in the message.
+loop (once more is allowed after a Set-Cookie, the cookie-check pattern). A Location that is not
+a fetchable http(s) URL is a final ``BadRedirectError`` (a non-http(s) scheme: the guard's
+``BlockedAddressError``). Errors raised on a later hop are re-raised with ``url=`` the URL asked
+for and the hop in the message; a later hop's *other* host being unreachable is not the asked
+URL's host being down, so it comes back as a plain FetchError, not ``HostUnreachableError``.
+
+Library exceptions become ours in one place, ``EXCEPTION_MAP``: one table, most specific first.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import httpx
 
 from scraper.charset import decode_body
 from scraper.errors import (
+    BadRedirectError,
     BlockedAddressError,
     BodyTooLargeError,
     ContentTypeError,
@@ -190,6 +196,86 @@ def _error(cls: type[FetchError], message: str, url: str, *, retryable: bool) ->
     return err
 
 
+# Library exception → (our class, message), most specific first: the first row the exception is
+# an instance of wins, the way httpx maps httpcore's exceptions. Whether it is retried (and so
+# ``retryable``) is retry.py's call alone. The message may use {detail} (the library's message
+# on one line), {name} (its class) and {timeout}.
+EXCEPTION_MAP: tuple[tuple[type[BaseException], type[FetchError], str], ...] = (
+    # asyncio.timeout around the whole exchange (TimeoutError is an OSError: before OSError)
+    (TimeoutError, FetchError, "timed out after {timeout:g} s in total"),
+    (httpx.TimeoutException, FetchError, "timed out ({name})"),
+    (httpx.ConnectError, HostUnreachableError, "cannot connect: {detail}"),
+    (httpx.NetworkError, FetchError, "connection broken: {detail}"),
+    (httpx.RemoteProtocolError, FetchError, "connection broken: {detail}"),
+    # the only URLs httpx parses that the fetcher has not checked are Location headers
+    # (redirect_target vets them first; these rows catch whatever slips past it)
+    (httpx.UnsupportedProtocol, BadRedirectError, "bad redirect location: {detail}"),
+    (httpx.InvalidURL, BadRedirectError, "bad redirect location: {detail}"),
+    (httpx.HTTPError, FetchError, "HTTP error: {detail}"),
+    (socket.gaierror, HostUnreachableError, "DNS lookup failed: {detail}"),
+    (OSError, FetchError, "network error: {detail}"),
+)
+LIBRARY_ERRORS: tuple[type[BaseException], ...] = tuple(row[0] for row in EXCEPTION_MAP)
+
+MAX_LOCATION_SHOWN = 200  # characters of a bad Location quoted in the error
+
+
+def url_problem(url: httpx.URL) -> str | None:
+    """Why the parsed http(s) ``url`` cannot be requested, or None. Pure."""
+    if not url.host:
+        return "no host"
+    if url.port is not None and not 0 < url.port <= 65535:
+        return f"port {url.port} out of range"
+    return None
+
+
+def redirect_target(current: httpx.URL, location: str) -> httpx.URL:
+    """Where ``Location: location`` on ``current`` leads (fragment dropped). Pure.
+
+    Raises BadRedirectError for a Location that does not parse, has no host or a port out of
+    range, and BlockedAddressError for a non-http(s) scheme (``javascript:``, ``data:``,
+    ``file:``). httpx parses the Location itself before handing the response back, so this
+    runs first (a response hook) and refuses everything httpx would choke on.
+    """
+    loc = location.strip()
+    shown = repr(loc[:MAX_LOCATION_SHOWN] + ("..." if len(loc) > MAX_LOCATION_SHOWN else ""))
+    where = str(current)
+    try:
+        parsed = httpx.URL(loc)  # what httpx does first with a Location; raises on 0177.0.0.2
+        target = current.join(loc).copy_with(fragment=None)
+    except httpx.InvalidURL as exc:
+        raise BadRedirectError(
+            f"bad redirect location {shown}: {_one_line(exc)}", url=where
+        ) from exc
+    if target.scheme not in guard.ALLOWED_SCHEMES:
+        raise BlockedAddressError(
+            f"bad redirect location {shown}: blocked scheme {target.scheme or '(none)'!r}",
+            url=where,
+        )
+    if parsed.scheme and not parsed.host:
+        # "http:\\h\p", "http:///x", "http:x": resolvers disagree on these (httpx, WHATWG and
+        # RFC 3986 each give another URL, or an error), so none of them is followed
+        raise BadRedirectError(f"bad redirect location {shown}: a scheme but no host", url=where)
+    problem = url_problem(target)
+    if problem is not None:
+        raise BadRedirectError(f"bad redirect location {shown}: {problem}", url=where)
+    return target
+
+
+def _same_host(a: str, b: str) -> bool:
+    try:
+        return httpx.URL(a).host == httpx.URL(b).host
+    except httpx.InvalidURL:
+        return False
+
+
+async def _vet_location(response: httpx.Response) -> None:
+    """Response hook: refuse a bad Location before httpx tries to build the next request from it
+    (it would raise InvalidURL, which is not an HTTPError, or a retryable RemoteProtocolError)."""
+    if response.has_redirect_location:
+        redirect_target(response.request.url, response.headers["location"])
+
+
 class Fetcher:
     """``async with Fetcher(FetchSettings()) as f: result = await f.fetch(url)``.
 
@@ -224,6 +310,7 @@ class Fetcher:
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
             trust_env=False,  # no proxies from the environment: they would bypass the guard
+            event_hooks={"response": [_vet_location]},
         )
         self._politeness = Politeness(
             sleep=sleep,
@@ -282,9 +369,14 @@ class Fetcher:
         except FetchError as exc:
             if exc.url in (None, url):
                 raise
+            cls = type(exc)
+            if cls is HostUnreachableError and not _same_host(exc.url, url):
+                # a redirect to a host that is down says nothing about this URL's own host:
+                # one URL failed, the site's other URLs are still worth fetching
+                cls = FetchError
             # the frontier knows the URL it asked for; name the hop that failed in the message
             raise _error(
-                type(exc), f"{exc.args[0]} (at {exc.url})", url, retryable=exc.retryable
+                cls, f"{exc.args[0]} (at {exc.url})", url, retryable=exc.retryable
             ) from exc
         return FetchResult(
             url=url,
@@ -313,8 +405,9 @@ class Fetcher:
                 FetchError, f"invalid URL: {_one_line(exc)}", url, retryable=False
             ) from exc
         guard.check_scheme(parsed)
-        if not parsed.host:
-            raise _error(FetchError, "invalid URL: no host", url, retryable=False)
+        problem = url_problem(parsed)
+        if problem is not None:
+            raise _error(FetchError, f"invalid URL: {problem}", url, retryable=False)
         return parsed
 
     async def _follow(self, url: str, plan: _Plan) -> _Answer:
@@ -326,16 +419,7 @@ class Fetcher:
             if answer.location is None:
                 answer.redirects = tuple(hops)
                 return answer
-            try:
-                target = httpx.URL(current).join(answer.location.strip()).copy_with(fragment=None)
-            except httpx.InvalidURL as exc:
-                raise _error(
-                    FetchError,
-                    f"redirect to an invalid URL: {_one_line(exc)}",
-                    url,
-                    retryable=False,
-                ) from exc
-            nxt = str(target)
+            nxt = str(redirect_target(httpx.URL(current), answer.location))
             hops.append(nxt)
             # A -> A once is how cookie checks work (Set-Cookie, then come back); else a loop
             allowed = 2 if "set-cookie" in answer.headers else 1
@@ -404,7 +488,7 @@ class Fetcher:
                     parsed.host, min_delay=plan.min_delay, crawl_delay=crawl_delay
                 ):
                     answer = await self._exchange(parsed, plan)
-            except (httpx.HTTPError, OSError, TimeoutError) as exc:
+            except LIBRARY_ERRORS as exc:
                 delay = self._retry_delay(
                     attempt, plan.retries, status=None, error=exc, retry_after=None
                 )
@@ -447,26 +531,14 @@ class Fetcher:
         )
 
     def _translate(self, exc: BaseException, url: str) -> FetchError:
-        """Library error → FetchError, once (retryable errors first: the retries ran out)."""
-        if isinstance(exc, TimeoutError):
-            msg = f"timed out after {self.settings.timeout:g} s in total"
-        elif isinstance(exc, httpx.TimeoutException):
-            msg = f"timed out ({type(exc).__name__})"
-        elif isinstance(exc, httpx.ConnectError):
-            msg = f"cannot connect: {_one_line(exc)}"
-            return _error(HostUnreachableError, msg, url, retryable=True)
-        elif isinstance(exc, socket.gaierror):
-            msg = f"DNS lookup failed: {_one_line(exc)}"
-            return _error(HostUnreachableError, msg, url, retryable=True)
-        elif isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
-            msg = f"connection broken: {_one_line(exc)}"
-        elif isinstance(exc, OSError):
-            # httpx wraps socket errors in its own types: a bare OSError comes from the resolver
-            msg = f"DNS lookup failed: {_one_line(exc)}"
-            return _error(HostUnreachableError, msg, url, retryable=True)
-        else:
-            msg = f"HTTP error: {_one_line(exc)}"
-        return _error(FetchError, msg, url, retryable=retry.is_retryable_error(exc))
+        """Library error → FetchError, once, by the first matching row of ``EXCEPTION_MAP``."""
+        for library, ours, template in EXCEPTION_MAP:
+            if isinstance(exc, library):
+                msg = template.format(
+                    detail=_one_line(exc), name=type(exc).__name__, timeout=self.settings.timeout
+                )
+                return _error(ours, msg, url, retryable=retry.is_retryable_error(exc))
+        raise TypeError(f"no mapping for {type(exc).__name__}") from exc  # LIBRARY_ERRORS only
 
     # ---- one exchange --------------------------------------------------------------------
 
@@ -500,7 +572,7 @@ class Fetcher:
     ) -> bytes:
         limit, truncate = plan.limit, plan.truncate
         declared = headers.get("content-length", "")
-        if not truncate and declared.isdigit() and int(declared) > limit:
+        if not truncate and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise BodyTooLargeError(
                 f"Content-Length {declared} is over the {limit}-byte cap", url=url
             )
@@ -511,9 +583,9 @@ class Fetcher:
                 raise BodyTooLargeError(f"body over the {limit}-byte cap", url=url)
             return response.content[:limit]
         body = CappedBuffer(limit)
-        decoder = content_decoder(headers.get("content-encoding"), body)
         raw = 0
         try:
+            decoder = content_decoder(headers.get("content-encoding"), body, limit=limit)
             async for chunk in response.aiter_raw():
                 raw += len(chunk)
                 if raw > limit:

@@ -4,6 +4,12 @@
 ``CappedBuffer`` raises ``OverCap`` the moment the output passes its limit, so a 1000:1 bomb is
 stopped at the cap instead of being inflated in memory. ``decode_content`` does the same for a
 whole byte string (a ``.xml.gz`` sitemap); with ``strict`` a truncated stream is an error.
+
+Every stage of a chain (``gzip, br``) is capped like the body, not only the last: 256 MiB of
+zeros after the inner gzip stream decode to nothing in the end, but the br stage would still
+produce them all for the gzip stage to skip, minutes of CPU for a 500-byte response. A
+gzip/deflate stage ignores whatever follows its stream, and at most ``MAX_CODINGS`` codings are
+undone.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import brotli
 import zstandard
 
 CHUNK = 64 * 1024  # largest piece a content decoder emits at once
+MAX_CODINGS = 5  # as urllib3 2.6: each coding is one more bounded pass, not a free one
 
 
 class Sink(Protocol):
@@ -24,6 +31,10 @@ class Sink(Protocol):
 
 class OverCap(ValueError):
     """The decoded body reached the cap; raised inside a decoder to stop it at once."""
+
+
+class TooManyCodings(ValueError):
+    """A Content-Encoding chain longer than ``MAX_CODINGS``."""
 
 
 class CappedBuffer:
@@ -62,9 +73,12 @@ class _Zlib(_Identity):
         super().__init__(sink)
         self._gzip = gzip
         self._first = True
+        self._ended = False
         self._d = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS)
 
     def feed(self, data: bytes) -> None:
+        if self._ended:
+            return  # data after the stream: ignored without looking at it
         if self._first and not self._gzip and data:
             self._first = False
             try:  # "deflate" should be zlib-wrapped; some servers send raw deflate
@@ -80,7 +94,10 @@ class _Zlib(_Identity):
             if self._d.eof:
                 rest = self._d.unused_data
                 if not (self._gzip and rest.startswith(b"\x1f\x8b")):
-                    return  # trailing garbage after the stream is ignored, as browsers do
+                    # trailing garbage after the stream is ignored, as browsers do; feeding it to
+                    # the ended decompressor would copy all of it into unused_data on every call
+                    self._ended = True
+                    return
                 # gzip allows concatenated members: decode the next one
                 self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 buf = rest
@@ -129,34 +146,52 @@ class _Zstd(_Identity):
 Decoder = _Identity
 
 
-def content_decoder(content_encoding: str | None, sink: Sink) -> Decoder:
-    """A chain of decoders for e.g. ``gzip, br`` (applied in that order, so undone br first)."""
+def content_decoder(content_encoding: str | None, sink: Sink, *, limit: int) -> Decoder:
+    """A chain of decoders for e.g. ``gzip, br`` (applied in that order, so undone br first).
+
+    Each intermediate stage may emit at most ``limit`` bytes (OverCap past it), as the sink may.
+    Raises TooManyCodings for a chain longer than ``MAX_CODINGS``.
+    """
     codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    if len(codings) > MAX_CODINGS:
+        raise TooManyCodings(f"{len(codings)} content codings, more than {MAX_CODINGS}")
     decoder: Decoder = _Identity(sink)
     for coding in codings:  # the first-applied coding decodes last, i.e. writes to the sink
-        target = decoder
+        out = _Forward(decoder, limit)
         if coding in ("gzip", "x-gzip"):
-            decoder = _Zlib(_Forward(target), gzip=True)
+            decoder = _Zlib(out, gzip=True)
         elif coding == "deflate":
-            decoder = _Zlib(_Forward(target), gzip=False)
+            decoder = _Zlib(out, gzip=False)
         elif coding == "br":
-            decoder = _Brotli(_Forward(target))
+            decoder = _Brotli(out)
         elif coding == "zstd":
-            decoder = _Zstd(_Forward(target))
+            decoder = _Zstd(out)
         # identity and unknown codings pass through unchanged
     return decoder
 
 
 @dataclass
 class _Forward:
+    """One stage's output, handed to the next stage and capped like the body itself."""
+
     target: Decoder
+    limit: int
+    passed: int = 0
 
     def write(self, data: bytes) -> int:
+        self.passed += len(data)
+        if self.passed > self.limit:
+            raise OverCap
         self.target.feed(bytes(data))
         return len(data)
 
 
-DECODE_ERRORS: tuple[type[Exception], ...] = (zlib.error, brotli.error, zstandard.ZstdError)
+DECODE_ERRORS: tuple[type[Exception], ...] = (
+    zlib.error,
+    brotli.error,
+    zstandard.ZstdError,
+    TooManyCodings,
+)
 
 
 def decode_content(
@@ -166,7 +201,7 @@ def decode_content(
     than ``limit`` decoded bytes. Raises OverCap past the limit, or one of DECODE_ERRORS; with
     ``strict``, also zlib.error for a stream that ends early."""
     out = CappedBuffer(limit)
-    decoder = content_decoder(content_encoding, out)
+    decoder = content_decoder(content_encoding, out, limit=limit)
     decoder.feed(data)
     decoder.flush()
     if strict and not decoder.complete:

@@ -47,13 +47,12 @@ def blocked_reason(address: str) -> str | None:
     except ValueError:
         return "not an IP address"
     if isinstance(ip, ipaddress.IPv6Address):
-        # ::ffff:127.0.0.1 and 64:ff9b::10.0.0.1 (NAT64) reach the embedded IPv4 address
-        mapped = ip.ipv4_mapped
-        if mapped is None and ip in ipaddress.IPv6Network("64:ff9b::/96"):
-            mapped = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if mapped is not None:
-            reason = blocked_reason(str(mapped))
-            return None if reason is None else f"{reason} (IPv4 in IPv6)"
+        for wrapped in embedded_ipv4(ip):
+            reason = blocked_reason(str(wrapped))
+            if reason is not None:
+                return f"{reason} {wrapped} (IPv4 in IPv6)"
+        if ip.ipv4_mapped is not None or ip in _NAT64[0]:
+            return None  # the public IPv4 address itself, through the host's stack or a NAT64
     checks = (
         ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
@@ -69,6 +68,29 @@ def blocked_reason(address: str) -> str | None:
         # shared address space 100.64/10 (carrier NAT), benchmarking and similar ranges
         return "non-global address"
     return None
+
+
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and may be routed to. Pure.
+
+    IPv4-mapped ``::ffff:a.b.c.d``, NAT64 ``64:ff9b::a.b.c.d`` (and the local-use /48),
+    6to4 ``2002:AABB:CCDD::`` (``2002:7f00:2::1`` reaches 127.0.0.2 through a 6to4 relay),
+    Teredo ``2001:0::/32`` (server and client) and the deprecated IPv4-compatible ``::a.b.c.d``.
+    """
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if any(ip in net for net in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
 
 
 def normalize_host(host: str) -> str:

@@ -43,7 +43,7 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is True too, and int() refuses it
         return float(int(value))
     when = parse_rfc822(value)
     if when is None:

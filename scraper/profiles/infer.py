@@ -17,6 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.discover.html import document_base, parse_html
 from scraper.extract.generic import find_body
+from scraper.extract.limits import check_html
 from scraper.urls import canonicalize, same_site
 
 #: links fed to the pattern inference at most (a sitemap may hold 50,000)
@@ -291,6 +292,8 @@ def guess_selectors(pages: Sequence[str | bytes]) -> dict[str, tuple[str, ...]]:
     them: the classed ``<h1>``, and the generic extractor's body block by id or class."""
     if not pages:
         return {}
+    for page in pages:
+        check_html(page)
     trees = [LexborHTMLParser(p) for p in pages]
     found: dict[str, tuple[str, ...]] = {}
     h1 = next((_node_selector(n) for n in trees[0].css("h1") if _node_selector(n)), None)

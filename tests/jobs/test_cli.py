@@ -138,3 +138,43 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("vnnews"), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_run_with_no_sites_refuses(tmp_path: Path) -> None:
+    cfg = tmp_path / "empty.toml"
+    cfg.write_text("[fetch]\nmin_delay = 1\n")
+    result = CliRunner().invoke(
+        cli, ["--db", f"sqlite:///{tmp_path}/x.db", "--config", str(cfg), "run"]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == f"vnnews: {cfg}: no enabled sites: nothing to run"
+
+
+@pytest.mark.parametrize("ident", ["99999999999999999999999", "9223372036854775808", "²"])
+def test_show_an_impossible_id_is_no_article(tmp_path: Path, ident: str) -> None:
+    db = f"sqlite:///{tmp_path}/x.db"
+    assert CliRunner().invoke(cli, ["--db", db, "db", "upgrade"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["--db", db, "show", ident])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"vnnews: no article with id or URL {ident!r}"
+
+
+def test_extract_reads_at_most_the_byte_cap(tmp_path: Path) -> None:
+    import tracemalloc
+
+    cfg = tmp_path / "s.toml"
+    cfg.write_text("[fetch]\nmax_bytes = 1_000_000\n")
+    tracemalloc.start()
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(cfg), "extract", "/dev/zero"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 1
+    assert result.output.strip() == "vnnews: /dev/zero: larger than 1000000 bytes (fetch.max_bytes)"
+    assert peak < 10_000_000
+    # without a config: the default cap (10 MB)
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path / "none.toml"), "extract", "/dev/zero"]
+    )
+    assert result.exit_code == 1 and "larger than 10000000 bytes" in result.output

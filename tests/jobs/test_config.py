@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,10 @@ def test_a_site_with_only_feeds_works_with_defaults() -> None:
     [
         ("[fetch]\nuser_agnt = 'x'\n" + MINIMAL, r"sources.toml: fetch.user_agnt: unknown key"),
         ("[fetch]\ntimeout = 'soon'\n" + MINIMAL, r"fetch.timeout: bad duration 'soon'"),
-        ("[fetch]\nmax_bytes = -1\n" + MINIMAL, r"fetch.max_bytes: must be positive"),
+        (
+            "[fetch]\nmax_bytes = -1\n" + MINIMAL,
+            r"fetch.max_bytes: must be a finite number between 1 and 1000000000 \(got -1\)",
+        ),
         (
             "[fetch]\nrespect_robots = 'no'\n" + MINIMAL,
             r"fetch.respect_robots: expected true/false",
@@ -57,7 +61,10 @@ def test_a_site_with_only_feeds_works_with_defaults() -> None:
             r"site\[0\].base_url: not an http\(s\) URL",
         ),
         (MINIMAL + "every = '5x'\n", r"site\[0\].every: bad duration '5x'"),
-        (MINIMAL + "every = '10s'\n", r"site\[0\].every: must be at least 1m"),
+        (
+            MINIMAL + "every = '10s'\n",
+            r"site\[0\].every: must be a finite number between 60 and 2592000 \(got 10.0\)",
+        ),
         (
             MINIMAL + "article_pattern = '(['\n",
             r"site\[0\].article_pattern: bad regular expression",
@@ -157,3 +164,81 @@ def test_a_profile_is_found_by_domain_when_the_name_differs() -> None:
 def test_a_site_without_profile_or_base_url_names_the_key() -> None:
     with pytest.raises(ConfigError, match=r"site\[0\]\.base_url: missing"):
         parse_config('[[site]]\nname = "nosuchpaper"\n')
+
+
+# every number in sources.toml, with the table it lives in (issue 15: inf/nan passed validation)
+NUMERIC_KEYS = [
+    ("fetch", "min_delay"),
+    ("fetch", "timeout"),
+    ("fetch", "connect_timeout"),
+    ("fetch", "max_bytes"),
+    ("fetch", "max_retries"),
+    ("fetch", "max_redirects"),
+    ("fetch", "delay_factor"),
+    ("fetch", "crawl_delay_cap"),
+    ("fetch", "robots_ttl"),
+    ("daemon", "drain_every"),
+    ("daemon", "batch"),
+    ("daemon", "jitter"),
+    ("site", "every"),
+    ("site", "horizon"),
+    ("site", "min_delay"),
+]
+
+
+def _with(table: str, key: str, value: str) -> str:
+    if table == "site":
+        return MINIMAL + f"{key} = {value}\n"
+    return f"[{table}]\n{key} = {value}\n" + MINIMAL
+
+
+@pytest.mark.parametrize(("table", "key"), NUMERIC_KEYS)
+@pytest.mark.parametrize(
+    "value", ["inf", "-inf", "nan", "1e300", "-1", "9223372036854775807", "'99999999999999d'"]
+)
+def test_every_number_has_a_finite_sane_range(table: str, key: str, value: str) -> None:
+    integer = key in ("max_bytes", "max_retries", "max_redirects", "batch")
+    duration = not integer and key != "delay_factor"
+    where = "site[0]" if table == "site" else table
+    expected = rf"^sources.toml: {re.escape(where)}.{key}: "
+    if (integer and value in ("inf", "-inf", "nan", "1e300")) or (
+        not duration and value.startswith("'")
+    ):
+        expected += "expected a number, got (float|str)"
+    elif duration and value in ("-1", "-inf"):
+        expected += "must not be negative"
+    else:
+        expected += r"must be a finite number between \S+ and \S+ \(got .+\)$"
+    with pytest.raises(ConfigError, match=expected):
+        parse_config(_with(table, key, value), "sources.toml")
+
+
+def test_a_huge_duration_string_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"site\[0\].horizon: duration '9{400}d' is too long"):
+        parse_config(MINIMAL + f"horizon = '{'9' * 400}d'\n", "sources.toml")
+
+
+@pytest.mark.parametrize(("table", "key"), NUMERIC_KEYS)
+def test_the_defaults_are_within_range(table: str, key: str) -> None:
+    from jobs.config import RANGES, DaemonConfig, FetchConfig, SiteConfig, check_range
+
+    defaults = {
+        "fetch": FetchConfig(),
+        "daemon": DaemonConfig(),
+        "site": SiteConfig("x", "https://x.vn/"),
+    }
+    value = getattr(defaults[table], key)
+    if value is not None:
+        assert check_range(f"{table}.{key}", value) is None, (key, value, RANGES[f"{table}.{key}"])
+
+
+def test_an_infinite_delay_exits_2_naming_the_key(tmp_path: Path) -> None:
+    from tests.support.sites import invoke
+
+    config = tmp_path / "sources.toml"
+    config.write_text("[fetch]\ndelay_factor = inf\n" + MINIMAL, encoding="utf-8")
+    code, out = invoke(f"sqlite:///{tmp_path / 'x.db'}", config, "crawl")
+    assert code == 2
+    assert out.strip() == (
+        f"vnnews: {config}: fetch.delay_factor: must be a finite number between 0 and 100 (got inf)"
+    )

@@ -28,3 +28,19 @@ def test_strict_decode_refuses_a_truncated_stream() -> None:
     assert decode_content(data[:-20], "gzip", limit=10_000)  # lenient: what arrived
     with pytest.raises(zlib.error, match="truncated"):
         decode_content(data[:-20], "gzip", limit=10_000, strict=True)
+
+
+def test_data_after_the_stream_is_skipped_in_linear_time() -> None:
+    import time
+
+    from scraper.fetch.encoding import CappedBuffer, content_decoder
+
+    out = CappedBuffer(1000)
+    decoder = content_decoder("gzip", out, limit=1000)
+    decoder.feed(gzip.compress(b"<a/>"))
+    start = time.monotonic()
+    zeros = bytes(64 * 1024)
+    for _ in range(2000):  # 128 MiB of trailing zeros, fed as a server would send them
+        decoder.feed(zeros)
+    assert time.monotonic() - start < 1.0
+    assert bytes(out.buf) == b"<a/>"

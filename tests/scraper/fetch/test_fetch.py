@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import random
 import re
+import socket
 import zlib
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -347,7 +348,7 @@ def test_transport_error_retried_then_raised_retryable() -> None:
 
 def test_dns_failure_is_retryable_fetch_error() -> None:
     async def no_dns(host: str, port: int) -> list[str]:
-        raise OSError(f"Name or service not known: {host}")
+        raise socket.gaierror(socket.EAI_NONAME, f"Name or service not known: {host}")
 
     async def go(respect_robots: bool) -> None:
         async with Fetcher(
@@ -358,7 +359,7 @@ def test_dns_failure_is_retryable_fetch_error() -> None:
         ) as f:
             await f.fetch("http://nowhere.test/a", respect_robots=respect_robots)
 
-    with pytest.raises(FetchError, match="DNS lookup failed: Name or service not known") as err:
+    with pytest.raises(FetchError, match=r"DNS lookup failed: .*Name or service not known") as err:
         run(go(False))
     assert type(err.value) is HostUnreachableError and err.value.retryable
     # the robots.txt lookup fails first: still a retryable network failure, not a robots rule

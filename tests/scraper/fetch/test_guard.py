@@ -47,6 +47,14 @@ ALLOW_LOCAL = frozenset({"127.0.0.1"})
         ("::ffff:127.0.0.1", "loopback"),
         ("::ffff:10.0.0.1", "private"),
         ("64:ff9b::a00:1", "private"),  # NAT64 of 10.0.0.1
+        # IPv6 forms that wrap 127.0.0.2 / 10.0.0.1 (issue 15: 6to4 got through)
+        ("2002:7f00:2::1", "loopback address 127.0.0.2"),  # 6to4
+        ("2002:a00:1::", "private address 10.0.0.1"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffd", "loopback address 127.0.0.2"),  # Teredo client
+        ("2001:0:7f00:2::1", "loopback address 127.0.0.2"),  # Teredo server
+        ("::127.0.0.2", "loopback address 127.0.0.2"),  # IPv4-compatible
+        ("64:ff9b:1::7f00:2", "loopback address 127.0.0.2"),  # local-use NAT64
+        ("::ffff:7f00:2", "loopback address 127.0.0.2"),
         ("localhost", "not an IP address"),
     ],
 )
@@ -56,7 +64,15 @@ def test_blocked_reason(address: str, reason: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["8.8.8.8", "203.113.131.1", "2001:4860:4860::8888", "::ffff:8.8.8.8"]
+    "address",
+    [
+        "8.8.8.8",
+        "203.113.131.1",
+        "2001:4860:4860::8888",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+    ],
 )
 def test_public_addresses_pass(address: str) -> None:
     assert guard.blocked_reason(address) is None

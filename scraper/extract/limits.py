@@ -1,0 +1,105 @@
+"""Cheap limits checked before any HTML is parsed: a hostile page must not freeze the parser.
+
+lexbor's tree building is quadratic in nesting depth: 100,000 nested ``<div>`` (1.1 MB) take
+about 30 s to parse, 300,000 about ten minutes, with the event loop (and so every other site)
+waiting. ``check_html`` refuses such a page in one linear scan of the bytes, before the parse.
+
+The depth is estimated, not parsed: start tags minus end tags, leaving out void elements,
+self-closing tags inside SVG/MathML (``<path/>``; in HTML ``<div/>`` is an open ``<div>``),
+elements whose end tag is optional (``<p>``, ``<li>``, ``<td>``...: the parser closes them
+itself), comments and raw text (``<script>``, ``<style>``...). The real pages in
+tests/fixtures estimate at 15 or less; ``MAX_DEPTH`` leaves a wide margin and still parses in a
+few hundredths of a second.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scraper.errors import HtmlTooComplexError
+
+#: the largest page parsed at all (FetchSettings.max_bytes, the fetcher's own cap, is the same)
+MAX_HTML_BYTES = 10_000_000
+#: the deepest estimated nesting parsed (lexbor: ~0.05 s at 5,000 levels, 30 s at 100,000)
+MAX_DEPTH = 5_000
+
+# a start or end tag: its name, and whether it ends in "/>"; [^<>]* never crosses into the next
+# tag, so a tag that never closes costs a scan to the next "<", not to the end of the page
+_TAG_RE = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9:-]*)([^<>]*)(>?)")
+_VOID = frozenset(
+    b"area base basefont bgsound br col command embed frame hr image img input keygen link meta "
+    b"param source track wbr".split()
+)
+# end tag optional: the parser closes these when the next sibling starts
+_IMPLIED_END = frozenset(
+    b"p li dt dd option optgroup tr td th thead tbody tfoot colgroup caption rb rt rtc rp html "
+    b"head body".split()
+)
+_FOREIGN = frozenset({b"svg", b"math"})
+# content is text up to the matching end tag: "<div>" in a script is not a tag
+_RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes plaintext".split())
+
+
+def nesting_depth(html: bytes, *, stop_at: int | None = None) -> int:
+    """The estimated deepest element nesting of ``html``; stops early past ``stop_at``. Pure."""
+    depth = deepest = foreign = 0
+    pos = 0
+    end = len(html)
+    while pos < end:
+        lt = html.find(b"<", pos)
+        if lt < 0:
+            break
+        if html.startswith(b"<!--", lt):
+            close = html.find(b"-->", lt + 4)
+            pos = end if close < 0 else close + 3
+            continue
+        m = _TAG_RE.match(html, lt)
+        if m is None:
+            pos = lt + 1
+            continue
+        closing, name, rest, _ = m.groups()
+        name = name.lower()
+        pos = m.end()
+        if closing:
+            if name not in _VOID and name not in _IMPLIED_END and depth:
+                depth -= 1
+                if name in _FOREIGN and foreign:
+                    foreign -= 1
+            continue
+        if name in _RAW_TEXT:
+            close = _find_end(html, name, pos)
+            pos = end if close < 0 else close
+            continue
+        # "/>" closes an element only in SVG/MathML: an HTML parser ignores it on <div/>
+        if rest.endswith(b"/") and (foreign or name in _FOREIGN):
+            continue
+        if name in _VOID or name in _IMPLIED_END:
+            continue
+        if name in _FOREIGN:
+            foreign += 1
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if stop_at is not None and deepest > stop_at:
+                break
+    return deepest
+
+
+def _find_end(html: bytes, name: bytes, pos: int) -> int:
+    """Where ``</name`` starts after ``pos`` (any case), or -1."""
+    pattern = re.compile(rb"</" + re.escape(name), re.IGNORECASE)
+    m = pattern.search(html, pos)
+    return -1 if m is None else m.start()
+
+
+def check_html(html: str | bytes, *, url: str | None = None) -> None:
+    """Raise HtmlTooComplexError for a page too large or nested too deep to parse safely."""
+    # a str is measured in characters: a 10 MB page in a one-byte charset may be more in UTF-8
+    if len(html) > MAX_HTML_BYTES:
+        unit = "characters" if isinstance(html, str) else "bytes"
+        raise HtmlTooComplexError(
+            f"page larger than {MAX_HTML_BYTES} {unit} ({len(html)})", url=url
+        )
+    data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
+    if nesting_depth(data, stop_at=MAX_DEPTH) > MAX_DEPTH:
+        raise HtmlTooComplexError(f"HTML nested deeper than {MAX_DEPTH} levels", url=url)
