@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scraper.fetch.client import Fetcher, FetchSettings  # noqa: E402
-from tests.faults import FaultServer  # noqa: E402
-from tests.loopback import Response  # noqa: E402
+from tests.support.faults import FaultServer  # noqa: E402
+from tests.support.loopback import Response  # noqa: E402
 
 PAGE = ROOT / "tests" / "fixtures" / "real" / "vnexpress.net" / "meth04-article.html"
 FEED = ROOT / "tests" / "fixtures" / "real" / "vietnambiz.vn" / "feed-vietnambiz.xml"

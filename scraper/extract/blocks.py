@@ -16,7 +16,8 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
-from scraper.extract.chrome import DROP_TAGS, is_chrome_node
+from scraper.extract.chrome import is_chrome_node
+from scraper.extract.vocabulary import CAPTION_CLASS_RE, CAPTION_CSS, DROP_TAGS
 from scraper.types import Image
 from scraper.vietnamese import INVISIBLE_RE, clean_inline
 
@@ -67,9 +68,6 @@ BLOCK_TAGS = frozenset(
 )
 # never text: the widgets every mode drops, plus the document's head and media sources
 SKIP_TAGS = frozenset(DROP_TAGS) | {"head", "title", "meta", "link", "picture", "source"}
-_CAPTION_CLASS_RE = re.compile(
-    r"caption|image-?desc|img-?desc|photo-?desc|expnoedit-?caption", re.I
-)
 _WS_RE = re.compile(r"\s+")
 
 
@@ -117,11 +115,10 @@ def image_url(img: LexborNode, base: str) -> str | None:
     return None
 
 
-_CAPTION_CSS = "figcaption, [class*=caption], [class*=Caption], td.desc, p.desc"
 
 
 def _caption_rank(cap: LexborNode) -> int:
-    """Which of ``_CAPTION_CSS``'s alternatives matched: lower is preferred."""
+    """Which of ``CAPTION_CSS``'s alternatives matched: lower is preferred."""
     if cap.tag == "figcaption":
         return 0
     cls = cap.attributes.get("class") or ""
@@ -133,7 +130,7 @@ def _caption_rank(cap: LexborNode) -> int:
 def _caption_of(node: LexborNode) -> str | None:
     # one query instead of one per alternative; the best-ranked match with text wins
     best: tuple[int, str] | None = None
-    for cap in node.css(_CAPTION_CSS):
+    for cap in node.css(CAPTION_CSS):
         rank = _caption_rank(cap)
         if best is not None and rank >= best[0]:
             continue
@@ -145,7 +142,7 @@ def _caption_of(node: LexborNode) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _is_caption_class(cls: str) -> bool:
-    return _CAPTION_CLASS_RE.search(cls) is not None
+    return CAPTION_CLASS_RE.search(cls) is not None
 
 
 def _is_media_block(node: LexborNode, tag: str, cls: str) -> bool:

@@ -18,8 +18,8 @@ from scraper.dates import VN_TZ
 from scraper.errors import ExtractError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, parse_byline, split_authors
-from scraper.extract.chrome import ALWAYS_DROP_CSS, DROP_TAGS, is_chrome_text, source_line
-from scraper.extract.generic import find_body, strip_generic_chrome
+from scraper.extract.chrome import is_chrome_text, source_line
+from scraper.extract.generic import generic_body
 from scraper.extract.metadata import (
     PageMeta,
     normalize_language,
@@ -28,6 +28,13 @@ from scraper.extract.metadata import (
 )
 from scraper.extract.textdates import is_date_line, labeled_dates
 from scraper.extract.titles import clean_title, pick_title
+from scraper.extract.vocabulary import (
+    ALWAYS_DROP_CSS,
+    BREADCRUMB_CSS,
+    DATE_CSS,
+    DROP_TAGS,
+    SAPO_CSS,
+)
 from scraper.profiles import Selectors, SiteProfile, load_profiles
 from scraper.types import Article, Image
 from scraper.vietnamese import fold_key
@@ -35,23 +42,12 @@ from scraper.vietnamese import fold_key
 _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
 _CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_GENERIC_SAPO_CSS = (
-    "[data-role=sapo], [data-slot=sapo], [itemprop=description], .sapo, .detail-sapo, "
-    ".article__sapo, .article-sapo, .news-sapo, .sapo_detail, .content-detail-sapo, "
-    "p.description, .hometext, #hometext, .brief, .lead, .chapeau, .summary, .excerpt, .desc"
-)
-_GENERIC_DATE_CSS = (
-    "[data-role=publishdate], [itemprop=datePublished], .publish-date, .post-time, .pdate, "
-    ".date, .time, .detail-time, .post-date, .entry-date, .datetime, .ngay-dang, span.h5, "
-    "[class*=date], [class*=time]"
-)
 # one selector, one pass over the tree (strip_tags would make one pass per tag)
 _DROP_CSS = ", ".join(DROP_TAGS) + ", " + ALWAYS_DROP_CSS
 # how far above the h1 the sapo is looked for first (on the golden pages it sits within the
 # h1's parent or grandparent)
 _HEADLINE_LEVELS = 3
 _TITLE_SEP_RE = re.compile(r"\s+[|\-–—]\s+")
-_BREADCRUMB_CSS = "[class*=breadcrumb] li:last-child, [class*=breadcrumb] a:last-child"
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -251,8 +247,8 @@ def _clean_paragraphs(
             j = i
             while j < len(kept) and kept[j] == kept[i]:
                 j += 1
-            if len(kept[i]) > 300:
-                deduped.append(kept[i])
+            if len(kept[i]) > 300:  # prose repeated on purpose, not a caption
+                deduped.extend(kept[i:j])
             i = j
             continue
         deduped.append(kept[i])
@@ -291,10 +287,19 @@ def _generic_sapo(tree: LexborHTMLParser, title_node: LexborNode | None) -> list
     if title_node is not None and title_node.parent is not None:
         scopes.insert(0, _headline_block(title_node))
     for scope in scopes:
-        for node in scope.css(_GENERIC_SAPO_CSS)[:20]:
+        for node in scope.css(SAPO_CSS)[:20]:
             if node.tag != "meta" and 30 <= len(node.text(deep=True, strip=True)) <= 1500:
                 return [node]
     return []
+
+
+def _drop_never_text(tree: LexborHTMLParser) -> LexborHTMLParser:
+    # only the body is read from here on: the head's scripts and styles can stay
+    page = tree.body if tree.body is not None else tree
+    for node in page.css(_DROP_CSS):
+        if node.parent is not None:  # not inside a subtree removed already
+            node.decompose()
+    return tree
 
 
 def _pick_profile(url: str, tree: LexborHTMLParser) -> SiteProfile | None:
@@ -319,7 +324,8 @@ def extract_generic(html: bytes | str, url: str) -> Article:
 def _extract(
     html: bytes | str, url: str, profile: SiteProfile | None, *, choose_profile: bool
 ) -> Article:
-    tree = LexborHTMLParser(_parse_input(html, url))
+    parse_input = _parse_input(html, url)
+    tree = LexborHTMLParser(parse_input)
     if profile is None and choose_profile:
         profile = _pick_profile(url, tree)
     sel = profile.selectors if profile is not None else Selectors()
@@ -344,7 +350,7 @@ def _extract(
             published, upd = _node_date(date_node, year)
             updated = updated or upd
         else:
-            for node in tree.css(_GENERIC_DATE_CSS)[:40]:
+            for node in tree.css(DATE_CSS)[:40]:
                 if len(node.text(deep=True, strip=True)) > 120:
                     continue
                 found, upd = _node_date(node, year)
@@ -368,7 +374,7 @@ def _extract(
         category = _node_text(cat_node) or None
     category = category or meta.category
     if category is None:
-        crumb = tree.css_first(_BREADCRUMB_CSS)
+        crumb = tree.css_first(BREADCRUMB_CSS)
         if crumb is not None:
             category = _node_text(crumb) or None
     tags = [_node_text(n) for n in _all(tree, sel.tags)] if sel.tags else []
@@ -384,11 +390,7 @@ def _extract(
 
     # --- the body ---
     body: LexborNode | None = _first(tree, sel.body) if sel.body else None
-    # only the body is read from here on: the head's scripts and styles can stay
-    page = tree.body if tree.body is not None else tree
-    for node in page.css(_DROP_CSS):
-        if node.parent is not None:  # not inside a subtree removed already
-            node.decompose()
+    _drop_never_text(tree)
     for used in [title_node, *sapo_nodes, *author_nodes]:
         if used is not None and used.parent is not None:
             used.decompose()
@@ -396,14 +398,15 @@ def _extract(
         for drop in sel.drop:
             for node in body.css(drop):
                 node.decompose()
+        parts = [body]
     else:
-        strip_generic_chrome(tree)
-        body = find_body(tree)
+        parts = generic_body(tree, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
     paragraphs: list[Paragraph] = []
     images: list[Image] = []
-    if body is not None:
-        content = walk_body(body, url, drop_chrome=True)
-        paragraphs, images = content.paragraphs, content.images
+    for part in parts:
+        content = walk_body(part, url, drop_chrome=True)
+        paragraphs.extend(content.paragraphs)
+        images.extend(content.images)
     captions = {_key(i.caption) for i in images if i.caption}
     texts, body_source, byline = _clean_paragraphs(
         paragraphs, title=title, sapo=sapo, captions=captions
