@@ -18,6 +18,7 @@ text joins happen in C. The words used live in ``vocabulary``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -57,13 +58,19 @@ _TOP_CANDIDATES = 8
 _SHARED_ANCESTOR_MIN = 3
 
 
+# one C-level search instead of ~20 substring tests per class value (the cache misses often:
+# every site has its own class names)
+_CLASS_PREFILTER = re.compile("|".join(map(re.escape, CHROME_CLASS_WORDS)))
+_ID_PREFILTER = re.compile("|".join(map(re.escape, CHROME_ID_WORDS)))
+
+
 @lru_cache(maxsize=8192)
 def _is_chrome_marked(cls: str, id_: str) -> bool:
     """Whether an element with this class and id is a widget by its name.
 
     Cached: a page repeats the same few hundred class values, and sites repeat them.
     """
-    if not (any(w in cls for w in CHROME_CLASS_WORDS) or any(w in id_ for w in CHROME_ID_WORDS)):
+    if not (_CLASS_PREFILTER.search(cls) or _ID_PREFILTER.search(id_)):
         return False
     return is_chrome_node(f"{cls} {id_}")
 
@@ -133,6 +140,8 @@ def _initial_score(node: LexborNode) -> float:
 class _Scores:
     scores: dict[int, float] = field(default_factory=dict)
     flat: dict[int, float] = field(default_factory=dict)
+    #: link density by node key, computed once (page-wide wrappers hold thousands of links)
+    density: dict[int, float] = field(default_factory=dict)
     nodes: dict[int, LexborNode] = field(default_factory=dict)
     #: each paragraph with the keys of the ancestors it scored (parent first)
     scored: list[tuple[LexborNode, tuple[int, ...]]] = field(default_factory=list)
@@ -202,9 +211,16 @@ def _link_density(node: LexborNode, text_len: int) -> float:
     return min(link_len / max(text_len, 1), 1.0)
 
 
+def _density(found: _Scores, node: LexborNode) -> float:
+    key = node.mem_id
+    value = found.density.get(key)
+    if value is None:
+        value = found.density[key] = _link_density(node, len(node.text(deep=True, strip=True)))
+    return value
+
+
 def _adjusted(found: _Scores, key: int) -> float:
-    node = found.nodes[key]
-    return found.scores[key] * (1.0 - _link_density(node, len(node.text(deep=True, strip=True))))
+    return found.scores[key] * (1.0 - _density(found, found.nodes[key]))
 
 
 def _best(found: _Scores) -> tuple[LexborNode, float] | None:
@@ -274,8 +290,7 @@ def _with_siblings(top: LexborNode, top_score: float, found: _Scores) -> list[Le
         key = node.mem_id
         if key in found.scores:
             bonus = top_score * 0.2 if top_class and node.attrs.get("class") == top_class else 0.0
-            text_len = len(node.text(deep=True, strip=True))
-            score = found.scores[key] * (1.0 - _link_density(node, text_len)) + bonus
+            score = _adjusted(found, key) + bonus
             if score >= threshold:
                 parts.append(node)
                 continue
@@ -387,9 +402,7 @@ def _is_listing_page(found: _Scores) -> bool:
         if found.flat[key] <= best_score:
             break
         node = found.nodes[key]
-        adjusted = found.flat[key] * (
-            1.0 - _link_density(node, len(node.text(deep=True, strip=True)))
-        )
+        adjusted = found.flat[key] * (1.0 - _density(found, node))
         if adjusted > best_score:
             best, best_score = node, adjusted
     return best is not None and is_listing(best, found.scored, found.nodes)
