@@ -385,13 +385,11 @@ def _in_named_widget(node: LexborNode | None) -> bool:
 
 
 def find_body(tree: LexborHTMLParser) -> LexborNode | None:
-    """The single element most likely to hold the article body (for profile inference)."""
+    """The single element that holds most of the article body (for profile inference)."""
     body = find_article_body(tree)
     if not body.parts:
         return None
-    if len(body.parts) == 1:
-        return body.parts[0]
-    return body.parts[0].parent
+    return max(body.parts, key=lambda part: len(part.text(deep=True, strip=True)))
 
 
 def _is_listing_page(found: _Scores) -> bool:
