@@ -11,6 +11,7 @@
     │   └── ContentTypeError      a content type we do not archive
     ├── DiscoveryError       a feed, sitemap or listing page we cannot read
     ├── ExtractError         HTML we cannot turn into an Article
+    │   └── NotAnArticleError     HTML without an article (a listing): ``extract.is_article``
     └── StorageError         the database refused or is unreachable
 
 Library errors (httpx, SQLAlchemy, lxml) are translated once, at the module that calls the
@@ -75,6 +76,11 @@ class DiscoveryError(VnnewsError):
 
 class ExtractError(VnnewsError):
     """The page cannot be turned into an article (empty, not HTML, no body)."""
+
+
+class NotAnArticleError(ExtractError):
+    """The page is HTML but holds no article: a listing, home or section page
+    (``scraper.extract.is_article`` is false)."""
 
 
 class StorageError(VnnewsError):

@@ -156,8 +156,43 @@ def _is_media_block(node: LexborNode, tag: str, cls: str) -> bool:
     return False
 
 
+_EMPHASIS_TAGS = frozenset(["em", "i", "small"])
+_MAX_CAPTION = 300
+
+
+def _element_sibling(node: LexborNode) -> LexborNode | None:
+    """The previous element sibling, skipping whitespace text and comments."""
+    prev = node.prev
+    while prev is not None and (prev.tag or "").startswith(("-", "#")):
+        if prev.tag == "-text" and (prev.text_content or "").strip():
+            return None
+        prev = prev.prev
+    return prev
+
+
+def _emphasis_caption(node: LexborNode) -> str | None:
+    """The caption of a ``<p><em>...</em></p>`` standing right under an image-only block."""
+    child = node.child
+    while child is not None and child.tag == "-text" and not (child.text_content or "").strip():
+        child = child.next
+    if child is None or child.tag not in _EMPHASIS_TAGS:
+        return None
+    text = node.text(deep=True, strip=True)
+    if not text or len(text) > _MAX_CAPTION or child.text(deep=True, strip=True) != text:
+        return None
+    prev = _element_sibling(node)
+    if prev is None or prev.text(deep=True, strip=True):
+        return None
+    if prev.tag != "img" and prev.css_first("img") is None:
+        return None
+    return clean_inline(node.text(deep=True))
+
+
 def _collect_media(node: LexborNode, base: str, images: list[Image]) -> None:
     caption = _caption_of(node)
+    if caption is None and node.tag != "figure":
+        # an image table with its caption in a plain cell: the text beside the image
+        caption = clean_inline(node.text(deep=True)) or None
     for img in node.css("img"):
         url = image_url(img, base)
         if url:
@@ -235,6 +270,14 @@ def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
             if cls and _is_caption_class(cls):
                 b.flush()
                 continue
+            if tag == "p" and out.images:
+                caption = _emphasis_caption(node)
+                if caption is not None:
+                    b.flush()
+                    last = out.images[-1]
+                    if last.caption is None:
+                        out.images[-1] = Image(url=last.url, caption=caption)
+                    continue
             b.flush()
             b.tag = tag
             stack.append((None, in_link))

@@ -69,6 +69,12 @@ _ANYWHERE_PHRASES = (
 _START_RE = re.compile(
     r"tổng số điểm của bài viết là|click để đánh giá|bạn cần đăng nhập|vui lòng đăng nhập"
 )
+# a listing's relative time label: "7' trước", "3 giờ trước", "2 days ago"
+_RELATIVE_TIME_RE = re.compile(
+    r"^\d+\s*(?:'|’|phút|giờ|ngày|tuần|tháng|năm|min(?:ute)?s?|hours?|days?|weeks?)\s*"
+    r"(?:trước|ago)$",
+    re.IGNORECASE,
+)
 _TIMEOUT_RE = re.compile(r"thời gian chờ:\s*\d+\s*giây")
 _BARE_URL_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _FILE_RE = re.compile(
@@ -91,7 +97,7 @@ def is_chrome_text(text: str) -> bool:
         return True
     if "giây" in lower and _TIMEOUT_RE.search(lower):
         return True
-    if len(text) <= 200 and _ONLY_CHROME_RE.match(text):
+    if len(text) <= 200 and (_ONLY_CHROME_RE.match(text) or _RELATIVE_TIME_RE.match(text)):
         return True
     return bool(_BARE_URL_RE.match(text) or _FILE_RE.match(text) or _SLUG_RE.match(text))
 

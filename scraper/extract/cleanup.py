@@ -76,6 +76,8 @@ class CleanBody:
     source: str | None = None
     authors: list[str] = field(default_factory=list)
     photo_credits: list[str] = field(default_factory=list)
+    #: dateline-only lines found in the body ("Đăng ngày 26/12/2023"), in order
+    datelines: list[str] = field(default_factory=list)
 
 
 def _drop_adjacent_duplicates(kept: list[str]) -> list[str]:
@@ -134,6 +136,7 @@ def clean_paragraphs(
         if sapo_key and key == sapo_key and not kept:
             continue
         if is_date_line(text):
+            out.datelines.append(text)
             continue
         kept.append(text)
     kept = _drop_truncated(_drop_adjacent_duplicates(kept), sapo)

@@ -14,13 +14,18 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.charset import decode_body
-from scraper.errors import ExtractError
+from scraper.errors import ExtractError, NotAnArticleError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
 from scraper.extract.cleanup import clean_paragraphs, is_lead
 from scraper.extract.generic import generic_body
 from scraper.extract.metadata import PageMeta, normalize_language, read_page_meta
-from scraper.extract.pagedates import article_dates, node_dates
+from scraper.extract.pagedates import (
+    article_dates,
+    dateline_dates,
+    node_dates,
+    reference_date,
+)
 from scraper.extract.titles import clean_title, pick_title
 from scraper.extract.vocabulary import (
     ALWAYS_DROP_CSS,
@@ -34,6 +39,11 @@ from scraper.types import Article, Image
 from scraper.vietnamese import fold_key
 
 _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
+#: fewer words than this in the body is no article (the shortest real bulletin has more; a
+#: listing's leftovers, a section label or "7' trước", have fewer)
+MIN_ARTICLE_WORDS = 20
+_ARTICLE_PROBE = 2000  # characters enough to count that many words
+_WORD_RE = re.compile(r"\w+")
 _CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 # one selector, one pass over the tree (strip_tags would make one pass per tag)
@@ -228,6 +238,23 @@ def _pick_profile(url: str, tree: LexborHTMLParser) -> SiteProfile | None:
     return registry.for_url(url) or registry.detect(tree)
 
 
+def is_article(article: Article) -> bool:
+    """The one not-article rule, shared by the crawler (``not_article``) and the CLI: an
+    article has a body of at least a sentence or two. A listing or home page comes out without
+    one (``generic.is_listing`` gives it no body; a stray label may survive), and so does a
+    page whose body could not be found."""
+    return len(_WORD_RE.findall(article.text, 0, _ARTICLE_PROBE)) >= MIN_ARTICLE_WORDS
+
+
+def require_article(article: Article) -> Article:
+    """``article``, or NotAnArticleError when ``is_article`` is false."""
+    if not is_article(article):
+        raise NotAnArticleError(
+            "not an article: too little body text (a listing, home or section page?)", url=article.url
+        )
+    return article
+
+
 def extract_article(
     html: bytes | str,
     url: str,
@@ -319,32 +346,41 @@ def _body_parts(
     return generic_body(tree, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
 
 
-def _lead_before(parts: list[LexborNode]) -> str | None:
-    """A plain first paragraph standing just before the body ("(HPĐT)- Theo thông tin...",
-    "ĐNO - HĐND ..."): the lead, when no sapo was found by selector or class name."""
+def _headline_before(node: LexborNode) -> bool:
+    """Whether the nearest heading or paragraph before ``node`` (same level) is a headline."""
+    prev = node.prev
+    while prev is not None and prev.tag not in ("h1", "h2", "p"):
+        prev = prev.prev
+    return prev is not None and prev.tag in ("h1", "h2")
+
+
+def _lead(parts: list[LexborNode]) -> tuple[str | None, list[LexborNode]]:
+    """A plain paragraph opening the article ("(HPĐT)- Theo thông tin...", "ĐNO - HĐND ..."):
+    the lead (sapo) when no selector or class name gave one. It is the body's first part, or
+    the paragraph standing just before the body (up to a few levels up)."""
     if not parts:
-        return None
-    node: LexborNode | None = parts[0]
+        return None, parts
+    first = parts[0]
+    if first.tag == "p":
+        text = _node_text(first)
+        if is_lead(text, after_headline=_headline_before(first)):
+            return text, parts[1:]
+    node: LexborNode | None = first
     for _ in range(_HEADLINE_LEVELS):
         if node is None:
             break
         sibling = node.prev
         while sibling is not None:
             if sibling.tag in ("h1", "h2"):
-                return None  # reached the headline: nothing stands between
+                return None, parts  # reached the headline: nothing stands between
             if sibling.tag == "p":
                 text = _node_text(sibling)
-                if not text:
-                    sibling = sibling.prev
-                    continue
-                headline = sibling.prev
-                while headline is not None and headline.tag not in ("h1", "h2", "p"):
-                    headline = headline.prev
-                after = headline is not None and headline.tag in ("h1", "h2")
-                return text if is_lead(text, after_headline=after) else None
+                if text:
+                    lead = is_lead(text, after_headline=_headline_before(sibling))
+                    return (text if lead else None), parts
             sibling = sibling.prev
         node = node.parent
-    return None
+    return None, parts
 
 
 def _extract(
@@ -390,7 +426,7 @@ def _extract(
             used.decompose()
     parts = _body_parts(tree, sel, parse_input)
     if sapo is None:
-        sapo = _lead_before(parts)
+        sapo, parts = _lead(parts)
     paragraphs: list[Paragraph] = []
     images: list[Image] = []
     for part in parts:
@@ -401,6 +437,11 @@ def _extract(
     # stage 3: clean the text; the closing byline and credit line are kept apart
     captions = {_key(i.caption) for i in images if i.caption}
     clean = clean_paragraphs(paragraphs, title=title, sapo=sapo, captions=captions)
+    if published is None and clean.datelines:
+        # a "Đăng ngày 26/12/2023" line in the body is the last dateline candidate
+        ref = reference_date(url, meta, fallback_date)
+        published, upd = dateline_dates(clean.datelines[0], ref)
+        updated = updated or upd
     meta_authors = [n for n in (clean_author(a, site_words=site_words) for a in meta.authors) if n]
     authors = _merge_authors(authors, clean.authors, meta_authors)
     photo_credits = _dedupe(photo_credits + clean.photo_credits)
