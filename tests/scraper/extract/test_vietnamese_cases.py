@@ -236,3 +236,15 @@ def test_listing_leftovers_are_not_an_article() -> None:
     html = page("<div class='noi-dung'><p>7' trước</p><p>Thông tin doanh nghiệp - sản phẩm</p></div>")
     assert not is_article(extract_generic(html, URL))
     assert is_article(extract_generic(page(f"<div>{body_html()}</div>"), URL))
+
+
+def test_require_article_raises_the_specific_error() -> None:
+    from scraper.errors import ExtractError, NotAnArticleError
+    from scraper.extract import require_article
+
+    empty = extract_generic(page("<div><p>7' trước</p></div>"), URL)
+    with pytest.raises(NotAnArticleError) as caught:
+        require_article(empty)
+    assert isinstance(caught.value, ExtractError)
+    full = extract_generic(page(f"<div>{body_html()}</div>"), URL)
+    assert require_article(full) is full
