@@ -30,6 +30,7 @@ _TEASER_LINK_DENSITY = 0.3
 _SHORT = 300  # longer paragraphs are prose even when linked or repeated
 _MIN_PREFIX = 30  # a truncated copy shares at least this much of the lead
 _MAX_BYLINE_LINES = 6
+_LEAD_PARAGRAPHS = 3  # where a truncated copy of the lead stands
 
 
 def _key(text: str) -> str:
@@ -95,15 +96,15 @@ def _drop_adjacent_duplicates(kept: list[str]) -> list[str]:
 
 
 def _drop_truncated(kept: list[str], sapo: str | None) -> list[str]:
-    """Drop a truncated copy of the lead (the sapo, or the paragraph right after it)."""
+    """Drop a truncated copy of the lead: of the sapo anywhere, of the next paragraph among the
+    first few. Only paragraphs shorter than what they would copy are compared."""
     out: list[str] = []
     sapo_key = _key(sapo) if sapo else None
     for i, text in enumerate(kept):
-        key = _key(text)
-        if sapo_key is not None and truncates(key, sapo_key):
+        if sapo_key is not None and len(text) <= len(sapo_key) and truncates(_key(text), sapo_key):
             continue
-        nxt = _key(kept[i + 1]) if i + 1 < len(kept) else None
-        if i < 3 and nxt is not None and truncates(key, nxt):
+        nxt = kept[i + 1] if i + 1 < len(kept) and i < _LEAD_PARAGRAPHS else None
+        if nxt is not None and len(text) <= len(nxt) and truncates(_key(text), _key(nxt)):
             continue
         out.append(text)
     return out
