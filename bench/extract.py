@@ -252,7 +252,10 @@ def run_corpus(pages: Path, truth: Path, repeat: int = CORPUS_REPEAT) -> list[tu
     speedup = ref[2] / mine[2] if mine[2] else float("inf")
     return [
         (f"corpus F1 {mine[0]:.3f} >= trafilatura F1 {ref[0]:.3f}", mine[0] >= ref[0]),
-        (f"corpus catastrophic failures {mine[1]} <= {MAX_CATASTROPHIC}", mine[1] <= MAX_CATASTROPHIC),
+        (
+            f"corpus catastrophic failures {mine[1]} <= {MAX_CATASTROPHIC}",
+            mine[1] <= MAX_CATASTROPHIC,
+        ),
         (
             f"corpus speed {ref[2]:.2f}/{mine[2]:.2f} ms = {speedup:.1f}x >= {MIN_SPEEDUP:.0f}x",
             speedup >= MIN_SPEEDUP,

@@ -32,7 +32,11 @@ MAX_LISTING_PAGES = 1000
 
 
 async def backfill(
-    crawler: Crawler, site: SiteConfig, *, since: datetime | None = None, until: datetime | None = None,
+    crawler: Crawler,
+    site: SiteConfig,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
     max_listing_pages: int = MAX_LISTING_PAGES,
 ) -> RunStats:
     """Archive the site's articles published in [since, until]; recorded as a ``backfill`` crawl run."""
@@ -46,7 +50,9 @@ async def backfill(
             await _sitemaps(crawler, site, site_id, stats, since, until)
             await _drain_all(crawler, site, site_id, stats)
             for listing in site.listings:
-                await _walk_listing(crawler, site, site_id, listing, stats, since, max_listing_pages)
+                await _walk_listing(
+                    crawler, site, site_id, listing, stats, since, max_listing_pages
+                )
             await _drain_all(crawler, site, site_id, stats)
         except HostUnreachableError:
             pass  # recorded; the next backfill resumes from the frontier
@@ -61,8 +67,12 @@ async def backfill(
 
 
 async def _sitemaps(
-    crawler: Crawler, site: SiteConfig, site_id: int, stats: RunStats,
-    since: datetime | None, until: datetime | None,
+    crawler: Crawler,
+    site: SiteConfig,
+    site_id: int,
+    stats: RunStats,
+    since: datetime | None,
+    until: datetime | None,
 ) -> None:
     urls = list(site.sitemaps)
     urls += [u for u in await crawler.robots_sitemaps(site, stats) if u not in urls]
@@ -78,42 +88,73 @@ async def _sitemaps(
         if source is None:
             continue
         try:
-            found, children = crawler.parse_sitemap(site, source.result, profile, oldest=since, newest=until)
+            found, children = crawler.parse_sitemap(
+                site, source.result, profile, oldest=since, newest=until
+            )
         except Exception as exc:  # per-source containment, as in discovery
-            crawler.source_failed(source_row=source.row_id, url=url, exc=exc, site=site, stats=stats)
+            crawler.source_failed(
+                source_row=source.row_id, url=url, exc=exc, site=site, stats=stats
+            )
             continue
-        stats.discovered += crawler.accept_source(site_id, source, found, priority=PRIORITY["backfill"])
+        stats.discovered += crawler.accept_source(
+            site_id, source, found, priority=PRIORITY["backfill"]
+        )
         queue.extend(c for c in children if c not in seen)
-        log.info("site=%s sitemap %s: %d URLs in the window, %d child sitemaps", site.name, url, len(found), len(children))
+        log.info(
+            "site=%s sitemap %s: %d URLs in the window, %d child sitemaps",
+            site.name,
+            url,
+            len(found),
+            len(children),
+        )
 
 
 async def _walk_listing(
-    crawler: Crawler, site: SiteConfig, site_id: int, start: str, stats: RunStats,
-    since: datetime | None, max_pages: int,
+    crawler: Crawler,
+    site: SiteConfig,
+    site_id: int,
+    start: str,
+    stats: RunStats,
+    since: datetime | None,
+    max_pages: int,
 ) -> None:
     profile = crawler.profile_for(site)
     page_url: str | None = start
     visited: set[str] = set()
     while page_url and page_url not in visited and len(visited) < max_pages:
         visited.add(page_url)
-        source = await crawler.fetch_source(site, site_id, "listing", page_url, stats, conditional=False)
+        source = await crawler.fetch_source(
+            site, site_id, "listing", page_url, stats, conditional=False
+        )
         if source is None:
             return
         try:
             found = crawler.parse_source(site, "listing", source.result, profile)
-            next_url = find_next_page(source.result.text(), source.result.final_url,
-                                      selectors=profile.next_page if profile else ())
+            next_url = find_next_page(
+                source.result.text(),
+                source.result.final_url,
+                selectors=profile.next_page if profile else (),
+            )
         except Exception as exc:
-            crawler.source_failed(source_row=source.row_id, url=page_url, exc=exc, site=site, stats=stats)
+            crawler.source_failed(
+                source_row=source.row_id, url=page_url, exc=exc, site=site, stats=stats
+            )
             return
-        stats.discovered += crawler.accept_source(site_id, source, found, priority=PRIORITY["backfill"])
+        stats.discovered += crawler.accept_source(
+            site_id, source, found, priority=PRIORITY["backfill"]
+        )
         # fetch this page's articles now: their dates tell whether to go further back
         await _drain_all(crawler, site, site_id, stats)
         if since is not None and found:
             newest = _newest_published(crawler, [u.url for u in found])
             if newest is not None and newest < since:
-                log.info("site=%s listing %s: page %d is older than %s, stopping", site.name, start,
-                         len(visited), since.date())
+                log.info(
+                    "site=%s listing %s: page %d is older than %s, stopping",
+                    site.name,
+                    start,
+                    len(visited),
+                    since.date(),
+                )
                 return
         page_url = next_url
 
@@ -121,7 +162,8 @@ async def _walk_listing(
 def _newest_published(crawler: Crawler, urls: list[str]) -> datetime | None:
     with crawler.sessions() as s:
         value = s.scalar(
-            select(func.max(Article.published_at)).join(ArticleUrl, ArticleUrl.article_id == Article.id)
+            select(func.max(Article.published_at))
+            .join(ArticleUrl, ArticleUrl.article_id == Article.id)
             .where(ArticleUrl.url.in_(urls))
         )
     return value

@@ -48,7 +48,9 @@ class Ctx:
 
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose < 0 else logging.DEBUG if verbose > 0 else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -57,8 +59,13 @@ def _setup_logging(verbose: int) -> None:
 class VnnewsGroup(click.Group):
     """Turns errors into one line: ``vnnews: <what failed>``."""
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.exceptions.NoArgsIsHelpError:
@@ -103,10 +110,21 @@ def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:
 
 
 @click.group(cls=VnnewsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="VNNEWS_DB", default=DEFAULT_DB, show_default=True,
-              help="SQLAlchemy database URL (env VNNEWS_DB).")
-@click.option("--config", "config_path", envvar="VNNEWS_CONFIG", default="sources.toml", show_default=True,
-              help="Sources file (env VNNEWS_CONFIG).")
+@click.option(
+    "--db",
+    envvar="VNNEWS_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLAlchemy database URL (env VNNEWS_DB).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    envvar="VNNEWS_CONFIG",
+    default="sources.toml",
+    show_default=True,
+    help="Sources file (env VNNEWS_CONFIG).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-v debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.pass_context
@@ -152,7 +170,9 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     from jobs.crawl import Crawler
 
     config = obj.config
-    chosen = [config.site(name) for name in sites] if sites else [s for s in config.sites if s.enabled]
+    chosen = (
+        [config.site(name) for name in sites] if sites else [s for s in config.sites if s.enabled]
+    )
     if not chosen:
         raise ConfigError(f"{config.path}: no sites configured")
     archive = open_archive(obj.db)
@@ -161,9 +181,13 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
 
     async def main() -> dict[str, Any]:
         async with build_fetcher(config) as fetcher:
-            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress)
+            crawler = Crawler(
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
+            )
             out = {}
-            results = await asyncio.gather(*(crawler.crawl_site(s, discover=not no_discover) for s in chosen))
+            results = await asyncio.gather(
+                *(crawler.crawl_site(s, discover=not no_discover) for s in chosen)
+            )
             for site, stats in zip(chosen, results, strict=True):
                 out[site.name] = stats
             return out
@@ -190,8 +214,12 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
 
 @cli.command()
 @click.argument("site_name", metavar="SITE")
-@click.option("--since", help="Oldest publication date to archive, YYYY-MM-DD (GMT+7). Default: everything.")
-@click.option("--until", help="Newest publication date to archive, YYYY-MM-DD (GMT+7). Default: now.")
+@click.option(
+    "--since", help="Oldest publication date to archive, YYYY-MM-DD (GMT+7). Default: everything."
+)
+@click.option(
+    "--until", help="Newest publication date to archive, YYYY-MM-DD (GMT+7). Default: now."
+)
 @click.pass_obj
 def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> None:
     """Walk SITE's sitemaps and listing pages back to --since and archive what they hold.
@@ -213,7 +241,9 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
 
     async def main() -> Any:
         async with build_fetcher(config) as fetcher:
-            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress)
+            crawler = Crawler(
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
+            )
             return await run_backfill(crawler, site, since=since_dt, until=until_dt)
 
     try:
@@ -231,7 +261,12 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
 
 @cli.command()
 @click.option("--site", help="Only this site's articles.")
-@click.option("--all", "every", is_flag=True, help="Every article, not only those from an older extractor version.")
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every article, not only those from an older extractor version.",
+)
 @click.pass_obj
 def reextract(obj: Ctx, site: str | None, every: bool) -> None:
     """Re-extract archived articles from their stored raw HTML (no network).
@@ -245,13 +280,20 @@ def reextract(obj: Ctx, site: str | None, every: bool) -> None:
     archive = open_archive(obj.db)
     progress, done = progress_printer()
     try:
-        stats = run_reextract(archive.sessions, config, site=site, every=every,
-                              on_progress=lambda n: progress("reextract", f"{n} articles"))
+        stats = run_reextract(
+            archive.sessions,
+            config,
+            site=site,
+            every=every,
+            on_progress=lambda n: progress("reextract", f"{n} articles"),
+        )
     finally:
         archive.close()
         done()
-    click.echo(f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
-               f"failed {stats.failed}, collisions {stats.collisions}")
+    click.echo(
+        f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
+        f"failed {stats.failed}, collisions {stats.collisions}"
+    )
 
 
 # --- extraction ------------------------------------------------------------------------------
@@ -259,11 +301,15 @@ def reextract(obj: Ctx, site: str | None, every: bool) -> None:
 
 @cli.command()
 @click.argument("file_or_url")
-@click.option("--url", "page_url", help="The page's URL (for a file): picks the site profile, resolves links.")
+@click.option(
+    "--url", "page_url", help="The page's URL (for a file): picks the site profile, resolves links."
+)
 @click.option("--site", "profile_name", help="Use this profile instead of choosing by URL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
 @click.pass_obj
-def extract(obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str | None, as_json: bool) -> None:
+def extract(
+    obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str | None, as_json: bool
+) -> None:
     """Extract the article from FILE_OR_URL (a saved page, or a URL fetched now)."""
     from scraper.extract import extract_article, require_article
     from scraper.profiles import load_profiles
@@ -289,8 +335,14 @@ def extract(obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str 
 
 @cli.command()
 @click.argument("url")
-@click.option("--articles", "max_articles", default=3, show_default=True, type=click.IntRange(0, 20),
-              help="Extract this many sample articles.")
+@click.option(
+    "--articles",
+    "max_articles",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Extract this many sample articles.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def probe(obj: Ctx, url: str, max_articles: int, as_json: bool) -> None:
@@ -351,7 +403,9 @@ def _parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> 
         return None
     parsed = parse_iso8601(value)
     if parsed is None:
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time", param_hint=option)
+        raise click.BadParameter(
+            f"{value!r}: use YYYY-MM-DD or an ISO 8601 time", param_hint=option
+        )
     if end_of_day and len(value.strip()) == 10:
         parsed += timedelta(days=1) - timedelta(microseconds=1)
     return parsed
@@ -363,7 +417,9 @@ def _parse_since(value: str | None) -> datetime | None:
 
 @cli.command()
 @click.option("--site", help="Only this site.")
-@click.option("--since", help="Published (or first seen) on or after this date, YYYY-MM-DD (GMT+7).")
+@click.option(
+    "--since", help="Published (or first seen) on or after this date, YYYY-MM-DD (GMT+7)."
+)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--json", "as_json", is_flag=True, help="JSON lines.")
 @click.pass_obj
@@ -376,7 +432,9 @@ def articles(obj: Ctx, site: str | None, since: str | None, limit: int, as_json:
     archive = open_archive(obj.db)
     try:
         with archive.sessions() as s:
-            print_article_rows(repo.list_articles(s, site=site, since=since_dt, limit=limit), as_json)
+            print_article_rows(
+                repo.list_articles(s, site=site, since=since_dt, limit=limit), as_json
+            )
     finally:
         archive.close()
 
@@ -430,14 +488,25 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 print_versions(repo.article_versions(s, art.id))
                 return
             data: dict[str, Any] = {
-                "id": art.id, "url": art.url, "canonical_url": art.canonical_url, "title": art.title,
-                "sapo": art.sapo, "text": art.text,
+                "id": art.id,
+                "url": art.url,
+                "canonical_url": art.canonical_url,
+                "title": art.title,
+                "sapo": art.sapo,
+                "text": art.text,
                 "published_at": art.published_at.isoformat() if art.published_at else None,
                 "updated_at": art.updated_at.isoformat() if art.updated_at else None,
-                "authors": art.authors, "category": art.category, "tags": art.tags, "images": art.images,
-                "language": art.language, "source": art.source, "content_hash": art.content_hash,
-                "first_seen": art.first_seen.isoformat(), "last_seen": art.last_seen.isoformat(),
-                "extractor": art.extractor, "extractor_version": art.extractor_version,
+                "authors": art.authors,
+                "category": art.category,
+                "tags": art.tags,
+                "images": art.images,
+                "language": art.language,
+                "source": art.source,
+                "content_hash": art.content_hash,
+                "first_seen": art.first_seen.isoformat(),
+                "last_seen": art.last_seen.isoformat(),
+                "extractor": art.extractor,
+                "extractor_version": art.extractor_version,
                 "urls": [u.url for u in repo.article_urls(s, art.id)],
             }
             if as_json:
@@ -466,14 +535,18 @@ def sites(obj: Ctx) -> None:
         archive.close()
     names = [site.name for site in obj.config.sites] if Path(obj.config_path).exists() else []
     names += [n for n in summaries if n not in names]
-    click.echo(f"{'site':<16} {'last run':<17} {'last success':<17} {'errors':>6} {'articles':>8} {'due':>5}  last error")
+    click.echo(
+        f"{'site':<16} {'last run':<17} {'last success':<17} {'errors':>6} {'articles':>8} {'due':>5}  last error"
+    )
     for name in names:
         x = summaries.get(name)
         if x is None:
             click.echo(f"{name:<16} {'never':<17} {'never':<17} {0:>6} {0:>8} {0:>5}")
             continue
-        click.echo(f"{name:<16} {when(x.last_run_at):<17} {when(x.last_success_at):<17} {x.error_count:>6} "
-                   f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}")
+        click.echo(
+            f"{name:<16} {when(x.last_run_at):<17} {when(x.last_success_at):<17} {x.error_count:>6} "
+            f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}"
+        )
 
 
 @cli.command()
@@ -511,7 +584,9 @@ def db_upgrade(obj: Ctx) -> None:
     engine = make_engine(obj.db)
     try:
         upgrade(engine)
-        click.echo(f"database at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
+        click.echo(
+            f"database at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}"
+        )
     finally:
         engine.dispose()
 

@@ -169,14 +169,34 @@ class _Reader:
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list"}
+    names = {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+    }
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
 def _fetch(r: _Reader) -> FetchConfig:
-    r.check_unknown({"user_agent", "contact", "min_delay", "timeout", "max_bytes", "respect_robots", "allow_hosts",
-                     "max_retries", "connect_timeout", "max_redirects", "delay_factor", "crawl_delay_cap",
-                     "robots_ttl"})
+    r.check_unknown(
+        {
+            "user_agent",
+            "contact",
+            "min_delay",
+            "timeout",
+            "max_bytes",
+            "respect_robots",
+            "allow_hosts",
+            "max_retries",
+            "connect_timeout",
+            "max_redirects",
+            "delay_factor",
+            "crawl_delay_cap",
+            "robots_ttl",
+        }
+    )
     base = FetchConfig()
     hosts = r.get("allow_hosts", list, [])
     for i, host in enumerate(hosts):
@@ -231,8 +251,21 @@ def _daemon(r: _Reader) -> DaemonConfig:
 
 
 _SITE_KEYS = {
-    "name", "base_url", "feeds", "sitemaps", "listings", "article_pattern", "every", "profile",
-    "min_delay", "respect_robots", "enabled", "horizon", "www", "trailing_slash", "robots_sitemaps",
+    "name",
+    "base_url",
+    "feeds",
+    "sitemaps",
+    "listings",
+    "article_pattern",
+    "every",
+    "profile",
+    "min_delay",
+    "respect_robots",
+    "enabled",
+    "horizon",
+    "www",
+    "trailing_slash",
+    "robots_sitemaps",
 }
 _URL_RULES = ("keep", "strip", "add")
 

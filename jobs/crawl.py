@@ -103,9 +103,14 @@ class RunStats:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "discovered": self.discovered, "fetched": self.fetched, "new_articles": self.new_articles,
-            "changed_articles": self.changed_articles, "unchanged": self.unchanged,
-            "not_modified": self.not_modified, "errors": self.errors, "error_log": list(self.error_log),
+            "discovered": self.discovered,
+            "fetched": self.fetched,
+            "new_articles": self.new_articles,
+            "changed_articles": self.changed_articles,
+            "unchanged": self.unchanged,
+            "not_modified": self.not_modified,
+            "errors": self.errors,
+            "error_log": list(self.error_log),
         }
 
 
@@ -133,14 +138,21 @@ class Crawler:
         sitemaps = list(site.sitemaps)
         if site.robots_sitemaps and (site.respect_robots is not False):
             sitemaps += [u for u in await self.robots_sitemaps(site, stats) if u not in sitemaps]
-        sources = [("feed", u) for u in site.feeds] + [("sitemap", u) for u in sitemaps] + [
-            ("listing", u) for u in site.listings]
+        sources = (
+            [("feed", u) for u in site.feeds]
+            + [("sitemap", u) for u in sitemaps]
+            + [("listing", u) for u in site.listings]
+        )
         for kind, url in sources:
             try:
                 await self._discover_source(site, site_id, kind, url, profile, stats)
             except HostUnreachableError:
                 # one error per unreachable site and pass, not one per source
-                log.info("site=%s unreachable: %d other sources skipped this pass", site.name, len(sources) - 1)
+                log.info(
+                    "site=%s unreachable: %d other sources skipped this pass",
+                    site.name,
+                    len(sources) - 1,
+                )
                 raise
 
     async def robots_sitemaps(self, site: SiteConfig, stats: RunStats) -> list[str]:
@@ -155,7 +167,14 @@ class Crawler:
         return [u for u in found if same_site(u, site.base_url)]
 
     async def fetch_source(
-        self, site: SiteConfig, site_id: int, kind: str, url: str, stats: RunStats, *, conditional: bool = True
+        self,
+        site: SiteConfig,
+        site_id: int,
+        kind: str,
+        url: str,
+        stats: RunStats,
+        *,
+        conditional: bool = True,
     ) -> Source | None:
         """Fetch a feed/sitemap/listing and archive the raw page; None if unchanged (304) or failed.
 
@@ -169,18 +188,35 @@ class Crawler:
             etag = last_modified = None
         try:
             result = await self.fetcher.fetch(
-                url, etag=etag, last_modified=last_modified, min_delay=site.min_delay,
-                respect_robots=site.respect_robots, accept="html" if kind == "listing" else "feed",
+                url,
+                etag=etag,
+                last_modified=last_modified,
+                min_delay=site.min_delay,
+                respect_robots=site.respect_robots,
+                accept="html" if kind == "listing" else "feed",
             )
             with self.sessions.begin() as s:
                 repo.record_page(
-                    s, url=result.url, final_url=result.final_url, status=result.status,
-                    headers=result.headers, body=result.body, fetched_at=result.fetched_at, url_id=row_id,
+                    s,
+                    url=result.url,
+                    final_url=result.final_url,
+                    status=result.status,
+                    headers=result.headers,
+                    body=result.body,
+                    fetched_at=result.fetched_at,
+                    url_id=row_id,
                 )
                 if result.not_modified:
                     row = s.get_one(Url, row_id)
-                    repo.mark_fetched(s, row, status=304, etag=row.etag, last_modified=row.last_modified,
-                                      now=self.clock(), state="not_modified")
+                    repo.mark_fetched(
+                        s,
+                        row,
+                        status=304,
+                        etag=row.etag,
+                        last_modified=row.last_modified,
+                        now=self.clock(),
+                        state="not_modified",
+                    )
             if result.not_modified:
                 stats.not_modified += 1
                 return None
@@ -193,25 +229,45 @@ class Crawler:
                 raise
             return None
 
-    def accept_source(self, site_id: int, source: Source, found: Iterable[repo.NewUrl], *, priority: int) -> int:
+    def accept_source(
+        self, site_id: int, source: Source, found: Iterable[repo.NewUrl], *, priority: int
+    ) -> int:
         """Enqueue the URLs found in a source and remember its validators, in one transaction."""
         result = source.result
         with self.sessions.begin() as s:
-            added = repo.enqueue(s, site_id, found, now=self.clock(), priority=priority, via=result.url)
-            repo.mark_fetched(s, s.get_one(Url, source.row_id), status=result.status, etag=result.etag,
-                              last_modified=result.last_modified, now=self.clock(), state="fetched")
+            added = repo.enqueue(
+                s, site_id, found, now=self.clock(), priority=priority, via=result.url
+            )
+            repo.mark_fetched(
+                s,
+                s.get_one(Url, source.row_id),
+                status=result.status,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                now=self.clock(),
+                state="fetched",
+            )
         return added
 
-    def source_failed(self, *, source_row: int, url: str, exc: BaseException, site: SiteConfig,
-                      stats: RunStats) -> None:
+    def source_failed(
+        self, *, source_row: int, url: str, exc: BaseException, site: SiteConfig, stats: RunStats
+    ) -> None:
         reason = _reason(exc) if isinstance(exc, VnnewsError) else f"{type(exc).__name__}: {exc}"
         with self.sessions.begin() as s:
-            repo.mark_failed(s, s.get_one(Url, source_row), error=reason, now=self.clock(), next_due=None)
+            repo.mark_failed(
+                s, s.get_one(Url, source_row), error=reason, now=self.clock(), next_due=None
+            )
         stats.error(site.name, url, reason)
 
     async def _discover_source(
-        self, site: SiteConfig, site_id: int, kind: str, url: str, profile: SiteProfile | None,
-        stats: RunStats, depth: int = 0,
+        self,
+        site: SiteConfig,
+        site_id: int,
+        kind: str,
+        url: str,
+        profile: SiteProfile | None,
+        stats: RunStats,
+        depth: int = 0,
     ) -> None:
         source = await self.fetch_source(site, site_id, kind, url, stats)
         if source is None:
@@ -223,7 +279,9 @@ class Crawler:
                 found, children = self.parse_sitemap(site, source.result, profile, oldest=oldest)
             else:
                 found = self.parse_source(site, kind, source.result, profile, oldest=oldest)
-        except Exception as exc:  # per-source containment: a bad document or a parser bug never stops the pass
+        except (
+            Exception
+        ) as exc:  # per-source containment: a bad document or a parser bug never stops the pass
             if not isinstance(exc, VnnewsError):
                 log.exception("site=%s url=%s unexpected error while parsing", site.name, url)
             self.source_failed(source_row=source.row_id, url=url, exc=exc, site=site, stats=stats)
@@ -231,11 +289,18 @@ class Crawler:
         stats.discovered += self.accept_source(site_id, source, found, priority=PRIORITY[kind])
         if depth == 0:
             for child in children[:MAX_CHILD_SITEMAPS]:
-                await self._discover_source(site, site_id, "sitemap", child, profile, stats, depth + 1)
+                await self._discover_source(
+                    site, site_id, "sitemap", child, profile, stats, depth + 1
+                )
 
     def parse_sitemap(
-        self, site: SiteConfig, result: FetchResult, profile: SiteProfile | None, *,
-        oldest: datetime | None = None, newest: datetime | None = None,
+        self,
+        site: SiteConfig,
+        result: FetchResult,
+        profile: SiteProfile | None,
+        *,
+        oldest: datetime | None = None,
+        newest: datetime | None = None,
     ) -> tuple[list[repo.NewUrl], list[str]]:
         """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out."""
         sm = parse_sitemap(result.body, result.final_url)
@@ -244,19 +309,34 @@ class Crawler:
         urls = list(self._keep(site, pairs, pattern, oldest=oldest, newest=newest))
         self._warn_if_all_dropped(site, result.url, len(sm.urls), urls, pattern)
         # a child last modified before the window holds nothing newer than that: skip it
-        children = [c.url for c in sm.sitemaps if oldest is None or c.lastmod is None or c.lastmod >= oldest]
+        children = [
+            c.url for c in sm.sitemaps if oldest is None or c.lastmod is None or c.lastmod >= oldest
+        ]
         return urls, children
 
     def parse_source(
-        self, site: SiteConfig, kind: str, result: FetchResult, profile: SiteProfile | None, *,
-        oldest: datetime | None = None, newest: datetime | None = None,
+        self,
+        site: SiteConfig,
+        kind: str,
+        result: FetchResult,
+        profile: SiteProfile | None,
+        *,
+        oldest: datetime | None = None,
+        newest: datetime | None = None,
     ) -> list[repo.NewUrl]:
         """Article URLs of a feed or listing page, filtered by the site's rules and the date window."""
         pattern = self.pattern_for(site, profile)
         if kind == "feed":
             items = parse_feed(result.body, result.final_url)
-            kept = list(self._keep(site, ((i.url, i.published_at) for i in items), pattern,
-                                   oldest=oldest, newest=newest))
+            kept = list(
+                self._keep(
+                    site,
+                    ((i.url, i.published_at) for i in items),
+                    pattern,
+                    oldest=oldest,
+                    newest=newest,
+                )
+            )
             self._warn_if_all_dropped(site, result.url, len(items), kept, pattern)
             return kept
         selectors = profile.listing_links if profile else ()
@@ -268,17 +348,28 @@ class Crawler:
         return site.article_pattern or (profile.article_pattern if profile else None)
 
     @staticmethod
-    def _warn_if_all_dropped(site: SiteConfig, url: str, found: int, kept: list[repo.NewUrl], pattern: Any) -> None:
+    def _warn_if_all_dropped(
+        site: SiteConfig, url: str, found: int, kept: list[repo.NewUrl], pattern: Any
+    ) -> None:
         # a pattern or base_url that matches nothing looks like a quiet site: say so
         if found and not kept:
             log.warning(
                 "site=%s url=%s: %d items, none kept (article_pattern %r, base_url %s)",
-                site.name, url, found, pattern.pattern if pattern else None, site.base_url,
+                site.name,
+                url,
+                found,
+                pattern.pattern if pattern else None,
+                site.base_url,
             )
 
     def _keep(
-        self, site: SiteConfig, pairs: Iterable[tuple[str, datetime | None]], pattern: re.Pattern[str] | None,
-        *, oldest: datetime | None = None, newest: datetime | None = None,
+        self,
+        site: SiteConfig,
+        pairs: Iterable[tuple[str, datetime | None]],
+        pattern: re.Pattern[str] | None,
+        *,
+        oldest: datetime | None = None,
+        newest: datetime | None = None,
     ) -> Iterable[repo.NewUrl]:
         for raw, date in pairs:
             url = canonical_for(site, raw)
@@ -293,7 +384,9 @@ class Crawler:
 
     # --- fetching --------------------------------------------------------------------------
 
-    async def drain(self, site: SiteConfig, site_id: int, stats: RunStats, limit: int | None = None) -> None:
+    async def drain(
+        self, site: SiteConfig, site_id: int, stats: RunStats, limit: int | None = None
+    ) -> None:
         """Fetch the site's due article URLs, one at a time (the fetcher spaces them per host).
 
         Each URL is claimed just before its fetch: a whole batch leased at once would outlive
@@ -302,13 +395,17 @@ class Crawler:
         profile = self.profile_for(site)
         for _ in range(limit or self.batch):
             with self.sessions.begin() as s:
-                claimed = [(r.id, r.url, r.etag, r.last_modified, r.attempts)
-                           for r in repo.claim_due(s, site_id, now=self.clock(), limit=1, lease=LEASE)]
+                claimed = [
+                    (r.id, r.url, r.etag, r.last_modified, r.attempts)
+                    for r in repo.claim_due(s, site_id, now=self.clock(), limit=1, lease=LEASE)
+                ]
             if not claimed:
                 return
             row_id, url, etag, last_modified, attempts = claimed[0]
             try:
-                await self._fetch_one(site, site_id, row_id, url, etag, last_modified, attempts, profile, stats)
+                await self._fetch_one(
+                    site, site_id, row_id, url, etag, last_modified, attempts, profile, stats
+                )
             except HostUnreachableError:
                 raise  # recorded as failed: the drain stops, the site's other URLs stay due
             except BaseException:
@@ -320,12 +417,23 @@ class Crawler:
                 self.on_progress(site.name, url)
 
     async def _fetch_one(
-        self, site: SiteConfig, site_id: int, row_id: int, url: str, etag: str | None,
-        last_modified: str | None, attempts: int, profile: SiteProfile | None, stats: RunStats,
+        self,
+        site: SiteConfig,
+        site_id: int,
+        row_id: int,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        attempts: int,
+        profile: SiteProfile | None,
+        stats: RunStats,
     ) -> None:
         try:
             result = await self.fetcher.fetch(
-                url, etag=etag, last_modified=last_modified, min_delay=site.min_delay,
+                url,
+                etag=etag,
+                last_modified=last_modified,
+                min_delay=site.min_delay,
                 respect_robots=site.respect_robots,
             )
         except FetchError as exc:
@@ -349,18 +457,40 @@ class Crawler:
             stats.error(site.name, url, f"{type(exc).__name__}: {exc}")
 
     def _store_fetch(
-        self, site: SiteConfig, site_id: int, row_id: int, result: FetchResult, attempts: int,
-        profile: SiteProfile | None, stats: RunStats,
+        self,
+        site: SiteConfig,
+        site_id: int,
+        row_id: int,
+        result: FetchResult,
+        attempts: int,
+        profile: SiteProfile | None,
+        stats: RunStats,
     ) -> None:
         now = self.clock()
         status = result.status
         if status == 304:
             with self.sessions.begin() as s:
-                repo.record_page(s, url=result.url, final_url=result.final_url, status=status,
-                                 headers=result.headers, body=None, fetched_at=result.fetched_at, url_id=row_id)
+                repo.record_page(
+                    s,
+                    url=result.url,
+                    final_url=result.final_url,
+                    status=status,
+                    headers=result.headers,
+                    body=None,
+                    fetched_at=result.fetched_at,
+                    url_id=row_id,
+                )
                 row = s.get_one(Url, row_id)
-                repo.mark_fetched(s, row, status=status, etag=row.etag, last_modified=row.last_modified,
-                                  now=now, state="not_modified", next_due=next_recrawl(row.source_date, now))
+                repo.mark_fetched(
+                    s,
+                    row,
+                    status=status,
+                    etag=row.etag,
+                    last_modified=row.last_modified,
+                    now=now,
+                    state="not_modified",
+                    next_due=next_recrawl(row.source_date, now),
+                )
             stats.not_modified += 1
             return
         article = None
@@ -373,36 +503,81 @@ class Crawler:
             if article is not None and not article.text.strip():
                 error, article = "no article body found", None
         with self.sessions.begin() as s:
-            page = repo.record_page(s, url=result.url, final_url=result.final_url, status=status,
-                                    headers=result.headers, body=result.body, fetched_at=result.fetched_at,
-                                    url_id=row_id)
+            page = repo.record_page(
+                s,
+                url=result.url,
+                final_url=result.final_url,
+                status=status,
+                headers=result.headers,
+                body=result.body,
+                fetched_at=result.fetched_at,
+                url_id=row_id,
+            )
             row = s.get_one(Url, row_id)
             if status in (404, 410):
-                repo.mark_failed(s, row, error=f"HTTP {status}", now=now, status=status, next_due=None,
-                                 state="gone")
+                repo.mark_failed(
+                    s,
+                    row,
+                    error=f"HTTP {status}",
+                    now=now,
+                    status=status,
+                    next_due=None,
+                    state="gone",
+                )
             elif status >= 400 or (status != 200 and article is None):
                 # 429/5xx outlived the fetcher's own retries: come back later, park after MAX_ATTEMPTS
                 retry = status in RETRY_STATUSES
                 later = park_delay(attempts + 1) if attempts + 1 < MAX_ATTEMPTS else PARKED_FOR
-                repo.mark_failed(s, row, error=f"HTTP {status}", now=now, status=status,
-                                 next_due=now + later if retry else None,
-                                 state="parked" if retry and attempts + 1 >= MAX_ATTEMPTS else "failed")
+                repo.mark_failed(
+                    s,
+                    row,
+                    error=f"HTTP {status}",
+                    now=now,
+                    status=status,
+                    next_due=now + later if retry else None,
+                    state="parked" if retry and attempts + 1 >= MAX_ATTEMPTS else "failed",
+                )
             elif article is None:
-                repo.mark_failed(s, row, error=error or "no article", now=now, status=status,
-                                 next_due=None, state="not_article")
+                repo.mark_failed(
+                    s,
+                    row,
+                    error=error or "no article",
+                    now=now,
+                    status=status,
+                    next_due=None,
+                    state="not_article",
+                )
             else:
                 urls = {result.url: "fetched"}
-                for extra, rel in ((result.final_url, "final"), (article.canonical_url, "canonical")):
+                for extra, rel in (
+                    (result.final_url, "final"),
+                    (article.canonical_url, "canonical"),
+                ):
                     canonical = canonical_for(site, extra) if extra else None
                     if canonical:
                         urls.setdefault(canonical, rel)
-                stored = repo.store_article(s, site_id=site_id, article=article, urls=urls, page_id=page.id,
-                                            now=now, extractor_version=EXTRACTOR_VERSION)
+                stored = repo.store_article(
+                    s,
+                    site_id=site_id,
+                    article=article,
+                    urls=urls,
+                    page_id=page.id,
+                    now=now,
+                    extractor_version=EXTRACTOR_VERSION,
+                )
                 published = article.published_at or row.source_date
                 if published is not None and row.source_date is None:
                     row.source_date = published
-                repo.mark_fetched(s, row, status=status, etag=result.etag, last_modified=result.last_modified,
-                                  now=now, state="fetched", next_due=next_recrawl(published, now))
+                repo.mark_fetched(
+                    s,
+                    row,
+                    status=status,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    now=now,
+                    state="fetched",
+                    next_due=next_recrawl(published, now),
+                )
                 if stored.outcome == "new":
                     stats.new_articles += 1
                 elif stored.outcome == "changed":
@@ -412,7 +587,9 @@ class Crawler:
                 return
         stats.error(site.name, result.url, error or f"HTTP {status}")
 
-    def _url_failed(self, row_id: int, error: str, attempts: int, *, retry: bool, state: str = "failed") -> None:
+    def _url_failed(
+        self, row_id: int, error: str, attempts: int, *, retry: bool, state: str = "failed"
+    ) -> None:
         """Record a failed URL: retried later with a growing delay, parked, or given up (next_due None)."""
         now = self.clock()
         next_due = None
@@ -421,7 +598,9 @@ class Crawler:
         elif retry:
             next_due = now + park_delay(attempts + 1)
         with self.sessions.begin() as s:
-            repo.mark_failed(s, s.get_one(Url, row_id), error=error, now=now, next_due=next_due, state=state)
+            repo.mark_failed(
+                s, s.get_one(Url, row_id), error=error, now=now, next_due=next_due, state=state
+            )
 
     # --- a whole pass ----------------------------------------------------------------------
 
@@ -448,8 +627,14 @@ class Crawler:
                 repo.finish_run(s, run_id, stats.as_dict(), self.clock(), ok=ok)
         log.info(
             "site=%s pass done: discovered=%d fetched=%d new=%d changed=%d unchanged=%d not_modified=%d errors=%d",
-            site.name, stats.discovered, stats.fetched, stats.new_articles, stats.changed_articles,
-            stats.unchanged, stats.not_modified, stats.errors,
+            site.name,
+            stats.discovered,
+            stats.fetched,
+            stats.new_articles,
+            stats.changed_articles,
+            stats.unchanged,
+            stats.not_modified,
+            stats.errors,
         )
         return stats
 

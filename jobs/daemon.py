@@ -25,7 +25,9 @@ log = logging.getLogger("vnnews.daemon")
 
 
 class Daemon:
-    def __init__(self, config: Config, crawler: Crawler, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, config: Config, crawler: Crawler, *, rng: random.Random | None = None
+    ) -> None:
         self.config = config
         self.crawler = crawler
         self.rng = rng or random.Random()
@@ -60,15 +62,26 @@ class Daemon:
             # stagger first runs over the first minute, then each site on its own interval
             first = now + timedelta(seconds=min(60.0, 2.0 * i) + self.rng.uniform(0, 2))
             scheduler.add_job(
-                self._guarded, IntervalTrigger(seconds=site.every, jitter=self.config.daemon.jitter or None),
-                args=(site, True), id=f"crawl:{site.name}", name=f"crawl {site.name}",
-                next_run_time=first, max_instances=1, coalesce=True, misfire_grace_time=int(site.every),
+                self._guarded,
+                IntervalTrigger(seconds=site.every, jitter=self.config.daemon.jitter or None),
+                args=(site, True),
+                id=f"crawl:{site.name}",
+                name=f"crawl {site.name}",
+                next_run_time=first,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(site.every),
             )
             drain_every = self.config.daemon.drain_every
             scheduler.add_job(
-                self._guarded, IntervalTrigger(seconds=drain_every),
-                args=(site, False), id=f"drain:{site.name}", name=f"drain {site.name}",
-                next_run_time=first + timedelta(seconds=drain_every), max_instances=1, coalesce=True,
+                self._guarded,
+                IntervalTrigger(seconds=drain_every),
+                args=(site, False),
+                id=f"drain:{site.name}",
+                name=f"drain {site.name}",
+                next_run_time=first + timedelta(seconds=drain_every),
+                max_instances=1,
+                coalesce=True,
                 misfire_grace_time=int(drain_every),
             )
         return scheduler

@@ -66,12 +66,24 @@ def print_article(a: dict[str, Any]) -> None:
 def print_article_rows(rows: list[tuple[Any, str]], as_json: bool) -> None:
     for art, site_name in rows:
         if as_json:
-            click.echo(json.dumps({
-                "id": art.id, "site": site_name, "url": art.url, "title": art.title,
-                "published_at": art.published_at.isoformat() if art.published_at else None,
-            }, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": art.id,
+                        "site": site_name,
+                        "url": art.url,
+                        "title": art.title,
+                        "published_at": art.published_at.isoformat() if art.published_at else None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
-            when = art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if art.published_at else "????-??-?? ??:??"
+            when = (
+                art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
+                if art.published_at
+                else "????-??-?? ??:??"
+            )
             click.echo(f"{art.id:>7}  {when}  {site_name:<14}  {art.title or art.url}")
 
 
@@ -81,8 +93,12 @@ def print_versions(versions: list[Any]) -> None:
         click.echo(f"version {i}  {local(v.fetched_at)}  {v.content_hash[:12]}  {v.title or ''}")
         if previous is not None:
             diff = difflib.unified_diff(
-                (previous.text or "").splitlines(), (v.text or "").splitlines(),
-                f"version {i - 1}", f"version {i}", lineterm="", n=1,
+                (previous.text or "").splitlines(),
+                (v.text or "").splitlines(),
+                f"version {i - 1}",
+                f"version {i}",
+                lineterm="",
+                n=1,
             )
             for line in diff:
                 click.echo("  " + line)

@@ -185,8 +185,10 @@ def render_profile(report: ProbeReport) -> str | None:
     lines.append(f"listing_links = {_toml_list(links)}" if links else "# listing_links = []")
     pattern = _site_pattern(report)
     if pattern:
-        anchored = pattern if pattern.startswith("^") else (
-            rf"^https?://(?:www\.)?{re.escape(netloc)}(?:/[^?#]*)?{pattern}"
+        anchored = (
+            pattern
+            if pattern.startswith("^")
+            else (rf"^https?://(?:www\.)?{re.escape(netloc)}(?:/[^?#]*)?{pattern}")
         )
         lines.append(f"article_pattern = {_toml_str(anchored)}")
     return "\n".join(lines) + "\n"
@@ -194,13 +196,22 @@ def render_profile(report: ProbeReport) -> str | None:
 
 def render_summary(report: ProbeReport) -> str:
     """What a person reads first: sources found, the URL shape, sections, sample articles."""
-    out = [f"probe {report.url}" + (f" → {report.final_url}" if report.final_url != report.url else "")]
+    out = [
+        f"probe {report.url}" + (f" → {report.final_url}" if report.final_url != report.url else "")
+    ]
     out.append(f"feeds:    {len(report.feeds) or 'none'}")
     out += [f"  {f.url}  ({f.items} items, {f.same_site_items} on this site)" for f in report.feeds]
     out.append(f"sitemaps: {len(report.sitemaps) or 'none'}")
-    out += [f"  {s.url}  ({s.urls} urls, {s.child_sitemaps} child sitemaps)"
-            + (" [robots.txt]" if s.from_robots else "") for s in report.sitemaps]
-    kind = f"{report.profile_kind} profile {report.profile!r}" if report.profile else "none (generic extractor)"
+    out += [
+        f"  {s.url}  ({s.urls} urls, {s.child_sitemaps} child sitemaps)"
+        + (" [robots.txt]" if s.from_robots else "")
+        for s in report.sitemaps
+    ]
+    kind = (
+        f"{report.profile_kind} profile {report.profile!r}"
+        if report.profile
+        else "none (generic extractor)"
+    )
     out.append(f"profile:  {kind}")
     if report.pattern:
         p = report.pattern
@@ -208,14 +219,21 @@ def render_summary(report: ProbeReport) -> str:
     else:
         out.append("articles: no article URL shape found")
     out.append(f"listings: {len(report.listings) or 'none'}")
-    out += [f"  {c.url}  ({c.near_articles} articles near, linked {c.occurrences}x)" for c in report.listings]
-    out.append(f"extracted: {sum(1 for a in report.articles if a.error is None)} of {len(report.articles)}")
+    out += [
+        f"  {c.url}  ({c.near_articles} articles near, linked {c.occurrences}x)"
+        for c in report.listings
+    ]
+    out.append(
+        f"extracted: {sum(1 for a in report.articles if a.error is None)} of {len(report.articles)}"
+    )
     for a in report.articles:
         if a.error:
             out.append(f"  {a.url}\n    error: {a.error}")
             continue
         when = a.published_at.isoformat() if a.published_at else "no date"
-        out.append(f"  {a.url}\n    {a.title or '(no title)'} | {when} | {a.text_length} chars | {a.extractor}")
+        out.append(
+            f"  {a.url}\n    {a.title or '(no title)'} | {when} | {a.text_length} chars | {a.extractor}"
+        )
     out += [f"note: {n}" for n in report.notes]
     return "\n".join(out) + "\n"
 
@@ -270,7 +288,9 @@ async def _probe_feeds(
     return feeds, items
 
 
-async def _probe_sitemaps(fetcher: Fetcher, home: str, notes: list[str]) -> tuple[list[SitemapFound], list[str]]:
+async def _probe_sitemaps(
+    fetcher: Fetcher, home: str, notes: list[str]
+) -> tuple[list[SitemapFound], list[str]]:
     """robots.txt's Sitemap lines; the guesses only when none of them parses. An index has
     one child read, to see what its pages look like."""
     listed = _same_site_first(await fetcher.robots_sitemaps(home), home, "sitemap", notes)
@@ -295,7 +315,11 @@ async def _probe_sitemaps(fetcher: Fetcher, home: str, notes: list[str]) -> tupl
 async def _read_sitemap(fetcher: Fetcher, url: str, notes: list[str]) -> Sitemap | None:
     body = await _read(fetcher, url, notes)
     try:
-        return parse_sitemap(body, url, max_bytes=fetcher.settings.max_bytes) if body is not None else None
+        return (
+            parse_sitemap(body, url, max_bytes=fetcher.settings.max_bytes)
+            if body is not None
+            else None
+        )
     except DiscoveryError as exc:
         notes.append(f"{url}: {exc.args[0]}")
         return None
@@ -311,7 +335,9 @@ async def _probe_article(fetcher: Fetcher, url: str, pages: list[str]) -> Articl
     except VnnewsError as exc:  # FetchError or ExtractError: this article only
         return ArticleProbe(url, error=exc.args[0])
     pages.append(text)
-    return ArticleProbe(url, article.title, article.published_at, len(article.text), article.extractor)
+    return ArticleProbe(
+        url, article.title, article.published_at, len(article.text), article.extractor
+    )
 
 
 async def probe(

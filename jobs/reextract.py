@@ -37,8 +37,12 @@ class ReextractStats:
 
 
 def reextract(
-    sessions: sessionmaker[Session], config: Config | None, *, site: str | None = None,
-    every: bool = False, on_progress: Callable[[int], None] | None = None,
+    sessions: sessionmaker[Session],
+    config: Config | None,
+    *,
+    site: str | None = None,
+    every: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ReextractStats:
     """Re-extract articles from an older extractor version (or ``every`` article)."""
     stats = ReextractStats()
@@ -67,7 +71,9 @@ def _profile(site_profile: str | None, url: str, page: Page) -> SiteProfile | No
     return registry.for_url(url, at=at)
 
 
-def _one(s: Session, article_id: int, profiles: dict[str, str | None], stats: ReextractStats) -> None:
+def _one(
+    s: Session, article_id: int, profiles: dict[str, str | None], stats: ReextractStats
+) -> None:
     art = s.get_one(Article, article_id)
     page = s.get(Page, art.page_id) if art.page_id else None
     if page is None or page.body_zstd is None:
@@ -77,20 +83,28 @@ def _one(s: Session, article_id: int, profiles: dict[str, str | None], stats: Re
     site_name = s.get_one(Site, art.site_id).name
     try:
         html = decode_body(repo.page_body(page), page.headers.get("content-type"))
-        fresh = extract_article(html, page.final_url, _profile(profiles.get(site_name), page.final_url, page))
+        fresh = extract_article(
+            html, page.final_url, _profile(profiles.get(site_name), page.final_url, page)
+        )
     except VnnewsError as exc:
         stats.failed += 1
         log.warning("article=%d url=%s: re-extraction failed: %s", art.id, art.url, exc)
         return
     if not fresh.text.strip():
         stats.failed += 1
-        log.warning("article=%d url=%s: re-extraction found no body; kept the old one", art.id, art.url)
+        log.warning(
+            "article=%d url=%s: re-extraction found no body; kept the old one", art.id, art.url
+        )
         return
     fresh.url = art.url
     outcome = repo.replace_extraction(s, art, fresh, extractor_version=EXTRACTOR_VERSION)
     if outcome == "collision":
         stats.collisions += 1
-        log.warning("article=%d url=%s: re-extracted text equals another article's; kept as is", art.id, art.url)
+        log.warning(
+            "article=%d url=%s: re-extracted text equals another article's; kept as is",
+            art.id,
+            art.url,
+        )
     elif outcome == "updated":
         stats.updated += 1
     else:

@@ -73,13 +73,15 @@ def parse_rfc822(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime
     zone: timezone | None = None
     if m:
         sign, hours, minutes = m.groups()
-        zone = timezone((-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+        zone = timezone(
+            (-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes or 0))
+        )
         text = text[: m.start()].strip()
     m2 = _TWO_DIGIT_YEAR_RE.match(text)
     if m2:
         # RFC 2822 rule: 00-49 -> 20xx, 50-99 -> 19xx
         yy = int(m2.group(2))
-        text = f"{m2.group(1)}{2000 + yy if yy < 50 else 1900 + yy}{m2.group(3)}{text[m2.end():]}"
+        text = f"{m2.group(1)}{2000 + yy if yy < 50 else 1900 + yy}{m2.group(3)}{text[m2.end() :]}"
     try:
         value = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -46,7 +46,9 @@ def make_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StorageError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+        raise StorageError(
+            f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
+        ) from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -69,7 +71,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
-        raise StorageError(f"migration failed on {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+        raise StorageError(
+            f"migration failed on {engine.url.render_as_string(hide_password=True)}: {exc}"
+        ) from exc
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -82,7 +86,9 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://"))).get_current_head()
+    return ScriptDirectory.from_config(
+        _alembic_config(create_engine("sqlite://"))
+    ).get_current_head()
 
 
 def check_schema(engine: Engine) -> None:
@@ -91,7 +97,9 @@ def check_schema(engine: Engine) -> None:
         tables = set(inspect(engine).get_table_names())
         current = current_revision(engine) if "alembic_version" in tables else None
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+        raise StorageError(
+            f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc}"
+        ) from exc
     head = head_revision()
     if current != head:
         raise StorageError(

@@ -111,7 +111,9 @@ class Page(Base):
     __tablename__ = "pages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url_id: Mapped[int | None] = mapped_column(ForeignKey("urls.id", ondelete="SET NULL"), index=True)
+    url_id: Mapped[int | None] = mapped_column(
+        ForeignKey("urls.id", ondelete="SET NULL"), index=True
+    )
     url: Mapped[str] = mapped_column(Text)
     final_url: Mapped[str] = mapped_column(Text)
     status: Mapped[int]
@@ -152,7 +154,9 @@ class Article(Base):
     extractor: Mapped[str] = mapped_column(String(100))
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
 
-    urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
+    urls: Mapped[list[ArticleUrl]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
 
 
 class ArticleUrl(Base):
@@ -161,7 +165,9 @@ class ArticleUrl(Base):
     __tablename__ = "article_urls"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
     url: Mapped[str] = mapped_column(Text, unique=True)
     #: fetched | final | canonical | duplicate
     relation: Mapped[str] = mapped_column(String(16))

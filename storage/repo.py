@@ -83,8 +83,15 @@ def enqueue(
         known.update(session.scalars(select(Url.url).where(Url.url.in_(chunk))))
     rows = [
         {
-            "url": u, "site_id": site_id, "kind": kind, "state": "new", "priority": priority,
-            "next_due": now, "attempts": 0, "discovered_at": now, "discovered_via": via,
+            "url": u,
+            "site_id": site_id,
+            "kind": kind,
+            "state": "new",
+            "priority": priority,
+            "next_due": now,
+            "attempts": 0,
+            "discovered_at": now,
+            "discovered_via": via,
             "source_date": item.source_date,
         }
         for u, item in by_url.items()
@@ -101,7 +108,15 @@ def source_url(session: Session, site_id: int, url: str, kind: str, now: datetim
     if row is None:
         session.execute(
             _insert(session, Url)
-            .values(url=url, site_id=site_id, kind=kind, state="new", priority=0, attempts=0, discovered_at=now)
+            .values(
+                url=url,
+                site_id=site_id,
+                kind=kind,
+                state="new",
+                priority=0,
+                attempts=0,
+                discovered_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["url"])
         )
         row = session.scalars(select(Url).where(Url.url == url)).one()
@@ -119,7 +134,12 @@ def claim_due(
     """
     stmt = (
         select(Url)
-        .where(Url.site_id == site_id, Url.kind == "article", Url.next_due.is_not(None), Url.next_due <= now)
+        .where(
+            Url.site_id == site_id,
+            Url.kind == "article",
+            Url.next_due.is_not(None),
+            Url.next_due <= now,
+        )
         .order_by(Url.priority.desc(), Url.next_due, Url.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -136,8 +156,17 @@ def release(session: Session, url_ids: Sequence[int], now: datetime) -> None:
         session.execute(update(Url).where(Url.id.in_(url_ids)).values(next_due=now))
 
 
-def mark_fetched(session: Session, row: Url, *, status: int, etag: str | None, last_modified: str | None,
-                 now: datetime, state: str, next_due: datetime | None = None) -> None:
+def mark_fetched(
+    session: Session,
+    row: Url,
+    *,
+    status: int,
+    etag: str | None,
+    last_modified: str | None,
+    now: datetime,
+    state: str,
+    next_due: datetime | None = None,
+) -> None:
     row.state = state
     row.last_status = status
     row.last_fetched_at = now
@@ -148,8 +177,16 @@ def mark_fetched(session: Session, row: Url, *, status: int, etag: str | None, l
         row.etag, row.last_modified = etag, last_modified
 
 
-def mark_failed(session: Session, row: Url, *, error: str, now: datetime, status: int | None = None,
-                next_due: datetime | None, state: str = "failed") -> None:
+def mark_failed(
+    session: Session,
+    row: Url,
+    *,
+    error: str,
+    now: datetime,
+    status: int | None = None,
+    next_due: datetime | None,
+    state: str = "failed",
+) -> None:
     """Record a failure; ``next_due=None`` means never again (gone, not an article)."""
     row.state = state
     row.attempts += 1
@@ -164,11 +201,22 @@ def mark_failed(session: Session, row: Url, *, error: str, now: datetime, status
 
 
 def record_page(
-    session: Session, *, url: str, final_url: str, status: int, headers: dict[str, str],
-    body: bytes | None, fetched_at: datetime, url_id: int | None,
+    session: Session,
+    *,
+    url: str,
+    final_url: str,
+    status: int,
+    headers: dict[str, str],
+    body: bytes | None,
+    fetched_at: datetime,
+    url_id: int | None,
 ) -> Page:
     page = Page(
-        url_id=url_id, url=url, final_url=final_url, status=status, headers=headers,
+        url_id=url_id,
+        url=url,
+        final_url=final_url,
+        status=status,
+        headers=headers,
         fetched_at=fetched_at,
         body_zstd=_compressor.compress(body) if body else None,
         body_size=len(body) if body else 0,
@@ -201,23 +249,40 @@ def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime
         for u, rel in urls.items()
     ]
     if rows:
-        session.execute(_insert(session, ArticleUrl).on_conflict_do_nothing(index_elements=["url"]), rows)
+        session.execute(
+            _insert(session, ArticleUrl).on_conflict_do_nothing(index_elements=["url"]), rows
+        )
 
 
 def _fields(a: ExtractedArticle) -> dict[str, Any]:
     return {
-        "url": a.url, "canonical_url": a.canonical_url, "title": a.title, "sapo": a.sapo,
-        "text": a.text, "published_at": a.published_at, "updated_at": a.updated_at,
-        "authors": list(a.authors), "category": a.category, "tags": list(a.tags),
+        "url": a.url,
+        "canonical_url": a.canonical_url,
+        "title": a.title,
+        "sapo": a.sapo,
+        "text": a.text,
+        "published_at": a.published_at,
+        "updated_at": a.updated_at,
+        "authors": list(a.authors),
+        "category": a.category,
+        "tags": list(a.tags),
         "images": [{"url": i.url, "caption": i.caption} for i in a.images],
-        "language": a.language, "source": a.source, "extractor": a.extractor,
+        "language": a.language,
+        "source": a.source,
+        "extractor": a.extractor,
         "search_text": search_key(a.title, a.sapo, a.text),
     }
 
 
 def store_article(
-    session: Session, *, site_id: int, article: ExtractedArticle, urls: dict[str, str],
-    page_id: int | None, now: datetime, extractor_version: str,
+    session: Session,
+    *,
+    site_id: int,
+    article: ExtractedArticle,
+    urls: dict[str, str],
+    page_id: int | None,
+    now: datetime,
+    extractor_version: str,
 ) -> Stored:
     """Store an extracted article, deduplicated by content hash.
 
@@ -238,7 +303,11 @@ def store_article(
     # fetched one first; rel=canonical is the page's own claim, often a home or section page,
     # and must not turn another story into an old version of this one
     own = [u for u, rel in urls.items() if rel != "canonical"]
-    linked = dict(session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(own))).all())
+    linked = dict(
+        session.execute(
+            select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(own))
+        ).all()
+    )
     prior_id = next((linked[u] for u in own if u in linked), None)
     if prior_id is not None:
         prior = session.get_one(Article, prior_id)
@@ -252,8 +321,14 @@ def store_article(
         # an edit reverted to an earlier content: that version is already recorded
         session.execute(
             _insert(session, ArticleVersion)
-            .values(article_id=prior.id, content_hash=digest, fetched_at=now, title=article.title,
-                    text=article.text, page_id=page_id)
+            .values(
+                article_id=prior.id,
+                content_hash=digest,
+                fetched_at=now,
+                title=article.title,
+                text=article.text,
+                page_id=page_id,
+            )
             .on_conflict_do_nothing(index_elements=["article_id", "content_hash"])
         )
         _link(session, prior.id, urls, now)
@@ -262,16 +337,31 @@ def store_article(
     # a savepoint: a second daemon may insert the same story between our SELECT and INSERT
     try:
         with session.begin_nested():
-            new = Article(site_id=site_id, content_hash=digest, first_seen=now, last_seen=now,
-                          page_id=page_id, extractor_version=extractor_version, **_fields(article))
+            new = Article(
+                site_id=site_id,
+                content_hash=digest,
+                first_seen=now,
+                last_seen=now,
+                page_id=page_id,
+                extractor_version=extractor_version,
+                **_fields(article),
+            )
             session.add(new)
             session.flush()
     except IntegrityError:  # on content_hash: the other writer won
         same = session.scalars(select(Article).where(Article.content_hash == digest)).one()
         _link(session, same.id, urls, now)
         return Stored("duplicate", same.id)
-    session.add(ArticleVersion(article_id=new.id, content_hash=digest, fetched_at=now,
-                               title=article.title, text=article.text, page_id=page_id))
+    session.add(
+        ArticleVersion(
+            article_id=new.id,
+            content_hash=digest,
+            fetched_at=now,
+            title=article.title,
+            text=article.text,
+            page_id=page_id,
+        )
+    )
     _link(session, new.id, urls, now)
     return Stored("new", new.id)
 
@@ -281,18 +371,40 @@ def replace_extraction(
 ) -> Literal["updated", "unchanged", "collision"]:
     """Overwrite an article's derived fields with a new extraction of the same page."""
     digest = content_hash(article.title, article.text)
-    other = session.scalar(select(Article.id).where(Article.content_hash == digest, Article.id != row.id))
+    other = session.scalar(
+        select(Article.id).where(Article.content_hash == digest, Article.id != row.id)
+    )
     if other is not None:
         return "collision"
-    before = (row.content_hash, row.sapo, row.published_at, row.updated_at, row.authors, row.category,
-              row.tags, row.images, row.source, row.language)
+    before = (
+        row.content_hash,
+        row.sapo,
+        row.published_at,
+        row.updated_at,
+        row.authors,
+        row.category,
+        row.tags,
+        row.images,
+        row.source,
+        row.language,
+    )
     for key, value in _fields(article).items():
         if key != "url":
             setattr(row, key, value)
     row.content_hash = digest
     row.extractor_version = extractor_version
-    after = (row.content_hash, row.sapo, row.published_at, row.updated_at, row.authors, row.category,
-             row.tags, row.images, row.source, row.language)
+    after = (
+        row.content_hash,
+        row.sapo,
+        row.published_at,
+        row.updated_at,
+        row.authors,
+        row.category,
+        row.tags,
+        row.images,
+        row.source,
+        row.language,
+    )
     return "unchanged" if before == after else "updated"
 
 
@@ -300,8 +412,19 @@ def replace_extraction(
 
 
 def start_run(session: Session, site_id: int, kind: str, now: datetime) -> CrawlRun:
-    run = CrawlRun(site_id=site_id, kind=kind, started_at=now, error_log=[], discovered=0, fetched=0,
-                   new_articles=0, changed_articles=0, unchanged=0, not_modified=0, errors=0)
+    run = CrawlRun(
+        site_id=site_id,
+        kind=kind,
+        started_at=now,
+        error_log=[],
+        discovered=0,
+        fetched=0,
+        new_articles=0,
+        changed_articles=0,
+        unchanged=0,
+        not_modified=0,
+        errors=0,
+    )
     session.add(run)
     site = session.get_one(Site, site_id)
     site.last_run_at = now
@@ -337,26 +460,41 @@ def find_article(session: Session, id_or_url: str) -> Article | None:
     if id_or_url.isdigit():
         return session.get(Article, int(id_or_url))
     art = session.scalar(select(Article).join(ArticleUrl).where(ArticleUrl.url == id_or_url))
-    return art or session.scalar(select(Article).where(or_(Article.url == id_or_url, Article.canonical_url == id_or_url)))
+    return art or session.scalar(
+        select(Article).where(or_(Article.url == id_or_url, Article.canonical_url == id_or_url))
+    )
 
 
-def list_articles(session: Session, *, site: str | None = None, since: datetime | None = None,
-                  limit: int = 20) -> list[tuple[Article, str]]:
+def list_articles(
+    session: Session, *, site: str | None = None, since: datetime | None = None, limit: int = 20
+) -> list[tuple[Article, str]]:
     stmt = select(Article, Site.name).join(Site, Site.id == Article.site_id)
     if site:
         stmt = stmt.where(Site.name == site)
     if since:
         stmt = stmt.where(func.coalesce(Article.published_at, Article.first_seen) >= since)
-    stmt = stmt.order_by(func.coalesce(Article.published_at, Article.first_seen).desc(), Article.id.desc()).limit(limit)
+    stmt = stmt.order_by(
+        func.coalesce(Article.published_at, Article.first_seen).desc(), Article.id.desc()
+    ).limit(limit)
     return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
 def article_urls(session: Session, article_id: int) -> list[ArticleUrl]:
-    return list(session.scalars(select(ArticleUrl).where(ArticleUrl.article_id == article_id).order_by(ArticleUrl.id)))
+    return list(
+        session.scalars(
+            select(ArticleUrl).where(ArticleUrl.article_id == article_id).order_by(ArticleUrl.id)
+        )
+    )
 
 
 def article_versions(session: Session, article_id: int) -> list[ArticleVersion]:
-    return list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.id)))
+    return list(
+        session.scalars(
+            select(ArticleVersion)
+            .where(ArticleVersion.article_id == article_id)
+            .order_by(ArticleVersion.id)
+        )
+    )
 
 
 def latest_page_for(session: Session, article: Article) -> Page | None:
@@ -378,13 +516,27 @@ class SiteSummary:
 
 
 def site_summaries(session: Session, now: datetime) -> list[SiteSummary]:
-    counts = dict(session.execute(select(Article.site_id, func.count()).group_by(Article.site_id)).all())
-    due = dict(session.execute(
-        select(Url.site_id, func.count()).where(Url.kind == "article", Url.next_due <= now).group_by(Url.site_id)
-    ).all())
+    counts = dict(
+        session.execute(select(Article.site_id, func.count()).group_by(Article.site_id)).all()
+    )
+    due = dict(
+        session.execute(
+            select(Url.site_id, func.count())
+            .where(Url.kind == "article", Url.next_due <= now)
+            .group_by(Url.site_id)
+        ).all()
+    )
     return [
-        SiteSummary(s.name, s.base_url, s.last_run_at, s.last_success_at, s.error_count, s.last_error,
-                    counts.get(s.id, 0), due.get(s.id, 0))
+        SiteSummary(
+            s.name,
+            s.base_url,
+            s.last_run_at,
+            s.last_success_at,
+            s.error_count,
+            s.last_error,
+            counts.get(s.id, 0),
+            due.get(s.id, 0),
+        )
         for s in session.scalars(select(Site).order_by(Site.name))
     ]
 
@@ -393,13 +545,23 @@ def stats(session: Session) -> dict[str, int]:
     def count(model: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
-    raw = session.execute(select(func.coalesce(func.sum(Page.body_size), 0),
-                                 func.coalesce(func.sum(func.length(Page.body_zstd)), 0))).one()
+    raw = session.execute(
+        select(
+            func.coalesce(func.sum(Page.body_size), 0),
+            func.coalesce(func.sum(func.length(Page.body_zstd)), 0),
+        )
+    ).one()
     by_state = dict(session.execute(select(Url.state, func.count()).group_by(Url.state)).all())
     out = {
-        "sites": count(Site), "articles": count(Article), "article_urls": count(ArticleUrl),
-        "article_versions": count(ArticleVersion), "urls": count(Url), "pages": count(Page),
-        "crawl_runs": count(CrawlRun), "raw_bytes": int(raw[0]), "stored_bytes": int(raw[1]),
+        "sites": count(Site),
+        "articles": count(Article),
+        "article_urls": count(ArticleUrl),
+        "article_versions": count(ArticleVersion),
+        "urls": count(Url),
+        "pages": count(Page),
+        "crawl_runs": count(CrawlRun),
+        "raw_bytes": int(raw[0]),
+        "stored_bytes": int(raw[1]),
     }
     out.update({f"urls_{state}": int(n) for state, n in sorted(by_state.items())})
     return out

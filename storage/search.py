@@ -52,7 +52,10 @@ def search_articles(
     if session.get_bind().dialect.name == "sqlite":
         match = "search_text : (" + " AND ".join(f'"{t}"' for t in terms) + ")"
         ranked = (
-            select(literal_column("rowid").label("id"), literal_column("bm25(articles_fts)").label("rank"))
+            select(
+                literal_column("rowid").label("id"),
+                literal_column("bm25(articles_fts)").label("rank"),
+            )
             .select_from(text("articles_fts"))
             .where(text("articles_fts MATCH :match"))
             .subquery()

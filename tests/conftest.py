@@ -50,7 +50,9 @@ def pg_url() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         admin.dispose()
-        _pg_unavailable(f"PostgreSQL unreachable at {url.render_as_string(hide_password=True)}: {exc.orig}")
+        _pg_unavailable(
+            f"PostgreSQL unreachable at {url.render_as_string(hide_password=True)}: {exc.orig}"
+        )
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:

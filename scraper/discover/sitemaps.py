@@ -51,7 +51,9 @@ def _gunzip(data: bytes, max_bytes: int, url: str) -> bytes:
     try:
         return decode_content(data, "gzip", limit=max_bytes, strict=True)
     except OverCap:
-        raise DiscoveryError(f"sitemap larger than {max_bytes} bytes once decompressed", url=url) from None
+        raise DiscoveryError(
+            f"sitemap larger than {max_bytes} bytes once decompressed", url=url
+        ) from None
     except zlib.error as exc:
         if "truncated" in str(exc):
             raise DiscoveryError("truncated gzip data", url=url) from exc
@@ -84,7 +86,9 @@ def _entry(element: Any, base_url: str, order: DateOrder) -> SitemapEntry | None
         url = canonicalize(loc.strip(), base=base_url)
     except ValueError:
         return None
-    return SitemapEntry(url=url, lastmod=_date(lastmod, order), published_at=_date(published, order))
+    return SitemapEntry(
+        url=url, lastmod=_date(lastmod, order), published_at=_date(published, order)
+    )
 
 
 def _from_xml(data: bytes, base_url: str, max_urls: int, order: DateOrder) -> Sitemap:

@@ -10,4 +10,10 @@ from scraper.extract.pipeline import extract_article, extract_generic, is_articl
 
 EXTRACTOR_VERSION = "1.3.0"
 
-__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_generic", "is_article", "require_article"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "extract_article",
+    "extract_generic",
+    "is_article",
+    "require_article",
+]

@@ -115,8 +115,6 @@ def image_url(img: LexborNode, base: str) -> str | None:
     return None
 
 
-
-
 def _caption_rank(cap: LexborNode) -> int:
     """Which of ``CAPTION_CSS``'s alternatives matched: lower is preferred."""
     if cap.tag == "figcaption":

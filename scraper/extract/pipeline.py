@@ -250,7 +250,8 @@ def require_article(article: Article) -> Article:
     """``article``, or NotAnArticleError when ``is_article`` is false."""
     if not is_article(article):
         raise NotAnArticleError(
-            "not an article: too little body text (a listing, home or section page?)", url=article.url
+            "not an article: too little body text (a listing, home or section page?)",
+            url=article.url,
         )
     return article
 

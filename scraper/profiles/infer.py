@@ -39,7 +39,9 @@ NOT_LISTINGS = frozenset({
 # public suffixes dropped from a host to name a site (baolaocai.vn → baolaocai)
 _SUFFIXES = ("com.vn", "gov.vn", "org.vn", "net.vn", "edu.vn", "info.vn", "vn", "com", "net", "org",
              "info")  # fmt: skip
-_ID_RE = re.compile(r"(?:^|(?P<dash>-))(?P<prefix>[A-Za-z]{0,8})(?P<digits>\d+)(?P<ext>\.[A-Za-z0-9]{2,5})?$")
+_ID_RE = re.compile(
+    r"(?:^|(?P<dash>-))(?P<prefix>[A-Za-z]{0,8})(?P<digits>\d+)(?P<ext>\.[A-Za-z0-9]{2,5})?$"
+)
 _QUERY_ID_RE = re.compile(r"(?:^|&)(?P<name>[A-Za-z_]*id)=\d+(?:&|$)", re.I)
 _PAGER_RE = re.compile(r"(?:^|-)(?:trang|page|p)-?\d+(?:\.[a-z]+)?$", re.I)
 _CLASS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -66,9 +68,6 @@ class ListingCandidate:
     occurrences: int
     #: the link's rank in page order (nav links come first)
     position: int
-
-
-
 
 
 def site_name(host: str) -> str:
@@ -126,7 +125,9 @@ def _candidates(urls: Sequence[str]) -> dict[str, list[str]]:
             groups.setdefault(("slug", str(len(segments)), ext.lower(), slash), []).append((url, 0))
     patterns: dict[str, list[str]] = {}
     for shape, members in groups.items():
-        patterns.setdefault(_pattern_for(shape, [n for _, n in members]), []).extend(u for u, _ in members)
+        patterns.setdefault(_pattern_for(shape, [n for _, n in members]), []).extend(
+            u for u, _ in members
+        )
     return patterns
 
 
@@ -210,7 +211,11 @@ def rank_listings(
             anchors.append((a, canonicalize(a.attributes.get("href") or "", base=base)))
         except ValueError:
             continue
-    articles = {u for _, u in anchors if pattern is not None and pattern.search(u) and same_site(u, base_url)}
+    articles = {
+        u
+        for _, u in anchors
+        if pattern is not None and pattern.search(u) and same_site(u, base_url)
+    }
     found: dict[str, ListingCandidate] = {}
     for position, (node, url) in enumerate(anchors):
         if not _is_listing_path(url, base_url, pattern):
@@ -220,7 +225,9 @@ def rank_listings(
         if old is None:
             found[url] = ListingCandidate(url, near, 1, position)
         else:
-            found[url] = ListingCandidate(url, max(near, old.near_articles), old.occurrences + 1, old.position)
+            found[url] = ListingCandidate(
+                url, max(near, old.near_articles), old.occurrences + 1, old.position
+            )
     ranked = sorted(found.values(), key=lambda c: (-c.near_articles, -c.occurrences, c.position))
     return ranked[:top]
 
@@ -253,7 +260,9 @@ def _node_selector(node: LexborNode, *, with_id: bool = False) -> str | None:
     return f"{node.tag}.{'.'.join(classes[:2])}" if classes else None
 
 
-def guess_link_selectors(html: str | bytes, base_url: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
+def guess_link_selectors(
+    html: str | bytes, base_url: str, pattern: re.Pattern[str]
+) -> tuple[str, ...]:
     """CSS selectors (``h3.title-news a[href]``) that pick the page's article links: the
     classed parent (or the anchor's own class) shared by at least a fifth of them, at most 3."""
     tree = parse_html(html)

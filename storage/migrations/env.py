@@ -12,7 +12,9 @@ engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` CLI use: take the URL from -x db=... or VNNEWS_DB
     import os
 
-    url = context.get_x_argument(as_dictionary=True).get("db") or os.environ.get("VNNEWS_DB", "sqlite:///data/vnnews.db")
+    url = context.get_x_argument(as_dictionary=True).get("db") or os.environ.get(
+        "VNNEWS_DB", "sqlite:///data/vnnews.db"
+    )
     engine = create_engine(url)
 
 with engine.connect() as connection:

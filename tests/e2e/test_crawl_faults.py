@@ -55,7 +55,9 @@ def servers() -> Iterator[tuple[FaultServer, LoopbackServer, MirrorSite]]:
         healthy.real_page(path, fixture)
         healthy.add_item(path, str(golden(fixture)["title"]))
     r = faults.routes
-    r["/robots.txt"] = faults.status(200, b"User-agent: *\nAllow: /\n", {"content-type": "text/plain"})
+    r["/robots.txt"] = faults.status(
+        200, b"User-agent: *\nAllow: /\n", {"content-type": "text/plain"}
+    )
     r["/a/500.html"] = faults.status(500, b"oops")
     r["/a/503-retry-after.html"] = faults.retry_after(503, "86400")
     r["/a/429.html"] = faults.retry_after(429, "86400")
@@ -76,10 +78,12 @@ def servers() -> Iterator[tuple[FaultServer, LoopbackServer, MirrorSite]]:
         200, (REAL / TT_PAGES[0][1]).read_bytes(), {"content-type": "text/html; charset=iso-8859-1"}
     )
     items = "".join(
-        f"<item><title>t</title><link>{faults.url(p)}</link></item>" for p in [*EXPECTED, "/a/wrong-charset.html"]
+        f"<item><title>t</title><link>{faults.url(p)}</link></item>"
+        for p in [*EXPECTED, "/a/wrong-charset.html"]
     )
     r["/rss.xml"] = faults.status(
-        200, f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode(),
+        200,
+        f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode(),
         {"content-type": "application/rss+xml"},
     )
     yield faults, private, healthy
@@ -101,12 +105,12 @@ max_retries = 0
 allow_hosts = ["127.0.0.1"]
 [[site]]
 name = "hostile"
-base_url = "{faults.url('/')}"
-feeds = ["{faults.url('/rss.xml')}"]
+base_url = "{faults.url("/")}"
+feeds = ["{faults.url("/rss.xml")}"]
 [[site]]
 name = "healthy"
 base_url = "{healthy.base_url}"
-feeds = ["{healthy.url('/rss.xml')}"]
+feeds = ["{healthy.url("/rss.xml")}"]
 profile = "tuoitre"
 article_pattern = '\\.htm$'
 """)
@@ -127,7 +131,11 @@ article_pattern = '\\.htm$'
     assert peak < 40 * MB, f"peak traced memory {peak / MB:.1f} MB"
 
     with sessions() as s:
-        rows = {u.url.removeprefix(faults.base_url): u for u in s.scalars(select(Url)) if u.kind == "article"}
+        rows = {
+            u.url.removeprefix(faults.base_url): u
+            for u in s.scalars(select(Url))
+            if u.kind == "article"
+        }
         for path, (state, phrase, retried) in EXPECTED.items():
             row = rows[path]
             assert row.state == state, (path, row.state, row.last_error)
@@ -162,15 +170,17 @@ allow_hosts = ["127.0.0.1"]
 max_retries = 0
 [[site]]
 name = "{name}"
-base_url = "{faults.url('/')}"
-feeds = ["{faults.url('/rss.xml')}"]
+base_url = "{faults.url("/")}"
+feeds = ["{faults.url("/rss.xml")}"]
 """)
 
 
 def test_robots_server_error_blocks_the_site_for_now(sqlite_url: str) -> None:
     with FaultServer() as faults:
         faults.routes["/robots.txt"] = faults.status(503, b"down")
-        faults.routes["/rss.xml"] = faults.status(200, b"<rss/>", {"content-type": "application/rss+xml"})
+        faults.routes["/rss.xml"] = faults.status(
+            200, b"<rss/>", {"content-type": "application/rss+xml"}
+        )
         config = one_feed_site(faults, "r")
         engine, sessions = migrated(sqlite_url)
 
@@ -196,7 +206,8 @@ def test_a_url_that_keeps_failing_is_parked_not_retried_forever(sqlite_url: str)
         faults.routes["/robots.txt"] = faults.status(404)
         faults.routes["/a/flaky.html"] = faults.status(503, b"busy")
         faults.routes["/rss.xml"] = faults.status(
-            200, f'<rss version="2.0"><channel><item><link>{faults.url("/a/flaky.html")}</link></item></channel></rss>'.encode(),
+            200,
+            f'<rss version="2.0"><channel><item><link>{faults.url("/a/flaky.html")}</link></item></channel></rss>'.encode(),
             {"content-type": "application/rss+xml"},
         )
         config = one_feed_site(faults, "flaky")
@@ -211,7 +222,13 @@ def test_a_url_that_keeps_failing_is_parked_not_retried_forever(sqlite_url: str)
                     await crawler.crawl_site(config.sites[0], discover=i == 0)
                     with sessions() as s:
                         row = s.scalars(select(Url).where(Url.kind == "article")).one()
-                        seen.append((row.state, row.attempts, row.next_due - now[0] if row.next_due else None))
+                        seen.append(
+                            (
+                                row.state,
+                                row.attempts,
+                                row.next_due - now[0] if row.next_due else None,
+                            )
+                        )
                         now[0] = row.next_due or now[0]  # jump to when it is due again
 
         asyncio.run(passes())

@@ -31,15 +31,14 @@ def mirror() -> Iterator[MirrorSite]:
     site.stop()
 
 
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_daemon_archives_then_stops_cleanly(
     db_url: str, mirror: MirrorSite, tmp_path: Path, sig: signal.Signals
 ) -> None:
     port = dead_port()
     config = tmp_path / "sources.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [fetch]
 min_delay = 0
 allow_hosts = ["127.0.0.1"]
@@ -49,21 +48,25 @@ jitter = 0
 [[site]]
 name = "tt"
 base_url = "{mirror.base_url}"
-feeds = ["{mirror.url('/rss.xml')}"]
+feeds = ["{mirror.url("/rss.xml")}"]
 profile = "tuoitre"
 article_pattern = '\\.htm$'
 [[site]]
 name = "dead"
 base_url = "http://127.0.0.1:{port}/"
 feeds = ["http://127.0.0.1:{port}/rss.xml"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()
     log = tmp_path / "daemon.log"
     with log.open("w") as stderr:
         proc = subprocess.Popen(
-            [VNNEWS, "--db", db_url, "--config", str(config), "run"], stdout=subprocess.DEVNULL, stderr=stderr
+            [VNNEWS, "--db", db_url, "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
         )
     try:
         # both sites' first passes: the live one archives, the dead one logs its error

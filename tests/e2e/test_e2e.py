@@ -22,14 +22,19 @@ from tests.support.paths import REAL, golden
 from tests.support.sites import TT_PAGES, VNX_PAGES, invoke, write_config
 
 
-def test_crawl_archives_real_pages_end_to_end(db_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path) -> None:
+def test_crawl_archives_real_pages_end_to_end(
+    db_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path
+) -> None:
     vnx, tt = mirrors
     config = write_config(tmp_path / "sources.toml", vnx, tt)
     assert invoke(db_url, config, "db", "upgrade")[0] == 0
 
     code, out = invoke(db_url, config, "crawl")
     assert code == 0, out
-    assert "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 1, not modified 0, errors 2" in out
+    assert (
+        "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 1, not modified 0, errors 2"
+        in out
+    )
     assert "tt: discovered 1, fetched 1, new 1" in out
 
     engine = make_engine(db_url)
@@ -68,7 +73,10 @@ def test_crawl_archives_real_pages_end_to_end(db_url: str, mirrors: tuple[Mirror
     feed_gets = len(vnx.server.requests_for("/rss.xml"))
     code, out = invoke(db_url, config, "crawl")
     assert code == 0, out
-    assert "vnx: discovered 0, fetched 0, new 0, changed 0, unchanged 0, not modified 1, errors 0" in out
+    assert (
+        "vnx: discovered 0, fetched 0, new 0, changed 0, unchanged 0, not modified 1, errors 0"
+        in out
+    )
     assert len(vnx.server.requests_for("/rss.xml")) == feed_gets + 1
     assert vnx.server.requests_for("/rss.xml")[-1].headers.get("if-none-match")
     with sessions() as s:
@@ -88,13 +96,17 @@ def test_crawl_archives_real_pages_end_to_end(db_url: str, mirrors: tuple[Mirror
     from scraper.vietnamese import strip_diacritics
 
     title = str(golden(TT_PAGES[0][1])["title"])
-    code, out = invoke(db_url, config, "search", strip_diacritics(" ".join(title.split()[:3])).upper())
+    code, out = invoke(
+        db_url, config, "search", strip_diacritics(" ".join(title.split()[:3])).upper()
+    )
     assert code == 0 and title in out
     code, out = invoke(db_url, config, "stats", "--json")
     assert code == 0 and json.loads(out)["articles"] == 3
 
 
-def test_a_changed_page_becomes_a_new_version(db_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path) -> None:
+def test_a_changed_page_becomes_a_new_version(
+    db_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path
+) -> None:
     """Recrawled an hour after publication, an edited page updates its article and adds a version."""
     import asyncio
 
@@ -116,12 +128,16 @@ def test_a_changed_page_becomes_a_new_version(db_url: str, mirrors: tuple[Mirror
 
     async def crawl(discover: bool) -> None:
         async with build_fetcher(config) as fetcher:
-            await Crawler(fetcher, sessions, clock=lambda: now[0]).crawl_site(site, discover=discover)
+            await Crawler(fetcher, sessions, clock=lambda: now[0]).crawl_site(
+                site, discover=discover
+            )
 
     asyncio.run(crawl(True))
     with sessions() as s:
         (art,) = s.scalars(select(Article)).all()
-        assert s.scalars(select(Url.next_due).where(Url.url == tt.url(path))).one() == published + timedelta(hours=1)
+        assert s.scalars(
+            select(Url.next_due).where(Url.url == tt.url(path))
+        ).one() == published + timedelta(hours=1)
     last = str(golden(fixture)["last_paragraph"])
     original = (REAL / fixture).read_bytes()
     edited = original.replace(last.encode()[:40], "ĐÃ SỬA: ".encode() + last.encode()[:40], 1)
@@ -136,35 +152,49 @@ def test_a_changed_page_becomes_a_new_version(db_url: str, mirrors: tuple[Mirror
         assert "ĐÃ SỬA: " in again.text
         assert len(repo.article_versions(s, art.id)) == 2
         # next recrawl: 6 h after publication
-        assert s.scalars(select(Url.next_due).where(Url.url == tt.url(path))).one() == published + timedelta(hours=6)
+        assert s.scalars(
+            select(Url.next_due).where(Url.url == tt.url(path))
+        ).one() == published + timedelta(hours=6)
     engine.dispose()
     code, out = invoke(db_url, tmp_path / "sources.toml", "show", str(art.id), "--versions")
     assert code == 0 and "version 2" in out and "+ĐÃ SỬA: " in out.replace("+ ", "+")
 
 
-def test_dead_site_is_recorded_and_others_go_on(sqlite_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path) -> None:
+def test_dead_site_is_recorded_and_others_go_on(
+    sqlite_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path
+) -> None:
     vnx, tt = mirrors
     port = dead_port()
-    config = write_config(tmp_path / "sources.toml", vnx, tt, f"""
+    config = write_config(
+        tmp_path / "sources.toml",
+        vnx,
+        tt,
+        f"""
 [[site]]
 name = "dead"
 base_url = "http://127.0.0.1:{port}/"
 feeds = ["http://127.0.0.1:{port}/rss.xml", "http://127.0.0.1:{port}/rss2.xml"]
 listings = ["http://127.0.0.1:{port}/tin-moi"]
 every = "15m"
-""")
+""",
+    )
     assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
     code, out = invoke(sqlite_url, config, "crawl")
     assert code == 0, out
     assert "tt: discovered 1, fetched 1, new 1" in out
-    assert "dead: discovered 0, fetched 0, new 0, changed 0, unchanged 0, not modified 0, errors 1" in out
+    assert (
+        "dead: discovered 0, fetched 0, new 0, changed 0, unchanged 0, not modified 0, errors 1"
+        in out
+    )
     assert f"127.0.0.1:{port}/rss.xml" in out
     code, out = invoke(sqlite_url, config, "sites")
     dead_line = next(line for line in out.splitlines() if line.startswith("dead"))
     assert " 1 " in dead_line and "never" in dead_line  # one error, never succeeded
 
 
-def test_scheduled_discovery_skips_items_older_than_the_horizon(sqlite_url: str, tmp_path: Path) -> None:
+def test_scheduled_discovery_skips_items_older_than_the_horizon(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     """An old item in a feed is skipped before any fetch; a known one is not queued twice."""
     import asyncio
     from datetime import UTC
@@ -182,17 +212,20 @@ def test_scheduled_discovery_skips_items_older_than_the_horizon(sqlite_url: str,
         site.add_item(path, "new", published=now - timedelta(days=1))
         site.add_item("/old/story-1.htm", "old", published=now - timedelta(days=90))
         config_path = tmp_path / "sources.toml"
-        config_path.write_text(f"""
+        config_path.write_text(
+            f"""
 [fetch]
 min_delay = 0
 allow_hosts = ["127.0.0.1"]
 [[site]]
 name = "h"
 base_url = "{site.base_url}"
-feeds = ["{site.url('/rss.xml')}"]
+feeds = ["{site.url("/rss.xml")}"]
 article_pattern = '\\.htm$'
 horizon = "30d"
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         config = load_config(config_path)
         engine = make_engine(sqlite_url)
         upgrade(engine)
@@ -209,8 +242,12 @@ horizon = "30d"
         assert asyncio.run(crawl()) == (1, 0)
         assert not site.server.requests_for("/old/story-1.htm")
         with sessions() as s:
-            assert {u.url for u in s.scalars(select(Url)) if u.kind == "article"} == {site.url(path)}
-            assert s.scalars(select(Url.source_date).where(Url.url == site.url(path))).one() == now - timedelta(days=1)
+            assert {u.url for u in s.scalars(select(Url)) if u.kind == "article"} == {
+                site.url(path)
+            }
+            assert s.scalars(
+                select(Url.source_date).where(Url.url == site.url(path))
+            ).one() == now - timedelta(days=1)
         engine.dispose()
     finally:
         site.stop()

@@ -31,7 +31,9 @@ def mirror(request: pytest.FixtureRequest) -> Iterator[BigMirror]:
 
 
 @pytest.mark.postgres
-def test_two_daemons_share_one_frontier_without_double_fetches(pg_url: str, mirror: BigMirror) -> None:
+def test_two_daemons_share_one_frontier_without_double_fetches(
+    pg_url: str, mirror: BigMirror
+) -> None:
     config = parse_config(config_text(mirror))
     site = config.sites[0]
     engine = make_engine(pg_url)
@@ -39,7 +41,9 @@ def test_two_daemons_share_one_frontier_without_double_fetches(pg_url: str, mirr
     sessions = session_factory(engine)
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, site.name, site.base_url, datetime.now(UTC)).id
-        repo.enqueue(s, site_id, [repo.NewUrl(u) for u in mirror.article_urls()], now=datetime.now(UTC))
+        repo.enqueue(
+            s, site_id, [repo.NewUrl(u) for u in mirror.article_urls()], now=datetime.now(UTC)
+        )
     results: list[RunStats] = []
     errors: list[BaseException] = []
     start = threading.Barrier(2)
@@ -47,6 +51,7 @@ def test_two_daemons_share_one_frontier_without_double_fetches(pg_url: str, mirr
     def daemon() -> None:
         own = make_engine(pg_url)
         try:
+
             async def drain() -> RunStats:
                 stats = RunStats()
                 async with build_fetcher(config) as fetcher:
@@ -81,7 +86,9 @@ def test_two_daemons_share_one_frontier_without_double_fetches(pg_url: str, mirr
 
 
 @pytest.mark.parametrize("mirror", [5], indirect=True)
-def test_a_slow_drain_keeps_the_lease_on_every_url_it_will_fetch(db_url: str, mirror: BigMirror) -> None:
+def test_a_slow_drain_keeps_the_lease_on_every_url_it_will_fetch(
+    db_url: str, mirror: BigMirror
+) -> None:
     """Fetches slower than LEASE / batch: another daemon must never get a URL this one still fetches."""
     config = parse_config(config_text(mirror))
     site = config.sites[0]
@@ -97,13 +104,20 @@ def test_a_slow_drain_keeps_the_lease_on_every_url_it_will_fetch(db_url: str, mi
     def slow_fetch_then_other_daemon_claims(_site: str, _url: str) -> None:
         now[0] += LEASE * 2 / 3  # each fetch took 10 minutes
         with sessions.begin() as s:
-            taken_by_other.update(u.url for u in repo.claim_due(s, site_id, now=now[0], limit=10, lease=LEASE))
+            taken_by_other.update(
+                u.url for u in repo.claim_due(s, site_id, now=now[0], limit=10, lease=LEASE)
+            )
 
     async def drain() -> RunStats:
         stats = RunStats()
         async with build_fetcher(config) as fetcher:
-            crawler = Crawler(fetcher, sessions, clock=lambda: now[0], batch=5,
-                              on_progress=slow_fetch_then_other_daemon_claims)
+            crawler = Crawler(
+                fetcher,
+                sessions,
+                clock=lambda: now[0],
+                batch=5,
+                on_progress=slow_fetch_then_other_daemon_claims,
+            )
             await crawler.drain(site, site_id, stats)
         return stats
 

@@ -35,16 +35,21 @@ def setup(m: BigMirror, tmp_path: Path, db_url: str) -> tuple[Path, Config]:
     return path, load_config(path)
 
 
-
-def test_backfill_archives_every_article_requesting_each_once(mirror: BigMirror, tmp_path: Path, sqlite_url: str) -> None:
+def test_backfill_archives_every_article_requesting_each_once(
+    mirror: BigMirror, tmp_path: Path, sqlite_url: str
+) -> None:
     path, _ = setup(mirror, tmp_path, sqlite_url)
-    result = CliRunner().invoke(cli, ["--db", sqlite_url, "--config", str(path), "-q", "backfill", "big"])
+    result = CliRunner().invoke(
+        cli, ["--db", sqlite_url, "--config", str(path), "-q", "backfill", "big"]
+    )
     assert result.exit_code == 0, result.output
     assert "big: backfill discovered 500, fetched 500, new 500" in result.output
     hits = mirror.article_hits()
     assert len(hits) == 500 and set(hits.values()) == {1}, hits.most_common(3)
     # the sitemap index came from robots.txt, its gzipped children were read
-    assert mirror.hits["/sitemap.xml"] == 1 and all(mirror.hits[f"/sitemap-{k}.xml.gz"] == 1 for k in range(5))
+    assert mirror.hits["/sitemap.xml"] == 1 and all(
+        mirror.hits[f"/sitemap-{k}.xml.gz"] == 1 for k in range(5)
+    )
     engine = make_engine(sqlite_url)
     with session_factory(engine)() as s:
         arts = {a.url: a for a in s.scalars(select(Article))}
@@ -62,10 +67,14 @@ def test_backfill_archives_every_article_requesting_each_once(mirror: BigMirror,
     assert set(mirror.article_hits().values()) == {1}
 
 
-def test_backfill_since_stops_at_the_date(mirror: BigMirror, tmp_path: Path, sqlite_url: str) -> None:
+def test_backfill_since_stops_at_the_date(
+    mirror: BigMirror, tmp_path: Path, sqlite_url: str
+) -> None:
     path, _ = setup(mirror, tmp_path, sqlite_url)
     since = mirror.published(450).date().isoformat()
-    result = CliRunner().invoke(cli, ["--db", sqlite_url, "--config", str(path), "-q", "backfill", "big", "--since", since])
+    result = CliRunner().invoke(
+        cli, ["--db", sqlite_url, "--config", str(path), "-q", "backfill", "big", "--since", since]
+    )
     assert result.exit_code == 0, result.output
     engine = make_engine(sqlite_url)
     with session_factory(engine)() as s:
@@ -82,7 +91,9 @@ def test_backfill_since_stops_at_the_date(mirror: BigMirror, tmp_path: Path, sql
 
 
 @pytest.mark.parametrize("mirror", [200], indirect=True)
-def test_backfill_resumes_after_an_interrupt(mirror: BigMirror, tmp_path: Path, db_url: str) -> None:
+def test_backfill_resumes_after_an_interrupt(
+    mirror: BigMirror, tmp_path: Path, db_url: str
+) -> None:
     _, config = setup(mirror, tmp_path, db_url)
     engine = make_engine(db_url)
     sessions = session_factory(engine)
@@ -126,10 +137,14 @@ def test_backfill_resumes_after_an_interrupt(mirror: BigMirror, tmp_path: Path, 
 
 
 @pytest.mark.parametrize("mirror", [30], indirect=True)
-def test_daemon_archives_a_new_article_within_one_interval(mirror: BigMirror, tmp_path: Path, sqlite_url: str) -> None:
+def test_daemon_archives_a_new_article_within_one_interval(
+    mirror: BigMirror, tmp_path: Path, sqlite_url: str
+) -> None:
     _, config = setup(mirror, tmp_path, sqlite_url)
     every = 3.0
-    config = dataclasses.replace(config, sites=tuple(dataclasses.replace(s, every=every) for s in config.sites))
+    config = dataclasses.replace(
+        config, sites=tuple(dataclasses.replace(s, every=every) for s in config.sites)
+    )
     engine = make_engine(sqlite_url)
     sessions = session_factory(engine)
 
@@ -161,8 +176,11 @@ def test_daemon_archives_a_new_article_within_one_interval(mirror: BigMirror, tm
     assert parse_config(config_text(mirror))  # the file form stays valid
 
 
-@pytest.mark.parametrize(("mirror", "robots_sitemaps", "expected"), [(40, True, 30), (40, False, 20)],
-                         indirect=["mirror"])
+@pytest.mark.parametrize(
+    ("mirror", "robots_sitemaps", "expected"),
+    [(40, True, 30), (40, False, 20)],
+    indirect=["mirror"],
+)
 def test_scheduled_discovery_reads_the_sitemaps_robots_txt_names(
     mirror: BigMirror, tmp_path: Path, sqlite_url: str, robots_sitemaps: bool, expected: int
 ) -> None:
@@ -175,8 +193,8 @@ min_delay = 0
 allow_hosts = ["127.0.0.1"]
 [[site]]
 name = "big"
-base_url = "{mirror.url('/')}"
-feeds = ["{mirror.url('/rss.xml')}"]
+base_url = "{mirror.url("/")}"
+feeds = ["{mirror.url("/rss.xml")}"]
 article_pattern = '-\\d+\\.html$'
 horizon = "30d"
 robots_sitemaps = {str(robots_sitemaps).lower()}

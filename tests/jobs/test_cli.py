@@ -15,7 +15,17 @@ from tests.support.paths import GOLDEN, REAL
 
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
 
-COMMANDS = [["run"], ["crawl"], ["extract"], ["probe"], ["articles"], ["show"], ["sites"], ["stats"], ["db", "upgrade"]]
+COMMANDS = [
+    ["run"],
+    ["crawl"],
+    ["extract"],
+    ["probe"],
+    ["articles"],
+    ["show"],
+    ["sites"],
+    ["stats"],
+    ["db", "upgrade"],
+]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c))
@@ -35,7 +45,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[site]]\nname = "x"\nbase_url = "https://x.vn/"\nfeeds = ["https://x.vn/rss"]\nevery = "soon"\n')
+    bad.write_text(
+        '[[site]]\nname = "x"\nbase_url = "https://x.vn/"\nfeeds = ["https://x.vn/rss"]\nevery = "soon"\n'
+    )
     proc = run("--db", f"sqlite:///{tmp_path}/x.db", "--config", str(bad), "crawl")
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
@@ -46,24 +58,41 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_unmigrated_database_and_missing_article_are_one_line(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/x.db"
     proc = run("--db", db, "articles")
-    assert proc.returncode == 1 and "vnnews db upgrade" in proc.stderr and proc.stderr.count("\n") == 1
+    assert (
+        proc.returncode == 1 and "vnnews db upgrade" in proc.stderr and proc.stderr.count("\n") == 1
+    )
     assert run("--db", db, "db", "upgrade").returncode == 0
     proc = run("--db", db, "show", "12345")
-    assert proc.returncode == 1 and proc.stderr.strip() == "vnnews: no article with id or URL '12345'"
+    assert (
+        proc.returncode == 1 and proc.stderr.strip() == "vnnews: no article with id or URL '12345'"
+    )
 
 
 def test_unknown_site_names_the_config(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/x.db"
     cfg = tmp_path / "s.toml"
-    cfg.write_text('[[site]]\nname = "x"\nbase_url = "https://x.vn/"\nfeeds = ["https://x.vn/rss"]\n')
+    cfg.write_text(
+        '[[site]]\nname = "x"\nbase_url = "https://x.vn/"\nfeeds = ["https://x.vn/rss"]\n'
+    )
     proc = run("--db", db, "--config", str(cfg), "crawl", "nope")
-    assert proc.returncode == 2 and "no site named 'nope'" in proc.stderr and str(cfg) in proc.stderr
+    assert (
+        proc.returncode == 2 and "no site named 'nope'" in proc.stderr and str(cfg) in proc.stderr
+    )
 
 
 def test_extract_a_saved_real_page_as_json() -> None:
     page = REAL / "vnexpress.net" / "meth04-article.html"
     golden = json.loads((GOLDEN / "vnexpress.net" / "meth04-article.html.json").read_text())
-    result = CliRunner().invoke(cli, ["extract", str(page), "--url", golden.get("url", "https://vnexpress.net/x-5047363.html"), "--json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "extract",
+            str(page),
+            "--url",
+            golden.get("url", "https://vnexpress.net/x-5047363.html"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["title"] == golden["title"]
@@ -73,7 +102,9 @@ def test_extract_a_saved_real_page_as_json() -> None:
 @pytest.mark.parametrize("site", ["vnexpress.net", "dantri.com.vn"])
 def test_extract_of_a_listing_page_fails_in_one_line(site: str) -> None:
     # the crawler's not_article rule (scraper.extract.is_article), through a real process
-    proc = run("extract", str(REAL / site / "meth04-list.html"), "--url", f"https://{site}/kinh-doanh")
+    proc = run(
+        "extract", str(REAL / site / "meth04-list.html"), "--url", f"https://{site}/kinh-doanh"
+    )
     assert proc.returncode == 1, proc.stdout[:300]
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("vnnews: not an article")
@@ -81,11 +112,16 @@ def test_extract_of_a_listing_page_fails_in_one_line(site: str) -> None:
 
 def test_extract_missing_file_is_one_line() -> None:
     proc = run("extract", "/nonexistent/page.html")
-    assert proc.returncode == 1 and proc.stderr.startswith("vnnews: /nonexistent/page.html: cannot read")
+    assert proc.returncode == 1 and proc.stderr.startswith(
+        "vnnews: /nonexistent/page.html: cannot read"
+    )
 
 
-@pytest.mark.parametrize("args", [["articles", "--since", "nope"], ["show"], ["--bogus", "sites"], ["nope"]],
-                         ids=lambda a: " ".join(a))
+@pytest.mark.parametrize(
+    "args",
+    [["articles", "--since", "nope"], ["show"], ["--bogus", "sites"], ["nope"]],
+    ids=lambda a: " ".join(a),
+)
 def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
     proc = run(*args)
     assert proc.returncode == 2

@@ -94,14 +94,20 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("domain", "name", "expected", "article", "section"), CASES, ids=lambda v: str(v)[:30])
-def test_pattern_inferred_from_real_links(domain: str, name: str, expected: str, article: str, section: str) -> None:
+@pytest.mark.parametrize(
+    ("domain", "name", "expected", "article", "section"), CASES, ids=lambda v: str(v)[:30]
+)
+def test_pattern_inferred_from_real_links(
+    domain: str, name: str, expected: str, article: str, section: str
+) -> None:
     links = _links(domain, name)
     guess = infer_article_pattern(links)
     assert guess is not None and guess.pattern == expected
     regex = re.compile(guess.pattern)
     assert regex.search(article) and not regex.search(section)
-    assert guess.matched == sum(1 for u in links if regex.search(u)) and guess.total == len(set(links))
+    assert guess.matched == sum(1 for u in links if regex.search(u)) and guess.total == len(
+        set(links)
+    )
     profile = load_profiles().for_url(f"https://{domain}/")
     if profile is not None and profile.article_pattern is not None:
         # every link the hand-written profile calls an article, the guess does too, and the
@@ -113,13 +119,23 @@ def test_pattern_inferred_from_real_links(domain: str, name: str, expected: str,
 
 def test_pattern_shapes_without_an_id_suffix() -> None:
     # baobinhphuoc's "/news/<cat>/<id>/<slug>" (site notes) and a WordPress slug site (cualo)
-    news = [f"https://baobinhphuoc.com.vn/news/{c}/{i}/{slug}" for c, i, slug in (
-        (19, 161234, "khanh-thanh-cau-moi"), (14, 161240, "hoi-nghi-tinh-uy"), (19, 161302, "mua-lon-keo-dai"))]
+    news = [
+        f"https://baobinhphuoc.com.vn/news/{c}/{i}/{slug}"
+        for c, i, slug in (
+            (19, 161234, "khanh-thanh-cau-moi"),
+            (14, 161240, "hoi-nghi-tinh-uy"),
+            (19, 161302, "mua-lon-keo-dai"),
+        )
+    ]
     news += ["https://baobinhphuoc.com.vn/news/19", "https://baobinhphuoc.com.vn/lien-he"]
     guess = infer_article_pattern(news)
     assert guess is not None and guess.pattern == r"/news/\d+/\d+/[^/?#]+$" and guess.matched == 3
-    wp = ["https://cualo.vn/le-hoi-du-lich-bien-cua-lo-nam-nay-co-gi-moi/", "https://cualo.vn/category/tin-tuc/",
-          "https://cualo.vn/bai-bien-cua-lo-don-hang-van-du-khach-dip-le/", "https://cualo.vn/gioi-thieu-ve-cua-lo/"]
+    wp = [
+        "https://cualo.vn/le-hoi-du-lich-bien-cua-lo-nam-nay-co-gi-moi/",
+        "https://cualo.vn/category/tin-tuc/",
+        "https://cualo.vn/bai-bien-cua-lo-don-hang-van-du-khach-dip-le/",
+        "https://cualo.vn/gioi-thieu-ve-cua-lo/",
+    ]
     guess = infer_article_pattern(wp)
     assert guess is not None and guess.matched == 2
     assert not re.search(guess.pattern, "https://cualo.vn/gioi-thieu-ve-cua-lo/")
@@ -171,8 +187,7 @@ def _probe(url: str, *, max_articles: int = 3) -> ProbeReport:
 ARTICLES = {  # real pages at the paths of their real URLs
     "/co-phieu-flc-duoc-giao-dich-tro-lai-2495349.html": "vietnamnet.vn/meth04-article.html",
     "/cach-cac-nuoc-doi-pho-cu-soc-nang-luong-tu-trung-dong-5047363.html": "vnexpress.net/meth04-article.html",
-    "/dau-bung-keo-dai-phat-hien-ung-thu-lymphoma-ruot-non-4954454.html":
-        "vnexpress.net/article-dau-bung-keo-dai-4954454.html",
+    "/dau-bung-keo-dai-phat-hien-ung-thu-lymphoma-ruot-non-4954454.html": "vnexpress.net/article-dau-bung-keo-dai-4954454.html",
 }
 
 
@@ -181,13 +196,19 @@ def _news_site(srv: LoopbackServer) -> None:
     a sitemap of three real articles, robots.txt naming the sitemap."""
     html = {"content-type": "text/html; charset=utf-8"}
     xml = {"content-type": "application/xml"}
-    srv.routes["/"] = Response((REAL / "vietnamnet.vn" / "meth04-list.html").read_bytes(), headers=html)
+    srv.routes["/"] = Response(
+        (REAL / "vietnamnet.vn" / "meth04-list.html").read_bytes(), headers=html
+    )
     for path, fixture in ARTICLES.items():
         srv.routes[path] = Response((REAL / fixture).read_bytes(), headers=html)
     when = format_datetime(datetime(2026, 3, 7, 8, 0, tzinfo=UTC))
-    items = "".join(f"<item><title>t</title><link>{escape(srv.url(p))}</link><pubDate>{when}</pubDate></item>"
-                    for p in ARTICLES)
-    srv.routes["/kinh-doanh.rss"] = Response(f'<rss version="2.0"><channel>{items}</channel></rss>'.encode(), headers=xml)
+    items = "".join(
+        f"<item><title>t</title><link>{escape(srv.url(p))}</link><pubDate>{when}</pubDate></item>"
+        for p in ARTICLES
+    )
+    srv.routes["/kinh-doanh.rss"] = Response(
+        f'<rss version="2.0"><channel>{items}</channel></rss>'.encode(), headers=xml
+    )
     urls = "".join(f"<url><loc>{escape(srv.url(p))}</loc></url>" for p in ["/", *ARTICLES])
     sitemap = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
     srv.routes["/news-sitemap.xml"] = Response(sitemap.encode(), headers=xml)
@@ -202,19 +223,27 @@ def test_probe_of_a_loopback_news_site() -> None:
     assert [(f.url, f.items, f.same_site_items, f.advertised) for f in report.feeds] == [
         (srv.url("/kinh-doanh.rss"), 3, 3, True)
     ]
-    assert [(s.url, s.urls, s.from_robots) for s in report.sitemaps] == [(srv.url("/news-sitemap.xml"), 4, True)]
+    assert [(s.url, s.urls, s.from_robots) for s in report.sitemaps] == [
+        (srv.url("/news-sitemap.xml"), 4, True)
+    ]
     assert report.pattern is not None and report.pattern.pattern == r"-\d{5,}\.html$"
     assert report.profile is None  # loopback has no site profile, vietnamnet no CMS fingerprint
     assert [a.url for a in report.articles] == [srv.url(p) for p in ARTICLES]
     assert all(a.error is None and a.title and a.text_length > 500 for a in report.articles)
     assert report.articles[0].title == "Cổ phiếu FLC được giao dịch trở lại"
-    assert report.listings and all(re.match(srv.url("/kinh-doanh"), c.url) for c in report.listings[:3])
-    assert not any(s.path.startswith(("/rss", "/feed", "/sitemap")) for s in srv.seen)  # nothing guessed
+    assert report.listings and all(
+        re.match(srv.url("/kinh-doanh"), c.url) for c in report.listings[:3]
+    )
+    assert not any(
+        s.path.startswith(("/rss", "/feed", "/sitemap")) for s in srv.seen
+    )  # nothing guessed
 
     # the suggested block is valid sources.toml and says what the probe found
     site = parse_config(render_site_block(report)).sites[0]
     assert site.name == "127-0-0-1" and site.base_url == srv.url("/") and site.every == 1800
-    assert site.feeds == (srv.url("/kinh-doanh.rss"),) and site.sitemaps == (srv.url("/news-sitemap.xml"),)
+    assert site.feeds == (srv.url("/kinh-doanh.rss"),) and site.sitemaps == (
+        srv.url("/news-sitemap.xml"),
+    )
     assert site.listings[0] == srv.url("/") and site.article_pattern is not None
     assert all(site.article_pattern.search(srv.url(p)) for p in ARTICLES)
 
@@ -223,14 +252,22 @@ def test_probe_of_a_loopback_news_site() -> None:
     assert skeleton is not None
     profile = parse_profiles(skeleton)[0]
     assert profile.domains == ("127.0.0.1",) and profile.valid_from == date(2026, 3, 8)
-    assert all(profile.is_article_url(srv.url(p)) for p in ARTICLES) and not profile.is_article_url(srv.url("/kinh-doanh"))
+    assert all(profile.is_article_url(srv.url(p)) for p in ARTICLES) and not profile.is_article_url(
+        srv.url("/kinh-doanh")
+    )
     assert profile.listing_links  # the pages are of two sites: no title selector fits both
 
 
 def test_selectors_read_off_real_article_pages() -> None:
-    pages = [(REAL / "vnexpress.net" / n).read_bytes() for n in ("meth04-article.html", "article-dau-bung-keo-dai-4954454.html")]
+    pages = [
+        (REAL / "vnexpress.net" / n).read_bytes()
+        for n in ("meth04-article.html", "article-dau-bung-keo-dai-4954454.html")
+    ]
     # what the hand-written vnexpress profile says
-    assert guess_selectors(pages) == {"title": ("h1.title-detail",), "body": ("article.fck_detail",)}
+    assert guess_selectors(pages) == {
+        "title": ("h1.title-detail",),
+        "body": ("article.fck_detail",),
+    }
     mixed = [pages[0], (REAL / "vietnamnet.vn" / "meth04-article.html").read_bytes()]
     assert "title" not in guess_selectors(mixed)
 
@@ -241,19 +278,29 @@ def test_probe_falls_back_to_guessed_feed_and_sitemap() -> None:
     first = next(u for u in extract_links(home, "http://127.0.0.1/") if "-ar" in u)
     routes = {
         "/": Response(home),
-        "/rss/home.rss": Response((REAL / "baochinhphu.vn" / "feed-baochinhphu.xml").read_bytes(),
-                                  headers={"content-type": "application/rss+xml"}),
-        "/sitemap_index.xml": Response((REAL / "bnews.vn" / "sitemap-news-2026-9.xml").read_bytes(),
-                                       headers={"content-type": "text/xml"}),
-        first.removeprefix("http://127.0.0.1"): Response((REAL / "vtcnews.vn" / "article-sample.html").read_bytes()),
+        "/rss/home.rss": Response(
+            (REAL / "baochinhphu.vn" / "feed-baochinhphu.xml").read_bytes(),
+            headers={"content-type": "application/rss+xml"},
+        ),
+        "/sitemap_index.xml": Response(
+            (REAL / "bnews.vn" / "sitemap-news-2026-9.xml").read_bytes(),
+            headers={"content-type": "text/xml"},
+        ),
+        first.removeprefix("http://127.0.0.1"): Response(
+            (REAL / "vtcnews.vn" / "article-sample.html").read_bytes()
+        ),
     }
     with serving(routes) as srv:
         report = _probe(srv.url("/"), max_articles=2)
     assert [(f.url, f.items, f.same_site_items, f.advertised) for f in report.feeds] == [
         (srv.url("/rss/home.rss"), 50, 0, False)
     ]
-    assert [(s.url, s.urls, s.from_robots) for s in report.sitemaps] == [(srv.url("/sitemap_index.xml"), 8, False)]
-    assert any("https://vtcnews.vn/rss/trang-chu.rss: feed on another host" in n for n in report.notes)
+    assert [(s.url, s.urls, s.from_robots) for s in report.sitemaps] == [
+        (srv.url("/sitemap_index.xml"), 8, False)
+    ]
+    assert any(
+        "https://vtcnews.vn/rss/trang-chu.rss: feed on another host" in n for n in report.notes
+    )
     assert report.pattern is not None and report.pattern.pattern == r"-ar\d{5,}\.html$"
     ok, missing = report.articles
     assert ok.error is None and ok.title and ok.text_length > 500 and ok.extractor == "generic"
@@ -267,10 +314,16 @@ def test_probe_command(tmp_path: Path) -> None:
     config.write_text(CONFIG)
     with LoopbackServer() as srv:
         _news_site(srv)
-        human = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/"), "--articles", "1"])
-        as_json = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/"), "--articles", "0", "--json"])
+        human = CliRunner().invoke(
+            cli, ["--config", str(config), "probe", srv.url("/"), "--articles", "1"]
+        )
+        as_json = CliRunner().invoke(
+            cli, ["--config", str(config), "probe", srv.url("/"), "--articles", "0", "--json"]
+        )
     assert human.exit_code == 0, human.output
-    block = human.output.split("# suggested sources.toml entry\n", 1)[1].split("# suggested scraper/profiles", 1)[0]
+    block = human.output.split("# suggested sources.toml entry\n", 1)[1].split(
+        "# suggested scraper/profiles", 1
+    )[0]
     assert parse_config(block).sites[0].feeds == (srv.url("/kinh-doanh.rss"),)
     assert "extracted: 1 of 1" in human.output and "[[profile]]" in human.output
     assert as_json.exit_code == 0, as_json.output
@@ -289,4 +342,6 @@ def test_probe_command_errors_are_one_line(tmp_path: Path) -> None:
     assert result.output.strip().count("\n") == 0 and "robots.txt" in result.output
     with serving({}) as srv:
         result = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/home")])
-    assert result.exit_code == 1 and result.output.strip() == f"vnnews: HTTP 404 ({srv.url('/home')})"
+    assert (
+        result.exit_code == 1 and result.output.strip() == f"vnnews: HTTP 404 ({srv.url('/home')})"
+    )

@@ -44,4 +44,6 @@ def test_reextract_rebuilds_articles_from_raw_pages_offline(
     code, out = invoke(db_url, config, "reextract", "--all", "--site", "vnx")
     assert code == 0 and "re-extracted 2: updated 0, unchanged 2" in out
     engine.dispose()
-    assert len(vnx.server.seen) + len(tt.server.seen) == requests_before  # nothing fetched: the archive is enough
+    assert (
+        len(vnx.server.seen) + len(tt.server.seen) == requests_before
+    )  # nothing fetched: the archive is enough

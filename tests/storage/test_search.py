@@ -36,8 +36,15 @@ def _archive(db_url: str):  # type: ignore[no-untyped-def]
         for key, (title, text) in STORIES.items():
             site_id = b if key == "lc" else a
             url = f"https://x.vn/{key}.html"
-            repo.store_article(s, site_id=site_id, article=Article(url=url, title=title, text=text),
-                               urls={url: "fetched"}, page_id=None, now=NOW, extractor_version="t")
+            repo.store_article(
+                s,
+                site_id=site_id,
+                article=Article(url=url, title=title, text=text),
+                urls={url: "fetched"},
+                page_id=None,
+                now=NOW,
+                extractor_version="t",
+            )
     yield sessions
     engine.dispose()
 
@@ -55,7 +62,9 @@ def test_search_folds_case_tones_and_d(sessions) -> None:  # type: ignore[no-unt
     assert titles(sessions, "thuy dien") == {"Thuỷ điện Hoà Bình"}
     # words are ANDed; a quoted phrase must stand together
     assert titles(sessions, "lao dong") == {"Lào Cai: lao động việc làm"}
-    assert titles(sessions, '"cai lao"') == {"Lào Cai: lao động việc làm"}  # "Lào Cai: lao" → phrase across ':'
+    assert titles(sessions, '"cai lao"') == {
+        "Lào Cai: lao động việc làm"
+    }  # "Lào Cai: lao" → phrase across ':'
     assert titles(sessions, '"tong lao"') == set()
     assert titles(sessions, "lao dong", site="a") == set()
     assert titles(sessions, "khach nothere") == set()
@@ -64,9 +73,21 @@ def test_search_folds_case_tones_and_d(sessions) -> None:  # type: ignore[no-unt
 
 def test_search_follows_edits(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
-        edited = Article(url="https://x.vn/dn.html", title="Đà Nẵng đón khách", text="Hội An cũng đông khách.")
-        assert repo.store_article(s, site_id=1, article=edited, urls={"https://x.vn/dn.html": "fetched"},
-                                  page_id=None, now=NOW, extractor_version="t").outcome == "changed"
+        edited = Article(
+            url="https://x.vn/dn.html", title="Đà Nẵng đón khách", text="Hội An cũng đông khách."
+        )
+        assert (
+            repo.store_article(
+                s,
+                site_id=1,
+                article=edited,
+                urls={"https://x.vn/dn.html": "fetched"},
+                page_id=None,
+                now=NOW,
+                extractor_version="t",
+            ).outcome
+            == "changed"
+        )
     assert titles(sessions, "hoi an") == {"Đà Nẵng đón khách"}
     assert titles(sessions, "du lich") == set()
 
@@ -89,15 +110,35 @@ def test_sqlite_index_is_visible_to_any_sqlite_tool(sqlite_url: str) -> None:
     assert rows == [("Đà Nẵng đón khách",)]
 
 
-@pytest.mark.parametrize("query", [
-    '"', '""', '"da nang', 'da" OR "lao', "da OR lao", "NOT da", "da AND NOT nang", "NEAR(da nang)",
-    "title:da", "search_text:lao", "da*", "^da", "{title} : da", "da + nang", "'; drop table articles; --",
-    "lao_dong", "100%", r"a\b",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '""',
+        '"da nang',
+        'da" OR "lao',
+        "da OR lao",
+        "NOT da",
+        "da AND NOT nang",
+        "NEAR(da nang)",
+        "title:da",
+        "search_text:lao",
+        "da*",
+        "^da",
+        "{title} : da",
+        "da + nang",
+        "'; drop table articles; --",
+        "lao_dong",
+        "100%",
+        r"a\b",
+    ],
+)
 def test_fts_operators_in_a_query_are_plain_words(sessions, query: str) -> None:  # type: ignore[no-untyped-def]
     # the query is folded to words before it reaches MATCH or LIKE: FTS5 syntax cannot break out
     keys = {title: f" {search_key(title, text)} " for title, text in STORIES.values()}
     terms = query_terms(query)
-    expected = {title for title, key in keys.items() if terms and all(f" {t} " in key for t in terms)}
+    expected = {
+        title for title, key in keys.items() if terms and all(f" {t} " in key for t in terms)
+    }
     assert titles(sessions, query) == expected  # the same on SQLite (FTS5) and PostgreSQL (LIKE)
     assert titles(sessions, "da OR lao") == set()  # OR is a word here, and no story has it

@@ -34,7 +34,12 @@ def sessions(db_url: str):  # type: ignore[no-untyped-def]
 
 def _article(url: str, text: str = "Đoạn một.\n\nĐoạn hai.", title: str = "Tiêu đề bài") -> Article:
     return Article(
-        url=url, title=title, text=text, sapo="Sapo", authors=["KHÁNH CHI"], tags=["lao động"],
+        url=url,
+        title=title,
+        text=text,
+        sapo="Sapo",
+        authors=["KHÁNH CHI"],
+        tags=["lao động"],
         images=[Image("https://x.vn/a.jpg", "Chú thích")],
         published_at=datetime(2026, 3, 7, 8, 0, tzinfo=timezone(timedelta(hours=7))),
     )
@@ -49,10 +54,34 @@ def test_migrations_are_idempotent_and_create_the_documented_tables(db_url: str)
     check_schema(engine)
     assert current_revision(engine) == head_revision()
     tables = set(inspect(engine).get_table_names())
-    assert {"sites", "urls", "pages", "articles", "article_urls", "article_versions", "crawl_runs"} <= tables
+    assert {
+        "sites",
+        "urls",
+        "pages",
+        "articles",
+        "article_urls",
+        "article_versions",
+        "crawl_runs",
+    } <= tables
     cols = {c["name"] for c in inspect(engine).get_columns("articles")}
-    assert {"id", "url", "canonical_url", "title", "sapo", "text", "published_at", "updated_at", "authors",
-            "category", "tags", "images", "content_hash", "first_seen", "last_seen", "extractor_version"} <= cols
+    assert {
+        "id",
+        "url",
+        "canonical_url",
+        "title",
+        "sapo",
+        "text",
+        "published_at",
+        "updated_at",
+        "authors",
+        "category",
+        "tags",
+        "images",
+        "content_hash",
+        "first_seen",
+        "last_seen",
+        "extractor_version",
+    } <= cols
     engine.dispose()
 
 
@@ -61,7 +90,10 @@ def test_enqueue_is_idempotent_and_claim_leases(sessions) -> None:  # type: igno
         site = repo.ensure_site(s, "demo", "https://demo.vn/", NOW)
         items = [repo.NewUrl(f"https://demo.vn/a-{i}.html") for i in range(5)]
         assert repo.enqueue(s, site.id, items, now=NOW, priority=30) == 5
-        assert repo.enqueue(s, site.id, [*items, repo.NewUrl("https://demo.vn/new.html")], now=NOW) == 1
+        assert (
+            repo.enqueue(s, site.id, [*items, repo.NewUrl("https://demo.vn/new.html")], now=NOW)
+            == 1
+        )
         site_id = site.id
     with sessions.begin() as s:
         first = repo.claim_due(s, site_id, now=NOW, limit=4, lease=timedelta(minutes=15))
@@ -71,35 +103,72 @@ def test_enqueue_is_idempotent_and_claim_leases(sessions) -> None:  # type: igno
         second = repo.claim_due(s, site_id, now=NOW, limit=10, lease=timedelta(minutes=15))
         assert len(second) == 2
         assert not {u.url for u in first} & {u.url for u in second}
-        assert repo.claim_due(s, site_id, now=NOW + timedelta(minutes=1), limit=10, lease=timedelta(minutes=15)) == []
-        later = repo.claim_due(s, site_id, now=NOW + timedelta(minutes=16), limit=10, lease=timedelta(minutes=15))
+        assert (
+            repo.claim_due(
+                s, site_id, now=NOW + timedelta(minutes=1), limit=10, lease=timedelta(minutes=15)
+            )
+            == []
+        )
+        later = repo.claim_due(
+            s, site_id, now=NOW + timedelta(minutes=16), limit=10, lease=timedelta(minutes=15)
+        )
         assert len(later) == 6
 
 
 def test_store_article_dedups_by_normalized_content(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
-        first = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/a.html"),
-                                   urls={"https://demo.vn/a.html": "fetched"}, page_id=None, now=NOW,
-                                   extractor_version="t")
+        first = repo.store_article(
+            s,
+            site_id=site_id,
+            article=_article("https://demo.vn/a.html"),
+            urls={"https://demo.vn/a.html": "fetched"},
+            page_id=None,
+            now=NOW,
+            extractor_version="t",
+        )
         assert first.outcome == "new"
-        again = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/a.html"),
-                                   urls={"https://demo.vn/a.html": "fetched"}, page_id=None, now=NOW,
-                                   extractor_version="t")
+        again = repo.store_article(
+            s,
+            site_id=site_id,
+            article=_article("https://demo.vn/a.html"),
+            urls={"https://demo.vn/a.html": "fetched"},
+            page_id=None,
+            now=NOW,
+            extractor_version="t",
+        )
         assert again == repo.Stored("unchanged", first.article_id)
         # the same story, old-style tone marks, NBSP and other case, under another URL: an alias
-        copy = _article("https://demo.vn/copy.html", text="ĐOẠN MỘT.\u00a0\n\nĐoạn  hai.", title="Tiêu đề bài")
-        dup = repo.store_article(s, site_id=site_id, article=copy, urls={"https://demo.vn/copy.html": "fetched"},
-                                 page_id=None, now=NOW, extractor_version="t")
+        copy = _article(
+            "https://demo.vn/copy.html", text="ĐOẠN MỘT.\u00a0\n\nĐoạn  hai.", title="Tiêu đề bài"
+        )
+        dup = repo.store_article(
+            s,
+            site_id=site_id,
+            article=copy,
+            urls={"https://demo.vn/copy.html": "fetched"},
+            page_id=None,
+            now=NOW,
+            extractor_version="t",
+        )
         assert dup == repo.Stored("duplicate", first.article_id)
         assert s.scalar(select(ArticleRow).where(ArticleRow.id == first.article_id)) is not None
         assert len(s.scalars(select(ArticleRow)).all()) == 1
         assert {u.url for u in repo.article_urls(s, first.article_id)} == {
-            "https://demo.vn/a.html", "https://demo.vn/copy.html"}
+            "https://demo.vn/a.html",
+            "https://demo.vn/copy.html",
+        }
         # an edit at a known URL: same article, new content hash, a second version
         edited = _article("https://demo.vn/a.html", text="Đoạn một, đã sửa.\n\nĐoạn hai.")
-        changed = repo.store_article(s, site_id=site_id, article=edited, urls={"https://demo.vn/a.html": "fetched"},
-                                     page_id=None, now=NOW + timedelta(hours=1), extractor_version="t")
+        changed = repo.store_article(
+            s,
+            site_id=site_id,
+            article=edited,
+            urls={"https://demo.vn/a.html": "fetched"},
+            page_id=None,
+            now=NOW + timedelta(hours=1),
+            extractor_version="t",
+        )
         assert changed == repo.Stored("changed", first.article_id)
         row = s.get_one(ArticleRow, first.article_id)
         assert row.text.startswith("Đoạn một, đã sửa.")
@@ -115,9 +184,15 @@ def test_hash_folds_tone_marks_case_and_spacing() -> None:
 def test_datetimes_round_trip_as_aware_utc(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
-        stored = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/t.html"),
-                                    urls={"https://demo.vn/t.html": "fetched"}, page_id=None, now=NOW,
-                                    extractor_version="t")
+        stored = repo.store_article(
+            s,
+            site_id=site_id,
+            article=_article("https://demo.vn/t.html"),
+            urls={"https://demo.vn/t.html": "fetched"},
+            page_id=None,
+            now=NOW,
+            extractor_version="t",
+        )
     with sessions() as s:
         row = s.get_one(ArticleRow, stored.article_id)
         assert row.published_at == datetime(2026, 3, 7, 1, 0, tzinfo=UTC)
@@ -132,8 +207,16 @@ def test_raw_pages_are_compressed_and_restorable(sessions) -> None:  # type: ign
         site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
         repo.enqueue(s, site_id, [repo.NewUrl("https://demo.vn/p.html")], now=NOW)
         url_id = s.scalars(select(Url.id)).one()
-        page = repo.record_page(s, url="https://demo.vn/p.html", final_url="https://demo.vn/p.html", status=200,
-                                headers={"content-type": "text/html"}, body=body, fetched_at=NOW, url_id=url_id)
+        page = repo.record_page(
+            s,
+            url="https://demo.vn/p.html",
+            final_url="https://demo.vn/p.html",
+            status=200,
+            headers={"content-type": "text/html"},
+            body=body,
+            fetched_at=NOW,
+            url_id=url_id,
+        )
         page_id = page.id
     with sessions() as s:
         page = s.get_one(Page, page_id)
@@ -151,20 +234,45 @@ def test_naive_datetimes_are_refused(sessions) -> None:  # type: ignore[no-untyp
 def test_unique_url_per_article(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
-        a = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/1.html", text="Một"),
-                               urls={"https://demo.vn/1.html": "fetched", "https://demo.vn/c.html": "canonical"},
-                               page_id=None, now=NOW, extractor_version="t")
-        b = repo.store_article(s, site_id=site_id, article=_article("https://demo.vn/2.html", text="Hai"),
-                               urls={"https://demo.vn/2.html": "fetched"}, page_id=None, now=NOW,
-                               extractor_version="t")
+        a = repo.store_article(
+            s,
+            site_id=site_id,
+            article=_article("https://demo.vn/1.html", text="Một"),
+            urls={"https://demo.vn/1.html": "fetched", "https://demo.vn/c.html": "canonical"},
+            page_id=None,
+            now=NOW,
+            extractor_version="t",
+        )
+        b = repo.store_article(
+            s,
+            site_id=site_id,
+            article=_article("https://demo.vn/2.html", text="Hai"),
+            urls={"https://demo.vn/2.html": "fetched"},
+            page_id=None,
+            now=NOW,
+            extractor_version="t",
+        )
         assert a.article_id != b.article_id
         assert len(s.scalars(select(ArticleUrl)).all()) == 3
 
 
-def _store(s, site_id: int, url: str, text: str, urls: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
-           now: datetime = NOW) -> repo.Stored:
-    return repo.store_article(s, site_id=site_id, article=_article(url, text=text), urls=urls or {url: "fetched"},
-                              page_id=None, now=now, extractor_version="t")
+def _store(
+    s,
+    site_id: int,
+    url: str,
+    text: str,
+    urls: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+    now: datetime = NOW,
+) -> repo.Stored:
+    return repo.store_article(
+        s,
+        site_id=site_id,
+        article=_article(url, text=text),
+        urls=urls or {url: "fetched"},
+        page_id=None,
+        now=now,
+        extractor_version="t",
+    )
 
 
 def test_an_edit_reverted_to_an_earlier_content_is_stored(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -174,7 +282,9 @@ def test_an_edit_reverted_to_an_earlier_content_is_stored(sessions) -> None:  # 
         assert _store(s, site_id, "https://demo.vn/a.html", "Bản sửa.").outcome == "changed"
     # the publisher undoes the edit: the article takes the first content back
     with sessions.begin() as s:
-        reverted = _store(s, site_id, "https://demo.vn/a.html", "Bản đầu.", now=NOW + timedelta(hours=6))
+        reverted = _store(
+            s, site_id, "https://demo.vn/a.html", "Bản đầu.", now=NOW + timedelta(hours=6)
+        )
         assert reverted == repo.Stored("changed", first.article_id)
     with sessions() as s:
         assert s.get_one(ArticleRow, first.article_id).text == "Bản đầu."
@@ -186,8 +296,13 @@ def test_a_canonical_url_of_another_article_does_not_overwrite_it(sessions) -> N
         site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
         home = _store(s, site_id, "https://demo.vn/", "Trang chủ.")
         # a CMS whose every page says rel=canonical → the home page
-        story = _store(s, site_id, "https://demo.vn/b.html", "Bài mới.",
-                       {"https://demo.vn/b.html": "fetched", "https://demo.vn/": "canonical"})
+        story = _store(
+            s,
+            site_id,
+            "https://demo.vn/b.html",
+            "Bài mới.",
+            {"https://demo.vn/b.html": "fetched", "https://demo.vn/": "canonical"},
+        )
         assert story.outcome == "new" and story.article_id != home.article_id
     with sessions() as s:
         assert s.get_one(ArticleRow, home.article_id).text == "Trang chủ."
@@ -200,8 +315,13 @@ def test_the_fetched_url_decides_which_article_changed(sessions) -> None:  # typ
         older = _store(s, site_id, "https://demo.vn/old.html", "Bài cũ.")
         mine = _store(s, site_id, "https://demo.vn/mine.html", "Bài này.")
         # an edit of mine.html whose redirect target is known as the older article's URL
-        edited = _store(s, site_id, "https://demo.vn/mine.html", "Bài này, đã sửa.",
-                        {"https://demo.vn/mine.html": "fetched", "https://demo.vn/old.html": "final"})
+        edited = _store(
+            s,
+            site_id,
+            "https://demo.vn/mine.html",
+            "Bài này, đã sửa.",
+            {"https://demo.vn/mine.html": "fetched", "https://demo.vn/old.html": "final"},
+        )
         assert edited == repo.Stored("changed", mine.article_id)
     with sessions() as s:
         assert s.get_one(ArticleRow, older.article_id).text == "Bài cũ."

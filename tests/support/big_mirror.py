@@ -66,7 +66,7 @@ class BigMirror:
 <script>var nv_base_siteurl="/",nv_lang_data="vi",nv_module_name="news";</script></head>
 <body><div class="news_column panel panel-default"><div class="panel-body">
 <h1 class="title">Hội nghị tổng kết công tác số {i}</h1>
-<span class="h5">{when.strftime('%d/%m/%Y %H:%M')}</span>
+<span class="h5">{when.strftime("%d/%m/%Y %H:%M")}</span>
 <div class="hometext">Tóm tắt bài số {i}.</div>
 <div id="news-bodyhtml" class="bodytext">{paragraphs}</div>
 <p class="h5 text-right"><strong>Tác giả: Phóng viên {i}</strong></p>
@@ -76,8 +76,14 @@ class BigMirror:
     def listing_html(self, page: int) -> bytes:
         pages = (self.n + PER_PAGE - 1) // PER_PAGE
         ids = self.newest_first()[(page - 1) * PER_PAGE : page * PER_PAGE]
-        items = "".join(f'<div class="item"><h3><a href="{self.path(i)}">Bài số {i}</a></h3></div>' for i in ids)
-        nxt = f'<a rel="next" href="/tin-tuc/xa-hoi?page={page + 1}">Trang sau</a>' if page < pages else ""
+        items = "".join(
+            f'<div class="item"><h3><a href="{self.path(i)}">Bài số {i}</a></h3></div>' for i in ids
+        )
+        nxt = (
+            f'<a rel="next" href="/tin-tuc/xa-hoi?page={page + 1}">Trang sau</a>'
+            if page < pages
+            else ""
+        )
         return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Xã hội</title></head>
 <body><nav><a href="/">Trang chủ</a><a href="/tin-tuc/xa-hoi">Xã hội</a></nav>
 <div class="news_column"><div class="panel-body">{items}</div></div>
@@ -90,8 +96,10 @@ class BigMirror:
             f"<lastmod>{self.published(min(self.n, (k + 1) * PER_SITEMAP)).isoformat()}</lastmod></sitemap>"
             for k in range(chunks)
         )
-        return (f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-                f"{entries}</sitemapindex>").encode()
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</sitemapindex>"
+        ).encode()
 
     def sitemap(self, k: int) -> bytes:
         first = k * PER_SITEMAP + 1
@@ -99,8 +107,10 @@ class BigMirror:
             f"<url><loc>{self.url(self.path(i))}</loc><lastmod>{self.published(i).isoformat()}</lastmod></url>"
             for i in range(first, min(first + PER_SITEMAP, self.n + 1))
         )
-        xml = (f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-               f"{entries}</urlset>").encode()
+        xml = (
+            f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</urlset>"
+        ).encode()
         return gzip.compress(xml)
 
     def feed(self) -> bytes:
@@ -119,13 +129,21 @@ class BigMirror:
             self.hits[req.path] += 1
         path = parts.path
         if path == "/robots.txt":
-            send(req, 200, f"User-agent: *\nAllow: /\nSitemap: {self.url('/sitemap.xml')}\n".encode(),
-                 {"content-type": "text/plain"})
+            send(
+                req,
+                200,
+                f"User-agent: *\nAllow: /\nSitemap: {self.url('/sitemap.xml')}\n".encode(),
+                {"content-type": "text/plain"},
+            )
         elif path == "/sitemap.xml":
             send(req, 200, self.sitemap_index(), {"content-type": "application/xml"})
         elif path.startswith("/sitemap-") and path.endswith(".xml.gz"):
-            send(req, 200, self.sitemap(int(path[len("/sitemap-"):-len(".xml.gz")])),
-                 {"content-type": "application/gzip"})
+            send(
+                req,
+                200,
+                self.sitemap(int(path[len("/sitemap-") : -len(".xml.gz")])),
+                {"content-type": "application/gzip"},
+            )
         elif path == "/rss.xml":
             send(req, 200, self.feed(), {"content-type": "application/rss+xml; charset=utf-8"})
         elif path == "/tin-tuc/xa-hoi":
@@ -168,8 +186,8 @@ max_retries = 0
 jitter = 0
 [[site]]
 name = "big"
-base_url = "{m.url('/')}"
-feeds = ["{m.url('/rss.xml')}"]
-listings = ["{m.url('/tin-tuc/xa-hoi')}"]
+base_url = "{m.url("/")}"
+feeds = ["{m.url("/rss.xml")}"]
+listings = ["{m.url("/tin-tuc/xa-hoi")}"]
 article_pattern = '-\\d+\\.html$'
 """

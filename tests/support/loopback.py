@@ -35,7 +35,10 @@ class Response:
 
 
 def send(
-    req: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None
+    req: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     req.send_response(status)
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
@@ -71,8 +74,14 @@ class LoopbackServer:
             def _dispatch(self) -> None:
                 path = self.path
                 with outer._lock:
-                    outer.seen.append(Seen(self.command, path, {k.lower(): v for k, v in self.headers.items()}))
-                handler = outer.routes.get(path) or outer.routes.get(urlsplit(path).path) or outer.fallback
+                    outer.seen.append(
+                        Seen(self.command, path, {k.lower(): v for k, v in self.headers.items()})
+                    )
+                handler = (
+                    outer.routes.get(path)
+                    or outer.routes.get(urlsplit(path).path)
+                    or outer.fallback
+                )
                 if handler is None:
                     send(self, 404, b"not found", {"content-type": "text/plain"})
                     return

@@ -13,9 +13,14 @@ from tests.support.mirror import MirrorSite
 # (mirror path, fixture page, golden file)
 VNX_PAGES = [
     ("/kinh-doanh/cach-cac-nuoc-doi-pho-5047363.html", "vnexpress.net/meth04-article.html"),
-    ("/suc-khoe/dau-bung-keo-dai-4954454.html", "vnexpress.net/article-dau-bung-keo-dai-4954454.html"),
+    (
+        "/suc-khoe/dau-bung-keo-dai-4954454.html",
+        "vnexpress.net/article-dau-bung-keo-dai-4954454.html",
+    ),
 ]
-TT_PAGES = [("/kinh-doanh/chien-su-day-gia-hoa-20260307075519174.htm", "tuoitre.vn/meth04-article.html")]
+TT_PAGES = [
+    ("/kinh-doanh/chien-su-day-gia-hoa-20260307075519174.htm", "tuoitre.vn/meth04-article.html")
+]
 
 
 def write_config(path: Path, vnx: MirrorSite, tt: MirrorSite, extra: str = "") -> Path:
@@ -30,7 +35,7 @@ max_retries = 0
 [[site]]
 name = "vnx"
 base_url = "{vnx.base_url}"
-feeds = ["{vnx.url('/rss.xml')}"]
+feeds = ["{vnx.url("/rss.xml")}"]
 profile = "vnexpress"
 article_pattern = '\\.html?$'
 every = "15m"
@@ -38,7 +43,7 @@ every = "15m"
 [[site]]
 name = "tt"
 base_url = "{tt.base_url}"
-feeds = ["{tt.url('/rss.xml')}"]
+feeds = ["{tt.url("/rss.xml")}"]
 profile = "tuoitre"
 article_pattern = '\\.html?$'
 every = "15m"
@@ -52,5 +57,3 @@ every = "15m"
 def invoke(db_url: str, config: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--db", db_url, "--config", str(config), "-q", *args])
     return result.exit_code, result.output
-
-

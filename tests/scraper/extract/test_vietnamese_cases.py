@@ -88,8 +88,11 @@ def test_related_teasers_inside_the_body_are_dropped() -> None:
         "khai nhiệm vụ</a></p>"
     )
     paragraphs = [*BODY[:2], "__TEASERS__", *BODY[2:]]
-    html = page("<div class='noi-dung'>" + body_html(paragraphs).replace(
-        "<p>__TEASERS__</p>", teasers) + "</div>")
+    html = page(
+        "<div class='noi-dung'>"
+        + body_html(paragraphs).replace("<p>__TEASERS__</p>", teasers)
+        + "</div>"
+    )
     text = extract_generic(html, URL).text
     assert "Xem thêm" not in text and "nghìn lao động" not in text
     assert text.split("\n\n") == BODY
@@ -125,7 +128,9 @@ def test_visible_byline_wins_over_the_cms_account() -> None:
 
 
 def test_the_cms_account_is_the_last_resort() -> None:
-    html = page(f"<div class='noi-dung'>{body_html()}</div>", head="<meta name='author' content='longantv'>")
+    html = page(
+        f"<div class='noi-dung'>{body_html()}</div>", head="<meta name='author' content='longantv'>"
+    )
     assert extract_generic(html, URL).authors == ["longantv"]
 
 
@@ -134,8 +139,8 @@ def test_the_cms_account_is_the_last_resort() -> None:
 
 def ld(date: str) -> str:
     return (
-        "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", "
-        f"\"datePublished\": \"{date}\"}}</script>"
+        '<script type=\'application/ld+json\'>{"@type": "NewsArticle", '
+        f'"datePublished": "{date}"}}</script>'
     )
 
 
@@ -163,7 +168,9 @@ def test_metadata_with_a_time_wins() -> None:
     assert extract_generic(html, URL).published_at == utc(2026, 1, 8, 2, 0)
 
 
-YEARLESS = page(f"<div class='date'>Chiều 6/1, 15:30</div><div class='noi-dung'>{body_html()}</div>")
+YEARLESS = page(
+    f"<div class='date'>Chiều 6/1, 15:30</div><div class='noi-dung'>{body_html()}</div>"
+)
 
 
 def test_yearless_dateline_takes_the_year_from_metadata() -> None:
@@ -233,7 +240,9 @@ def test_leading_menu_label_and_trailing_box_title_are_not_text() -> None:
 
 
 def test_listing_leftovers_are_not_an_article() -> None:
-    html = page("<div class='noi-dung'><p>7' trước</p><p>Thông tin doanh nghiệp - sản phẩm</p></div>")
+    html = page(
+        "<div class='noi-dung'><p>7' trước</p><p>Thông tin doanh nghiệp - sản phẩm</p></div>"
+    )
     assert not is_article(extract_generic(html, URL))
     assert is_article(extract_generic(page(f"<div>{body_html()}</div>"), URL))
 

@@ -362,7 +362,9 @@ def test_dns_failure_is_retryable_fetch_error() -> None:
         run(go(False))
     assert type(err.value) is HostUnreachableError and err.value.retryable
     # the robots.txt lookup fails first: still a retryable network failure, not a robots rule
-    with pytest.raises(FetchError, match=re.escape("robots.txt unreachable: DNS lookup failed")) as err:
+    with pytest.raises(
+        FetchError, match=re.escape("robots.txt unreachable: DNS lookup failed")
+    ) as err:
         run(go(True))
     assert type(err.value) is HostUnreachableError and err.value.retryable
 
