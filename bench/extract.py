@@ -1,4 +1,12 @@
-"""Extraction benchmark on the golden pages: body F1 and speed, vnnews vs trafilatura/readability.
+"""Extraction benchmark: body F1 and speed, vnnews vs trafilatura, on two corpora.
+
+1. The golden pages (tests/golden + tests/fixtures/real), vnnews generic and profile modes
+   beside trafilatura and readability-lxml.
+2. A corpus in the dev-set layout (``pages/<id>.html`` + ``truth.json``), by default the
+   generic-extraction dev set ``../shared/devsets/readability`` (or ``--pages DIR --truth
+   FILE``): vnnews generic beside trafilatura's ``bare_extraction`` with default options, in
+   the same process, with F1, precision, recall, catastrophic failures (below 0.5 where
+   trafilatura scores 0.8 or more) and median ms/page. Scoring: ``tests/support/scoring.py``.
 
 Run: ``.venv/bin/python bench/extract.py`` (``make bench-extract``). Scoring follows the
 scrapinghub article-extraction-benchmark: token 4-gram shingles of lower-cased ``\\w+`` tokens;
@@ -9,11 +17,13 @@ the median of its rounds, an extractor's time the median (and mean) over pages.
 
 Generic extractors (vnnews generic, trafilatura, readability) get each page under an unknown
 domain (``masked_url``), so no site profile can apply; only "vnnews profile" sees the real URL.
-The last lines check the tracker's goals (issue #3) and the exit status is 1 if one fails.
+The last lines check the tracker's goals (issues #3 and #12) and the exit status is 1 if one
+fails.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import re
@@ -30,6 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scraper.extract import extract_article, extract_generic  # noqa: E402
+from tests.support.scoring import (  # noqa: E402
+    DEVSET,
+    PageScore,
+    catastrophic,
+    load_corpus,
+    score_corpus,
+    score_page,
+)
 
 GOLDEN = ROOT / "tests" / "golden"
 PAGES = ROOT / "tests" / "fixtures" / "real"
@@ -178,8 +196,94 @@ def run(repeat: int = REPEAT) -> list[Row]:
     return rows
 
 
-def main() -> int:
+def _trafilatura_default(html: bytes, url: str | None) -> str:
+    from trafilatura import bare_extraction
+
+    doc = bare_extraction(html, url=url)
+    return (doc.text if doc is not None else "") or ""
+
+
+def _vnnews_generic(html: bytes, url: str | None) -> str:
+    return extract_generic(html, url or "https://example.org/page.html").text
+
+
+CORPUS_EXTRACTORS: list[tuple[str, Callable[[bytes, str | None], str]]] = [
+    ("vnnews generic", _vnnews_generic),
+    ("trafilatura 2.3 (bare_extraction)", _trafilatura_default),
+]
+CORPUS_REPEAT = 3
+MAX_CATASTROPHIC = 3
+MIN_SPEEDUP = 5.0
+
+
+def run_corpus(pages: Path, truth: Path, repeat: int = CORPUS_REPEAT) -> list[tuple[str, bool]]:
+    """Score and time every corpus extractor; print the table; return the goal checks."""
+    cases = load_corpus(pages, truth)
+    scores: dict[str, dict[str, PageScore]] = {name: {} for name, _ in CORPUS_EXTRACTORS}
+    times: dict[str, dict[str, list[float]]] = {name: {} for name, _ in CORPUS_EXTRACTORS}
+    for case in cases:
+        for name, fn in CORPUS_EXTRACTORS:
+            scores[name][case.id] = score_page(case.expected, fn(case.html, case.url))
+    for _ in range(repeat):
+        gc.collect()
+        for case in cases:
+            for name, fn in CORPUS_EXTRACTORS:
+                times[name].setdefault(case.id, []).append(
+                    _timed(lambda h, u, f=fn: f(h, u), case.html, case.url or "")  # type: ignore[misc]
+                )
+    reference = scores[CORPUS_EXTRACTORS[1][0]]
+    print(f"\n{len(cases)} pages from {pages} (truth: {truth.name}); time: median over pages of")
+    print(f"each page's median of {repeat} interleaved runs\n")
+    print("| extractor | F1 | precision | recall | catastrophic | median ms/page |")
+    print("|---|---|---|---|---|---|")
+    summary: dict[str, tuple[float, int, float]] = {}
+    for name, _ in CORPUS_EXTRACTORS:
+        total = score_corpus(scores[name].values())
+        failed = catastrophic(scores[name], reference)
+        ms = statistics.median(statistics.median(t) for t in times[name].values())
+        summary[name] = (total.f1, len(failed), ms)
+        print(
+            f"| {name} | {total.f1:.3f} | {total.precision:.3f} | {total.recall:.3f} "
+            f"| {len(failed)} | {ms:.2f} |"
+        )
+        if failed and name != CORPUS_EXTRACTORS[1][0]:
+            print(f"catastrophic pages ({name}): {', '.join(failed)}")
+    mine, ref = summary[CORPUS_EXTRACTORS[0][0]], summary[CORPUS_EXTRACTORS[1][0]]
+    speedup = ref[2] / mine[2] if mine[2] else float("inf")
+    return [
+        (f"corpus F1 {mine[0]:.3f} >= trafilatura F1 {ref[0]:.3f}", mine[0] >= ref[0]),
+        (
+            f"corpus catastrophic failures {mine[1]} <= {MAX_CATASTROPHIC}",
+            mine[1] <= MAX_CATASTROPHIC,
+        ),
+        (
+            f"corpus speed {ref[2]:.2f}/{mine[2]:.2f} ms = {speedup:.1f}x >= {MIN_SPEEDUP:.0f}x",
+            speedup >= MIN_SPEEDUP,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=Path, default=DEVSET / "pages", help="corpus pages dir")
+    parser.add_argument("--truth", type=Path, default=DEVSET / "truth.json", help="truth.json")
+    parser.add_argument("--skip-golden", action="store_true", help="only the corpus")
+    args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    checks: list[tuple[str, bool]] = []
+    if not args.skip_golden:
+        checks.extend(golden_report())
+    if args.pages.is_dir() and args.truth.is_file():
+        checks.extend(run_corpus(args.pages, args.truth))
+    else:
+        print(f"\nno corpus at {args.pages} / {args.truth}: skipped")
+    print()
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}: {text}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+def golden_report() -> list[tuple[str, bool]]:
     rows = run()
     by_name = {row.name: row for row in rows}
     pages = len(rows[0].page_f1)
@@ -220,10 +324,7 @@ def main() -> int:
             worst_f1 >= PROFILE_PAGE_F1,
         ),
     ]
-    print()
-    for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}: {text}")
-    return 0 if all(ok for _, ok in checks) else 1
+    return checks
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def extract(
     obj: Ctx, file_or_url: str, page_url: str | None, profile_name: str | None, as_json: bool
 ) -> None:
     """Extract the article from FILE_OR_URL (a saved page, or a URL fetched now)."""
-    from scraper.extract import extract_article
+    from scraper.extract import extract_article, require_article
     from scraper.profiles import load_profiles
 
     profile = load_profiles().get(profile_name) if profile_name else None
@@ -44,7 +44,8 @@ def extract(
         if len(html) > limit:
             raise VnnewsError(f"{path}: larger than {limit} bytes (fetch.max_bytes)")
         page_url = page_url or path.resolve().as_uri()
-    article = extract_article(html, page_url, profile)
+    # a listing page exits non-zero with one line (the crawler's not_article rule)
+    article = require_article(extract_article(html, page_url, profile))
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return

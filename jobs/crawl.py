@@ -32,7 +32,7 @@ from scraper.errors import (
     RobotsDisallowedError,
     VnnewsError,
 )
-from scraper.extract import EXTRACTOR_VERSION, extract_article
+from scraper.extract import EXTRACTOR_VERSION, extract_article, is_article
 from scraper.fetch import Fetcher, FetchResult
 from scraper.types import Article
 from storage import frontier, repo
@@ -157,7 +157,7 @@ class Crawler:
         now = self.clock()
         article, error = None, None
         if result.status == 200:
-            article, error = _extract(result, p)
+            article, error = _extract(result, p, claim.source_date)
         with self.sessions.begin() as s:
             page = repo.record_page(s, result, url_id=claim.row_id)
             row = s.get_one(Url, claim.row_id)
@@ -208,13 +208,18 @@ class Crawler:
             )  # fmt: skip
 
 
-def _extract(result: FetchResult, p: SitePass) -> tuple[Article | None, str | None]:
-    """The article of a 200 page, or None and why (the crawler's ``not_article`` rule)."""
+def _extract(
+    result: FetchResult, p: SitePass, discovered_date: datetime | None
+) -> tuple[Article | None, str | None]:
+    """The article of a 200 page, or None and why (``is_article``: the rule ``vnnews extract``
+    applies too). The feed or sitemap date helps a dateline printed without a year."""
     try:
-        article = extract_article(result.text(), result.final_url, p.profile)
+        article = extract_article(
+            result.text(), result.final_url, p.profile, fallback_date=discovered_date
+        )
     except VnnewsError as exc:
         return None, reason(exc)
-    if not article.text.strip():
+    if not is_article(article):
         return None, "no article body found"
     return article, None
 

@@ -199,7 +199,7 @@ def sitemap_urls(
 ) -> tuple[list[NewUrl], list[str]]:  # fmt: skip
     """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out.
     ``max_bytes`` also caps a gzipped sitemap once decompressed."""
-    sm = parse_sitemap(result.body, result.final_url, max_bytes=max_bytes)
+    sm = parse_sitemap(result.body, result.final_url, max_bytes=max_bytes, order=p.date_order)
     pairs = ((e.url, e.published_at or e.lastmod) for e in sm.urls)
     urls = list(keep(p, pairs, oldest=oldest, newest=newest))
     _warn_if_all_dropped(p, result.url, len(sm.urls), urls)
@@ -215,7 +215,7 @@ def feed_urls(
     newest: datetime | None = None,
 ) -> list[NewUrl]:  # fmt: skip
     """Article URLs of a feed, filtered by the site's rules and the date window."""
-    items = parse_feed(result.body, result.final_url)
+    items = parse_feed(result.body, result.final_url, order=p.date_order)
     pairs = ((i.url, i.published_at) for i in items)
     kept = list(keep(p, pairs, oldest=oldest, newest=newest))
     _warn_if_all_dropped(p, result.url, len(items), kept)

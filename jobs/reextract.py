@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.config import Config
 from scraper.charset import decode_body
 from scraper.errors import VnnewsError
-from scraper.extract import EXTRACTOR_VERSION, extract_article
+from scraper.extract import EXTRACTOR_VERSION, extract_article, is_article
 from scraper.profiles import SiteProfile, load_profiles
 from storage import repo
 from storage.models import Article, Page, Site
@@ -80,13 +80,14 @@ def _one(
     try:
         html = decode_body(repo.page_body(page), page.headers.get("content-type"))
         fresh = extract_article(
-            html, page.final_url, _profile(profiles.get(site_name), page.final_url, page)
-        )
+            html, page.final_url, _profile(profiles.get(site_name), page.final_url, page),
+            fallback_date=art.published_at or art.first_seen,
+        )  # fmt: skip
     except VnnewsError as exc:
         stats.failed += 1
         log.warning("article=%d url=%s: re-extraction failed: %s", art.id, art.url, exc)
         return
-    if not fresh.text.strip():
+    if not is_article(fresh):
         stats.failed += 1
         log.warning(
             "article=%d url=%s: re-extraction found no body; kept the old one", art.id, art.url

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import SiteConfig
+from scraper.dates import DAY_FIRST, DateOrder
 from scraper.errors import HostUnreachableError
 from scraper.profiles import SiteProfile
 from storage import repo
@@ -71,6 +72,11 @@ class SitePass:
     @property
     def name(self) -> str:
         return self.site.name
+
+    @property
+    def date_order(self) -> DateOrder:
+        """How the site writes numeric dates (its profile's; day first by default)."""
+        return self.profile.date_order if self.profile else DAY_FIRST
 
     def error(self, url: str, reason: str) -> None:
         self.stats.error(self.site.name, url, reason)

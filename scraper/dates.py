@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -106,22 +107,30 @@ def parse_epoch(value: str | int | float) -> datetime | None:
     return datetime.fromtimestamp(number, UTC)
 
 
-_US_RE = re.compile(
-    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})"
-    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
+DateOrder = Literal["dmy", "mdy"]
+#: Vietnamese pages and feeds write the day first ("05/09/2026" is 5 September)
+DAY_FIRST: DateOrder = "dmy"
+
+_NUMERIC_RE = re.compile(
+    r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+    r"(?:\s*(?:-|,)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
 )
 
 
-def parse_us_datetime(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:
-    """US ``M/D/YYYY h:mm:ss AM/PM`` (or 24-hour, or date only) in local time, or None.
+def parse_numeric_datetime(
+    text: str, *, order: DateOrder = DAY_FIRST, default_tz: timezone | ZoneInfo = VN_TZ
+) -> datetime | None:
+    """``05/09/2026 13:30``, ``25/09/2026``, ``9/5/2026 1:30:00 PM`` ... in local time, or None.
 
-    Only for sources known to write US dates (baochinhphu's RSS: ``9/5/2026 1:30:00 PM`` is
-    5 September): Vietnamese pages write D/M/YYYY, so never guess this format elsewhere.
+    ``order`` is the site's (profile data): ``"dmy"`` (the default, as Vietnamese sites write
+    dates) or ``"mdy"`` (a few feeds write US dates). A date impossible in that order is None:
+    the order is never guessed from the numbers.
     """
-    m = _US_RE.match(text)
+    m = _NUMERIC_RE.match(text)
     if not m:
         return None
-    month, day, year, hour, minute, second, ampm = m.groups()
+    first, second_, year, hour, minute, second, ampm = m.groups()
+    day, month = (first, second_) if order == "dmy" else (second_, first)
     h = int(hour or 0)
     if ampm:
         if not 1 <= h <= 12:
@@ -132,3 +141,11 @@ def parse_us_datetime(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> dat
     except ValueError:
         return None
     return to_utc(value, default_tz)
+
+
+def parse_us_datetime(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:
+    """US ``M/D/YYYY h:mm:ss AM/PM`` (or 24-hour, or date only) in local time, or None.
+
+    Only for sources known to write US dates (profile ``date_order = "mdy"``).
+    """
+    return parse_numeric_datetime(text, order="mdy", default_tz=default_tz)

@@ -12,7 +12,8 @@
     │   └── ContentTypeError      a content type we do not archive
     ├── DiscoveryError       a feed, sitemap or listing page we cannot read
     ├── ExtractError         HTML we cannot turn into an Article
-    │   └── HtmlTooComplexError   too large or nested too deep to parse in bounded time
+    │   ├── HtmlTooComplexError   too large or nested too deep to parse in bounded time
+    │   └── NotAnArticleError     HTML without an article (a listing): ``extract.is_article``
     └── StorageError         the database refused or is unreachable
 
 Library errors (httpx, SQLAlchemy, lxml) are translated once, at the module that calls the
@@ -87,6 +88,11 @@ class ExtractError(VnnewsError):
 
 class HtmlTooComplexError(ExtractError):
     """The page is larger or nested deeper than a parser can take in bounded time."""
+
+
+class NotAnArticleError(ExtractError):
+    """The page is HTML but holds no article: a listing, home or section page
+    (``scraper.extract.is_article`` is false)."""
 
 
 class StorageError(VnnewsError):

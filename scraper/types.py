@@ -27,6 +27,8 @@ class Article:
     published_at: datetime | None = None
     updated_at: datetime | None = None
     authors: list[str] = field(default_factory=list)
+    #: photo/video credits from the byline ("Tin: X - Ảnh: Y" gives Y), kept apart from authors
+    photo_credits: list[str] = field(default_factory=list)
     category: str | None = None
     tags: list[str] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)

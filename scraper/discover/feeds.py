@@ -19,7 +19,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from scraper.dates import parse_iso8601, parse_rfc822, parse_us_datetime
+from scraper.dates import DAY_FIRST, DateOrder, parse_iso8601, parse_numeric_datetime, parse_rfc822
 from scraper.discover.html import document_base, parse_html
 from scraper.discover.xml import children, local_name, parse_xml
 from scraper.errors import DiscoveryError, HtmlTooComplexError
@@ -45,14 +45,18 @@ class FeedItem:
     summary: str | None
 
 
-def parse_feed_date(text: str | None) -> datetime | None:
-    """A feed date in any format seen in the wild, as aware UTC, or None."""
+def parse_feed_date(text: str | None, *, order: DateOrder = DAY_FIRST) -> datetime | None:
+    """A feed date in any format seen in the wild, as aware UTC, or None.
+
+    A numeric date (``05/09/2026 13:30``) is read in the site's day/month ``order`` (profile
+    data, day first by default): never a US month-first guess for a Vietnamese site.
+    """
     if not text or not text.strip():
         return None
     text = html.unescape(text).strip()
     if text[:4].isdigit():  # W3C/ISO dates, the sitemap standard: the cheap check first
         return parse_iso8601(text) or parse_rfc822(text)
-    return parse_rfc822(text) or parse_iso8601(text) or parse_us_datetime(text)
+    return parse_rfc822(text) or parse_iso8601(text) or parse_numeric_datetime(text, order=order)
 
 
 def _text(element: Any) -> str:
@@ -151,8 +155,11 @@ def _items(root: Any, base_url: str) -> list[Any]:
     raise DiscoveryError(f"not a feed: root element <{kind or '?'}>", url=base_url)
 
 
-def parse_feed(data: bytes, base_url: str) -> list[FeedItem]:
-    """Items of an RSS 2.0, Atom or RDF feed, in feed order, one per distinct URL."""
+def parse_feed(data: bytes, base_url: str, *, order: DateOrder = DAY_FIRST) -> list[FeedItem]:
+    """Items of an RSS 2.0, Atom or RDF feed, in feed order, one per distinct URL.
+
+    ``order``: how the site writes numeric dates (``parse_feed_date``).
+    """
     doc = parse_xml(data, url=base_url)
     items = _items(doc.root, base_url)
     if not doc.complete:
@@ -170,8 +177,8 @@ def parse_feed(data: bytes, base_url: str) -> list[FeedItem]:
             FeedItem(
                 url=url,
                 title=_clean_title(_first_text(item, ("title",))),
-                published_at=parse_feed_date(_first_text(item, _PUBLISHED)),
-                updated_at=parse_feed_date(_first_text(item, _UPDATED)),
+                published_at=parse_feed_date(_first_text(item, _PUBLISHED), order=order),
+                updated_at=parse_feed_date(_first_text(item, _UPDATED), order=order),
                 summary=_clean_summary(_first_text(item, ("description", "summary", "content"))),
             )
         )

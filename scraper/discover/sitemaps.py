@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from scraper.dates import DAY_FIRST, DateOrder
 from scraper.discover.feeds import parse_feed, parse_feed_date
 from scraper.discover.xml import children, local_name, parse_xml
 from scraper.errors import DiscoveryError
@@ -59,12 +60,12 @@ def _gunzip(data: bytes, max_bytes: int, url: str) -> bytes:
         raise DiscoveryError(f"bad gzip data: {exc}", url=url) from exc
 
 
-def _date(text: str | None) -> datetime | None:
+def _date(text: str | None, order: DateOrder) -> datetime | None:
     # W3C datetime is the standard; some CMSs write RFC 822 or US dates anyway
-    return parse_feed_date(text)
+    return parse_feed_date(text, order=order)
 
 
-def _entry(element: Any, base_url: str) -> SitemapEntry | None:
+def _entry(element: Any, base_url: str, order: DateOrder) -> SitemapEntry | None:
     loc: str | None = None
     lastmod: str | None = None
     published: str | None = None
@@ -85,15 +86,17 @@ def _entry(element: Any, base_url: str) -> SitemapEntry | None:
         url = canonicalize(loc.strip(), base=base_url)
     except ValueError:
         return None
-    return SitemapEntry(url=url, lastmod=_date(lastmod), published_at=_date(published))
+    return SitemapEntry(
+        url=url, lastmod=_date(lastmod, order), published_at=_date(published, order)
+    )
 
 
-def _from_xml(data: bytes, base_url: str, max_urls: int) -> Sitemap:
+def _from_xml(data: bytes, base_url: str, max_urls: int, order: DateOrder) -> Sitemap:
     doc = parse_xml(data, url=base_url)
     kind = local_name(doc.root)
     if kind in ("rss", "feed", "RDF"):
         # The protocol accepts RSS 2.0 and Atom feeds as sitemaps.
-        items = parse_feed(data, base_url)[:max_urls]
+        items = parse_feed(data, base_url, order=order)[:max_urls]
         return Sitemap(
             urls=[
                 SitemapEntry(i.url, i.updated_at or i.published_at, i.published_at) for i in items
@@ -108,7 +111,7 @@ def _from_xml(data: bytes, base_url: str, max_urls: int) -> Sitemap:
     entries: list[SitemapEntry] = []
     seen: set[str] = set()
     for element in elements:
-        entry = _entry(element, base_url)
+        entry = _entry(element, base_url, order)
         if entry is None or entry.url in seen:
             continue
         seen.add(entry.url)
@@ -143,12 +146,18 @@ def _from_text(data: bytes, base_url: str, max_urls: int) -> Sitemap:
 
 
 def parse_sitemap(
-    data: bytes, base_url: str, *, max_bytes: int = 50_000_000, max_urls: int = 50_000
+    data: bytes,
+    base_url: str,
+    *,
+    max_bytes: int = 50_000_000,
+    max_urls: int = 50_000,
+    order: DateOrder = DAY_FIRST,
 ) -> Sitemap:
     """The pages (``urlset``) or child sitemaps (``sitemapindex``) listed in ``data``.
 
     ``data`` may be gzip-compressed. Raises DiscoveryError for a document over ``max_bytes``
-    (compressed or not), broken gzip, or something that is no sitemap at all.
+    (compressed or not), broken gzip, or something that is no sitemap at all. ``order``: how
+    the site writes numeric dates (profile data, day first by default).
     """
     if len(data) > max_bytes:
         raise DiscoveryError(f"sitemap larger than {max_bytes} bytes", url=base_url)
@@ -158,5 +167,5 @@ def parse_sitemap(
     if not stripped:
         raise DiscoveryError("empty sitemap", url=base_url)
     if stripped[:1] == b"<" or b"\x00" in data[:4] or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return _from_xml(data, base_url, max_urls)
+        return _from_xml(data, base_url, max_urls, order)
     return _from_text(data, base_url, max_urls)

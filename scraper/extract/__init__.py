@@ -6,8 +6,14 @@ the same input changes, so re-extraction jobs know which rows are stale.
 
 from __future__ import annotations
 
-from scraper.extract.pipeline import extract_article, extract_generic
+from scraper.extract.pipeline import extract_article, extract_generic, is_article, require_article
 
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"
 
-__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_generic"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "extract_article",
+    "extract_generic",
+    "is_article",
+    "require_article",
+]

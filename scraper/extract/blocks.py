@@ -16,7 +16,8 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
-from scraper.extract.chrome import DROP_TAGS, is_chrome_node
+from scraper.extract.chrome import is_chrome_node
+from scraper.extract.vocabulary import CAPTION_CLASS_RE, CAPTION_CSS, DROP_TAGS
 from scraper.types import Image
 from scraper.vietnamese import INVISIBLE_RE, clean_inline
 
@@ -67,9 +68,6 @@ BLOCK_TAGS = frozenset(
 )
 # never text: the widgets every mode drops, plus the document's head and media sources
 SKIP_TAGS = frozenset(DROP_TAGS) | {"head", "title", "meta", "link", "picture", "source"}
-_CAPTION_CLASS_RE = re.compile(
-    r"caption|image-?desc|img-?desc|photo-?desc|expnoedit-?caption", re.I
-)
 _WS_RE = re.compile(r"\s+")
 
 
@@ -117,11 +115,8 @@ def image_url(img: LexborNode, base: str) -> str | None:
     return None
 
 
-_CAPTION_CSS = "figcaption, [class*=caption], [class*=Caption], td.desc, p.desc"
-
-
 def _caption_rank(cap: LexborNode) -> int:
-    """Which of ``_CAPTION_CSS``'s alternatives matched: lower is preferred."""
+    """Which of ``CAPTION_CSS``'s alternatives matched: lower is preferred."""
     if cap.tag == "figcaption":
         return 0
     cls = cap.attributes.get("class") or ""
@@ -133,7 +128,7 @@ def _caption_rank(cap: LexborNode) -> int:
 def _caption_of(node: LexborNode) -> str | None:
     # one query instead of one per alternative; the best-ranked match with text wins
     best: tuple[int, str] | None = None
-    for cap in node.css(_CAPTION_CSS):
+    for cap in node.css(CAPTION_CSS):
         rank = _caption_rank(cap)
         if best is not None and rank >= best[0]:
             continue
@@ -145,7 +140,7 @@ def _caption_of(node: LexborNode) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _is_caption_class(cls: str) -> bool:
-    return _CAPTION_CLASS_RE.search(cls) is not None
+    return CAPTION_CLASS_RE.search(cls) is not None
 
 
 def _is_media_block(node: LexborNode, tag: str, cls: str) -> bool:
@@ -159,8 +154,43 @@ def _is_media_block(node: LexborNode, tag: str, cls: str) -> bool:
     return False
 
 
+_EMPHASIS_TAGS = frozenset(["em", "i", "small"])
+_MAX_CAPTION = 300
+
+
+def _element_sibling(node: LexborNode) -> LexborNode | None:
+    """The previous element sibling, skipping whitespace text and comments."""
+    prev = node.prev
+    while prev is not None and (prev.tag or "").startswith(("-", "#")):
+        if prev.tag == "-text" and (prev.text_content or "").strip():
+            return None
+        prev = prev.prev
+    return prev
+
+
+def _emphasis_caption(node: LexborNode) -> str | None:
+    """The caption of a ``<p><em>...</em></p>`` standing right under an image-only block."""
+    child = node.child
+    while child is not None and child.tag == "-text" and not (child.text_content or "").strip():
+        child = child.next
+    if child is None or child.tag not in _EMPHASIS_TAGS:
+        return None
+    text = node.text(deep=True, strip=True)
+    if not text or len(text) > _MAX_CAPTION or child.text(deep=True, strip=True) != text:
+        return None
+    prev = _element_sibling(node)
+    if prev is None or prev.text(deep=True, strip=True):
+        return None
+    if prev.tag != "img" and prev.css_first("img") is None:
+        return None
+    return clean_inline(node.text(deep=True))
+
+
 def _collect_media(node: LexborNode, base: str, images: list[Image]) -> None:
     caption = _caption_of(node)
+    if caption is None and node.tag != "figure":
+        # an image table with its caption in a plain cell: the text beside the image
+        caption = clean_inline(node.text(deep=True)) or None
     for img in node.css("img"):
         url = image_url(img, base)
         if url:
@@ -238,6 +268,14 @@ def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
             if cls and _is_caption_class(cls):
                 b.flush()
                 continue
+            if tag == "p" and out.images:
+                caption = _emphasis_caption(node)
+                if caption is not None:
+                    b.flush()
+                    last = out.images[-1]
+                    if last.caption is None:
+                        out.images[-1] = Image(url=last.url, caption=caption)
+                    continue
             b.flush()
             b.tag = tag
             stack.append((None, in_link))

@@ -67,6 +67,53 @@ def split_authors(text: str, *, site_words: frozenset[str] = frozenset()) -> lis
     return out
 
 
+# a credit label anywhere in a byline: "Tin: X - Ảnh: Y", "Bài, ảnh: X", "X - Video: Y"
+_CREDIT_RE = re.compile(
+    r"(?:^|(?<=[\s\-–—,;/(]))((?:tin|bài|ảnh|clip|video|đồ\s*họa|thực\s*hiện|tác\s*giả)"
+    r"(?:\s*(?:[,&/]|\svà\s)\s*(?:tin|bài|ảnh|clip|video|đồ\s*họa))*)\s*[:：]\s*",
+    re.IGNORECASE,
+)
+_DASHES_RE = re.compile(r"(?:\s*[-–—]\s*)+")
+_LABEL_WORD_RE = re.compile(r"\s*(?:[,&/]|\svà\s)\s*")
+_WRITER_LABELS = frozenset({"tin", "bài", "thực hiện", "tác giả"})
+_PHOTO_LABELS = frozenset({"ảnh", "clip", "video", "đồ họa"})
+
+
+def split_credits(
+    text: str, *, site_words: frozenset[str] = frozenset()
+) -> tuple[list[str], list[str]]:
+    """(authors, photo credits) of a byline: ``"Tin: Tường Minh - Ảnh: Đỗ Hiền"`` gives
+    ``(["Tường Minh"], ["Đỗ Hiền"])``. Names under a photo/video label only are credits, not
+    authors; "Tin, ảnh: X" makes X both. Unlabelled names are authors."""
+    text = clean_inline(text)
+    marks = list(_CREDIT_RE.finditer(text))
+    if not marks:
+        return split_authors(text, site_words=site_words), []
+    authors: list[str] = []
+    photos: list[str] = []
+    head = text[: marks[0].start()]
+    if head.strip(" -–—,;/"):
+        authors.extend(split_authors(head, site_words=site_words))
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        names = split_authors(text[mark.end() : end], site_words=site_words)
+        labels = {" ".join(w.split()) for w in _LABEL_WORD_RE.split(mark.group(1).lower())}
+        if labels & _PHOTO_LABELS:
+            photos.extend(n for n in names if n not in photos)
+        if labels & _WRITER_LABELS or not labels & _PHOTO_LABELS:
+            authors.extend(n for n in names if n not in authors)
+    return authors, photos
+
+
+def parse_byline_credits(text: str) -> tuple[list[str], list[str]] | None:
+    """(authors, photo credits) if the whole paragraph is a byline, else None."""
+    unlabelled = _DASHES_RE.sub(" - ", _CREDIT_RE.sub(" - ", clean_inline(text))).strip(" -")
+    if parse_byline(unlabelled) is None:
+        return None
+    authors, photos = split_credits(text)
+    return (authors, photos) if authors or photos else None
+
+
 def parse_byline(text: str) -> list[str] | None:
     """The authors if the whole paragraph is a byline, else None."""
     text = clean_inline(text)

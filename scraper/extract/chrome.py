@@ -1,11 +1,12 @@
 """Page chrome: what a naive scraper keeps around an article, recognised so it can be dropped.
 
-Two levels. ``CHROME_NODE_RE`` matches class/id values of widgets (share bars, comment forms,
-rating boxes, related lists) removed before text is read. ``is_chrome_text`` matches whole
-paragraphs that are chrome by their words: NukeViet's rating block and session-timeout notice,
-comment forms and captchas, "Những tin mới hơn / cũ hơn", lone share-button labels, bare image
-URLs and file names, unfilled ``{{template}}`` text. ``source_line`` recognises "Nguồn tin: ..."
-credit lines, which are kept as ``Article.source`` instead of body text.
+Two levels. ``is_chrome_node`` matches class/id values (the words live in ``vocabulary``) of
+widgets (share bars, comment forms, rating boxes, related lists) removed before text is read.
+``is_chrome_text`` matches whole paragraphs that are chrome by their words: NukeViet's rating
+block and session-timeout notice, comment forms and captchas, "Những tin mới hơn / cũ hơn", lone
+share-button labels, bare image URLs and file names, unfilled ``{{template}}`` text.
+``source_line`` recognises "Nguồn tin: ..." credit lines, which are kept as ``Article.source``
+instead of body text.
 """
 
 from __future__ import annotations
@@ -13,51 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# class/id words of widgets, matched as whole words of the attribute value. STRONG words name a
-# widget whatever else the value says ("news-related"); WEAK words ("header", "tags") also occur
-# in names of article containers ("article-header"), so KEEP words protect those.
-CHROME_NODE_RE = re.compile(
-    r"(?:^|[\s_-])(?:share|sharing|social|comments?|binh-?luan|rating|stringrating|"
-    r"related|relate|relation|lien-?quan|other-?news|othernews|tin-?khac|cung-?chuyen-?muc|"
-    r"breadcrumbs?|pagination|pager|newsletter|subscribe|advert|ads|adsbygoogle|banner|"
-    r"sponsor|sponsored|popup|modal|login|captcha|fb-like|zalo|recommend|most-?read|"
-    r"xem-?them|readmore)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
-WEAK_NODE_RE = re.compile(
-    r"(?:^|[\s_-])(?:print|toolbar|tags?|keywords?|footer|header|navbar|menu|sidebar|widget|"
-    r"audio|player)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
-KEEP_NODE_RE = re.compile(
-    r"(?:^|[\s_-])(?:content|body|article|detail|entry|post|main)(?:$|[\s_-])", re.IGNORECASE
-)
-
-# CSS for widgets removed in every mode (cheap, matched by lexbor)
-DROP_TAGS = (
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "svg",
-    "iframe",
-    "object",
-    "embed",
-    "canvas",
-    "video",
-    "audio",
-    "button",
-    "input",
-    "select",
-    "textarea",
-    "map",
-)  # not "form": ASP.NET pages wrap the whole page in one
-ALWAYS_DROP_CSS = (
-    "[hidden], [style*='display:none'], [style*='display: none'], #stringrating, .fb-like, "
-    ".zalo-share-button"
-)
-# extra structural chrome removed before the generic scorer runs
-GENERIC_DROP_CSS = "nav, header, footer, aside, menu, dialog"
+from scraper.extract.vocabulary import CHROME_NODE_RE, KEEP_NODE_RE, WEAK_NODE_RE
 
 _CHROME_PHRASES = (
     r"tổng số điểm của bài viết là:?.*?đánh giá",
@@ -113,6 +70,12 @@ _ANYWHERE_PHRASES = (
 _START_RE = re.compile(
     r"tổng số điểm của bài viết là|click để đánh giá|bạn cần đăng nhập|vui lòng đăng nhập"
 )
+# a listing's relative time label: "7' trước", "3 giờ trước", "2 days ago"
+_RELATIVE_TIME_RE = re.compile(
+    r"^\d+\s*(?:'|’|phút|giờ|ngày|tuần|tháng|năm|min(?:ute)?s?|hours?|days?|weeks?)\s*"
+    r"(?:trước|ago)$",
+    re.IGNORECASE,
+)
 _TIMEOUT_RE = re.compile(r"thời gian chờ:\s*\d+\s*giây")
 _BARE_URL_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _FILE_RE = re.compile(
@@ -135,7 +98,7 @@ def is_chrome_text(text: str) -> bool:
         return True
     if "giây" in lower and _TIMEOUT_RE.search(lower):
         return True
-    if len(text) <= 200 and _ONLY_CHROME_RE.match(text):
+    if len(text) <= 200 and (_ONLY_CHROME_RE.match(text) or _RELATIVE_TIME_RE.match(text)):
         return True
     return bool(_BARE_URL_RE.match(text) or _FILE_RE.match(text) or _SLUG_RE.match(text))
 

@@ -1,37 +1,67 @@
-"""Find the article body in a page without a profile (a readability-style scorer).
+"""Find the article body in a page without a profile: a staged, readability-style scorer.
 
-Stages, each cheap and run on lexbor's tree: (1) widgets are removed by tag and by class/id
-words (``chrome.CHROME_NODE_RE``); (2) every text paragraph (``<p>``, or a run of text broken by
-``<br>``) gives points to its parent and, less, to the ancestors above; (3) the best-scoring
-element, discounted by its link density, is the body, unless it is a list of teasers
-(``is_listing``: a category or home page has no body). Only a few hundred nodes are touched in
-Python; selection and text joins happen in C.
+The stages, each run only when the one before found too little (as trafilatura does):
+
+1. ``strip_generic_chrome`` removes structural chrome and class-named widgets, then paragraphs
+   (``<p>``, ``<pre>``, ``<blockquote>``, runs of text broken by ``<br>``) score their parent
+   and, less, the ancestors above; the best candidate, discounted by its link density, is the
+   body, together with the siblings that score near it (an article split across wrappers).
+2. If that body holds little of the page's text, elements holding text directly (a ``<div>``
+   of bare text, ``<span>`` runs) count as paragraphs too, and the scoring runs again.
+3. (in ``pipeline``) If the widget stripping itself removed the article (a CMS that names its
+   main column "widget"), the page is parsed again and scored without it.
+
+A page whose best candidate is a list of teasers (``is_listing``) has no body: a category or
+home page is not an article. Only a few hundred nodes are touched in Python; selection and
+text joins happen in C. The words used live in ``vocabulary``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.extract.chrome import GENERIC_DROP_CSS, is_chrome_node
+from scraper.extract.chrome import is_chrome_node
+from scraper.extract.vocabulary import (
+    CHROME_CLASS_WORDS,
+    CHROME_ID_WORDS,
+    CHROME_NODE_RE,
+    INLINE_TAGS,
+    NEGATIVE_CLASS_RE,
+    PARAGRAPH_CSS,
+    POSITIVE_CLASS_RE,
+    RELATED_BOX_CSS,
+    STRUCTURAL_DROP_CSS,
+    TAG_WEIGHTS,
+    TEXT_HOLDER_CSS,
+)
 
-_LEVEL_WEIGHTS = (1.0, 0.5, 0.34, 0.25, 0.2)
+# parent, grandparent, then 1/(3 * level): Readability's weights
+_LEVEL_WEIGHTS = (1.0, 0.5, 1 / 6, 1 / 9, 1 / 12)
+# flatter weights, without class words, for recognising a listing: the container of a list of
+# teasers sits a few levels above each teaser, where Readability's weights fade out
+_FLAT_WEIGHTS = (1.0, 0.5, 0.34, 0.25, 0.2)
 _MIN_PARAGRAPH = 25
 # a listing: at least this many teasers, each beside a link this long (a headline)
 _MIN_TEASERS = 5
 _HEADLINE_CHARS = 20
-# a widget's class (or id) holds one of these words, as lexbor's case-sensitive [class*=...]
-# would find them; ``is_chrome_node`` then decides on whole words
-_CHROME_CLASS_WORDS = (
-    "share", "social", "comment", "related", "relate", "rating", "banner", "breadcrumb", "tag",
-    "menu", "footer", "header", "sidebar", "login", "captcha", "other-news", "popup", "modal",
-    "ads", "widget",
-)  # fmt: skip
-_CHROME_ID_WORDS = (
-    "share", "comment", "related", "rating", "banner", "menu", "footer", "header", "sidebar",
-    "ads",
-)  # fmt: skip
+_CLASS_WEIGHT = 25.0
+# stage 2 runs when the stage-1 body holds less than this share of the page's text
+_ENOUGH_SHARE = 0.3
+_ENOUGH_CHARS = 1500
+_TOP_CANDIDATES = 8
+# near-top candidates sharing an ancestor that make it the body (Readability: 3)
+_SHARED_ANCESTOR_MIN = 3
+
+
+# one C-level search instead of ~20 substring tests per class value (the cache misses often:
+# every site has its own class names)
+_CLASS_PREFILTER = re.compile("|".join(map(re.escape, CHROME_CLASS_WORDS)))
+_ID_PREFILTER = re.compile("|".join(map(re.escape, CHROME_ID_WORDS)))
 
 
 @lru_cache(maxsize=8192)
@@ -40,7 +70,7 @@ def _is_chrome_marked(cls: str, id_: str) -> bool:
 
     Cached: a page repeats the same few hundred class values, and sites repeat them.
     """
-    if not (any(w in cls for w in _CHROME_CLASS_WORDS) or any(w in id_ for w in _CHROME_ID_WORDS)):
+    if not (_CLASS_PREFILTER.search(cls) or _ID_PREFILTER.search(id_)):
         return False
     return is_chrome_node(f"{cls} {id_}")
 
@@ -53,21 +83,18 @@ def strip_generic_chrome(tree: LexborHTMLParser) -> None:
     without reading its text: most widgets nest inside other widgets.
 
     Widgets by name are picked in Python from one query for every element with a class or id:
-    lexbor tests each alternative of a selector list on each element, so ~30 ``[class*=word]``
-    cost ~30 substring tests per element, while here each distinct class/id value is tested
-    once (``_is_chrome_marked`` is cached).
+    each distinct class/id value is tested once (``_is_chrome_marked`` is cached).
     """
     root = tree.body
     if root is None:
         return
-    for node in root.css(GENERIC_DROP_CSS):
+    for node in root.css(STRUCTURAL_DROP_CSS):
         if node.parent is None:
             continue
         # an <article> inside <header>/<main> is rare, but a header holding the body is not
         if len(node.text(deep=True, strip=True)) < 400 or node.css_first("p") is None:
             node.decompose()
-    # VCCorp-style embedded boxes announce themselves: type="RelatedOneNews", "RelatedNewsBox"
-    for node in root.css("[type*=related i], [data-type*=related i]"):
+    for node in root.css(RELATED_BOX_CSS):
         node.decompose()
     previous = 0
     for node in root.css("[class], [id]"):
@@ -86,63 +113,297 @@ def strip_generic_chrome(tree: LexborHTMLParser) -> None:
         node.decompose()
 
 
-def _paragraph_score(length: int, text: str) -> float:
-    return 1.0 + text.count(",") + min(length / 100.0, 3.0)
+def _paragraph_score(text: str) -> float:
+    return 1.0 + text.count(",") + min(len(text) / 100.0, 3.0)
 
 
-def find_body(tree: LexborHTMLParser) -> LexborNode | None:
-    """The element most likely to be the article body, or None."""
-    root = tree.body
-    if root is None:
-        return None
-    scores: dict[int, float] = {}
-    nodes: dict[int, LexborNode] = {}
-    seen_parents: set[int] = set()
-    candidates: list[LexborNode] = list(root.css("p, pre, blockquote"))
+@lru_cache(maxsize=8192)
+def _class_weight(cls: str, id_: str) -> float:
+    weight = 0.0
+    for value in (cls, id_):
+        if not value:
+            continue
+        if NEGATIVE_CLASS_RE.search(value):
+            weight -= _CLASS_WEIGHT
+        if POSITIVE_CLASS_RE.search(value):
+            weight += _CLASS_WEIGHT
+    return weight
+
+
+def _initial_score(node: LexborNode) -> float:
+    return TAG_WEIGHTS.get(node.tag or "", 0.0) + _class_weight(
+        node.attrs.get("class") or "", node.id or ""
+    )
+
+
+@dataclass(slots=True)
+class _Scores:
+    scores: dict[int, float] = field(default_factory=dict)
+    flat: dict[int, float] = field(default_factory=dict)
+    #: link density by node key, computed once (page-wide wrappers hold thousands of links)
+    density: dict[int, float] = field(default_factory=dict)
+    nodes: dict[int, LexborNode] = field(default_factory=dict)
+    #: each paragraph with the keys of the ancestors it scored (parent first)
+    scored: list[tuple[LexborNode, tuple[int, ...]]] = field(default_factory=list)
+
+    def add(self, para: LexborNode, holder: LexborNode, text: str) -> None:
+        score = _paragraph_score(text)
+        node: LexborNode | None = holder
+        chain: list[int] = []
+        for weight, flat in zip(_LEVEL_WEIGHTS, _FLAT_WEIGHTS, strict=True):
+            if node is None or node.tag in ("html", "-undef", "#document"):
+                break
+            key = node.mem_id
+            if key not in self.scores:
+                self.nodes[key] = node
+                self.scores[key] = _initial_score(node)
+                self.flat[key] = 0.0
+            self.scores[key] += score * weight
+            self.flat[key] += score * flat
+            chain.append(key)
+            node = node.parent
+        self.scored.append((para, tuple(chain)))
+
+
+def _block_of(node: LexborNode) -> LexborNode | None:
+    """The nearest non-inline element at or above ``node``."""
+    while node is not None and node.tag in INLINE_TAGS:
+        parent = node.parent
+        if parent is None:
+            return None
+        node = parent
+    return node
+
+
+def _score_paragraphs(root: LexborNode, *, text_holders: bool) -> _Scores:
+    out = _Scores()
+    seen: set[int] = set()
+    for para in root.css(PARAGRAPH_CSS):
+        text = para.text(deep=True, strip=True)
+        if len(text) >= _MIN_PARAGRAPH and para.parent is not None:
+            seen.add(para.mem_id)
+            out.add(para, para.parent, text)
     # text broken by <br> inside a div/td counts like paragraphs
     for br in root.css("div > br, td > br"):
         parent = br.parent
-        if parent is not None and parent.mem_id not in seen_parents:
-            seen_parents.add(parent.mem_id)
-            candidates.append(parent)
-    scored: list[tuple[LexborNode, tuple[int, ...]]] = []  # (paragraph, keys it scored)
-    for para in candidates:
-        text = para.text(deep=True, strip=True)
-        length = len(text)
-        if length < _MIN_PARAGRAPH:
+        if parent is None or parent.mem_id in seen:
             continue
-        score = _paragraph_score(length, text)
-        node = para.parent if para.tag in ("p", "pre", "blockquote") else para
-        level = 0
-        chain: list[int] = []
-        while node is not None and level < len(_LEVEL_WEIGHTS):
-            if node.tag in ("html", "-undef", "#document"):
-                break
-            key = node.mem_id
-            nodes[key] = node
-            scores[key] = scores.get(key, 0.0) + score * _LEVEL_WEIGHTS[level]
-            chain.append(key)
-            node = node.parent
-            level += 1
-        scored.append((para, tuple(chain)))
-    if not scores:
-        return None
-    best: LexborNode | None = None
-    best_score = 0.0
-    for key in sorted(scores, key=scores.__getitem__, reverse=True)[:8]:
-        if scores[key] <= best_score:
+        seen.add(parent.mem_id)
+        text = parent.text(deep=True, strip=True)
+        if len(text) >= _MIN_PARAGRAPH:
+            out.add(parent, parent, text)
+    if text_holders:
+        for node in root.css(TEXT_HOLDER_CSS):
+            own = node.text(deep=False, strip=True)
+            if len(own) < _MIN_PARAGRAPH:
+                continue
+            block = _block_of(node)
+            if block is None or block.mem_id in seen or block.parent is None:
+                continue
+            seen.add(block.mem_id)
+            # a text holder is its own paragraph: it scores itself, then its ancestors
+            out.add(block, block, own)
+    return out
+
+
+def _link_density(node: LexborNode, text_len: int) -> float:
+    link_len = sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
+    return min(link_len / max(text_len, 1), 1.0)
+
+
+def _density(found: _Scores, node: LexborNode) -> float:
+    key = node.mem_id
+    value = found.density.get(key)
+    if value is None:
+        value = found.density[key] = _link_density(node, len(node.text(deep=True, strip=True)))
+    return value
+
+
+def _adjusted(found: _Scores, key: int) -> float:
+    return found.scores[key] * (1.0 - _density(found, found.nodes[key]))
+
+
+def _best(found: _Scores) -> tuple[LexborNode, float] | None:
+    """The top candidate by score discounted by link density, then moved up to the ancestor
+    that several near-top candidates share (an article split into step/section boxes scores
+    each box; their common wrapper is the article)."""
+    ranked: list[tuple[float, int]] = []
+    floor = 0.0
+    for key in sorted(found.scores, key=found.scores.__getitem__, reverse=True)[:_TOP_CANDIDATES]:
+        if found.scores[key] <= floor:
             # the discount only lowers a score, and the rest score lower still: none can win,
             # so their texts and links (the costly part for page-wide wrappers) go unread
             break
-        node = nodes[key]
-        text_len = len(node.text(deep=True, strip=True)) or 1
-        link_len = sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
-        adjusted = scores[key] * (1.0 - min(link_len / text_len, 1.0))
+        adjusted = _adjusted(found, key)
+        ranked.append((adjusted, key))
+        floor = max(floor, adjusted) * 0.75
+    if not ranked:
+        return None
+    ranked.sort(reverse=True)
+    best_score, best_key = ranked[0]
+    if best_score <= 0:
+        return None
+    top = found.nodes[best_key]
+    alternatives = [
+        set(_ancestor_ids(found.nodes[key]))
+        for score, key in ranked[1:5]
+        if score >= 0.75 * best_score
+    ]
+    if len(alternatives) >= _SHARED_ANCESTOR_MIN:
+        node = top.parent
+        while node is not None and node.tag not in ("body", "html"):
+            if sum(1 for ids in alternatives if node.mem_id in ids) >= _SHARED_ANCESTOR_MIN:
+                key = node.mem_id
+                score = _adjusted(found, key) if key in found.scores else best_score
+                return node, max(score, best_score)
+            node = node.parent
+    return top, best_score
+
+
+def _ancestor_ids(node: LexborNode) -> list[int]:
+    out: list[int] = []
+    parent = node.parent
+    while parent is not None and parent.tag not in ("body", "html"):
+        out.append(parent.mem_id)
+        parent = parent.parent
+    return out
+
+
+def _with_siblings(top: LexborNode, top_score: float, found: _Scores) -> list[LexborNode]:
+    """``top`` and the siblings that belong to the same article (Readability's rule): those
+    scoring near it, and plain paragraphs of prose beside it."""
+    parent = top.parent
+    if parent is None or parent.tag in ("html", "#document"):
+        return [top]
+    threshold = max(10.0, top_score * 0.2)
+    top_class = top.attrs.get("class") or ""
+    parts: list[LexborNode] = []
+    sibling = parent.child
+    while sibling is not None:
+        node, sibling = sibling, sibling.next
+        tag = node.tag or ""
+        if tag.startswith("-") or tag == "#comment":
+            continue
+        if node.mem_id == top.mem_id:
+            parts.append(node)
+            continue
+        key = node.mem_id
+        if key in found.scores:
+            bonus = top_score * 0.2 if top_class and node.attrs.get("class") == top_class else 0.0
+            score = _adjusted(found, key) + bonus
+            if score >= threshold:
+                parts.append(node)
+                continue
+        if tag == "p":
+            text = node.text(deep=True, strip=True)
+            density = _link_density(node, len(text))
+            if (len(text) > 80 and density < 0.25) or (
+                0 < len(text) <= 80 and density == 0 and text.endswith(".")
+            ):
+                parts.append(node)
+    return parts or [top]
+
+
+@dataclass(slots=True)
+class Body:
+    """The body's parts in document order; ``listing`` when the page is a list of teasers."""
+
+    parts: list[LexborNode] = field(default_factory=list)
+    listing: bool = False
+
+    @property
+    def text_length(self) -> int:
+        return sum(len(p.text(deep=True, strip=True)) for p in self.parts)
+
+
+def _stage(root: LexborNode, *, text_holders: bool) -> Body:
+    found = _score_paragraphs(root, text_holders=text_holders)
+    best = _best(found)
+    if best is None:
+        return Body()
+    top, score = best
+    if is_listing(top, found.scored, found.nodes) or _is_listing_page(found):
+        return Body(listing=True)
+    return Body(_with_siblings(top, score, found))
+
+
+def find_article_body(tree: LexborHTMLParser) -> Body:
+    """Stages 1 and 2 on an already stripped tree (see the module docstring)."""
+    root = tree.body
+    if root is None:
+        return Body()
+    body = _stage(root, text_holders=False)
+    if body.listing:
+        return body
+    found = body.text_length
+    if found >= _ENOUGH_CHARS or found >= _ENOUGH_SHARE * len(root.text(deep=True, strip=True)):
+        return body
+    wider = _stage(root, text_holders=True)
+    if wider.listing:
+        return body if found else wider
+    return wider if wider.text_length > found else body
+
+
+def generic_body(tree: LexborHTMLParser, reparse: Callable[[], LexborHTMLParser]) -> Body:
+    """All three stages. ``reparse`` gives a fresh tree of the same page with only the
+    never-text tags removed, for stage 3."""
+    root = tree.body
+    if root is None:
+        return Body()
+    before = len(root.text(deep=True, strip=True))
+    strip_generic_chrome(tree)
+    body = find_article_body(tree)
+    found = body.text_length
+    if body.listing or found >= _ENOUGH_CHARS or found >= _ENOUGH_SHARE * before:
+        return body
+    unstripped = reparse()
+    # only the structural chrome goes: the class-named "widgets" stay
+    if unstripped.body is not None:
+        for node in unstripped.body.css(STRUCTURAL_DROP_CSS):
+            if node.parent is not None and (
+                len(node.text(deep=True, strip=True)) < 400 or node.css_first("p") is None
+            ):
+                node.decompose()
+    wider = find_article_body(unstripped)
+    # the stripped result stands unless loosely named widgets ("widget", "sidebar") held much
+    # more article than it found; a comment thread or a popup is never the article
+    if wider.listing or wider.text_length <= 2 * found:
+        return body
+    if any(_in_named_widget(part) for part in wider.parts):
+        return body
+    return wider
+
+
+def _in_named_widget(node: LexborNode | None) -> bool:
+    """Whether ``node`` or an ancestor carries a STRONG widget word (comments, popup...)."""
+    while node is not None and node.tag not in ("body", "html"):
+        marker = f"{node.attrs.get('class') or ''} {node.id or ''}"
+        if marker != " " and CHROME_NODE_RE.search(marker):
+            return True
+        node = node.parent
+    return False
+
+
+def find_body(tree: LexborHTMLParser) -> LexborNode | None:
+    """The single element that holds most of the article body (for profile inference)."""
+    body = find_article_body(tree)
+    if not body.parts:
+        return None
+    return max(body.parts, key=lambda part: len(part.text(deep=True, strip=True)))
+
+
+def _is_listing_page(found: _Scores) -> bool:
+    """Whether the best container by the flat scores is a list of teasers."""
+    best: LexborNode | None = None
+    best_score = 0.0
+    for key in sorted(found.flat, key=found.flat.__getitem__, reverse=True)[:_TOP_CANDIDATES]:
+        if found.flat[key] <= best_score:
+            break
+        node = found.nodes[key]
+        adjusted = found.flat[key] * (1.0 - _density(found, node))
         if adjusted > best_score:
             best, best_score = node, adjusted
-    if best is not None and is_listing(best, scored, nodes):
-        return None
-    return best
+    return best is not None and is_listing(best, found.scored, found.nodes)
 
 
 def _headline_links(node: LexborNode) -> int:

@@ -71,6 +71,14 @@ def parse_date_value(value: str, *, epoch: bool = False) -> datetime | None:
     return parse_iso8601(value) or parse_rfc822(value) or parse_vn_datetime(value)
 
 
+_CLOCK_RE = re.compile(r"\d{1,2}[:h]\d{2}")
+
+
+def _set_published(meta: PageMeta, raw: str, *, epoch: bool = False) -> None:
+    meta.published = parse_date_value(raw, epoch=epoch)
+    meta.published_has_time = epoch or raw.strip().isdigit() or bool(_CLOCK_RE.search(raw))
+
+
 @dataclass(slots=True)
 class PageMeta:
     canonical_url: str | None = None
@@ -81,6 +89,8 @@ class PageMeta:
     site_name: str | None = None
     language: str | None = None
     published: datetime | None = None
+    #: False when the metadata gives the day only ("2026-01-08"): a visible time may refine it
+    published_has_time: bool = True
     updated: datetime | None = None
     authors: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -158,7 +168,7 @@ def read_jsonld(tree: LexborHTMLParser, meta: PageMeta) -> None:
                 if meta.headline is None and isinstance(obj.get("headline"), str):
                     meta.headline = unescape(obj["headline"]) or None
                 if meta.published is None and isinstance(obj.get("datePublished"), str):
-                    meta.published = parse_date_value(obj["datePublished"])
+                    _set_published(meta, obj["datePublished"])
                 if meta.updated is None and isinstance(obj.get("dateModified"), str):
                     meta.updated = parse_date_value(obj["dateModified"])
                 if not meta.authors:
@@ -203,7 +213,7 @@ def read_meta(tree: LexborHTMLParser, meta: PageMeta, url: str) -> None:
     if meta.published is None:
         for key in _PUBLISHED_META:
             if key in values:
-                meta.published = parse_date_value(values[key], epoch=key in _EPOCH_META)
+                _set_published(meta, values[key], epoch=key in _EPOCH_META)
                 if meta.published:
                     break
     if meta.updated is None:
@@ -253,9 +263,8 @@ def read_page_meta(tree: LexborHTMLParser, url: str) -> PageMeta:
         meta.language = lang
     if meta.published is None:
         for node in tree.css("time[datetime]"):
-            value = parse_date_value(node.attributes.get("datetime") or "")
-            if value is not None:
-                meta.published = value
+            _set_published(meta, node.attributes.get("datetime") or "")
+            if meta.published is not None:
                 break
     return meta
 

@@ -14,45 +14,45 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.charset import decode_body
-from scraper.dates import VN_TZ
-from scraper.errors import ExtractError
+from scraper.errors import ExtractError, NotAnArticleError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
-from scraper.extract.bylines import clean_author, parse_byline, split_authors
-from scraper.extract.chrome import ALWAYS_DROP_CSS, DROP_TAGS, is_chrome_text, source_line
-from scraper.extract.generic import find_body, strip_generic_chrome
+from scraper.extract.bylines import clean_author, split_credits
+from scraper.extract.cleanup import clean_paragraphs, is_lead
+from scraper.extract.generic import generic_body
 from scraper.extract.limits import check_html
-from scraper.extract.metadata import (
-    PageMeta,
-    normalize_language,
-    parse_date_value,
-    read_page_meta,
+from scraper.extract.metadata import PageMeta, normalize_language, read_page_meta
+from scraper.extract.pagedates import (
+    article_dates,
+    dateline_dates,
+    node_dates,
+    reference_date,
 )
-from scraper.extract.textdates import is_date_line, labeled_dates
 from scraper.extract.titles import clean_title, pick_title
+from scraper.extract.vocabulary import (
+    ALWAYS_DROP_CSS,
+    AUTHOR_CSS,
+    BREADCRUMB_CSS,
+    DROP_TAGS,
+    SAPO_CSS,
+)
 from scraper.profiles import Selectors, SiteProfile, load_profiles
 from scraper.types import Article, Image
 from scraper.vietnamese import fold_key
 
 _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
+#: fewer words than this in the body is no article (the shortest real bulletin has more; a
+#: listing's leftovers, a section label or "7' trước", have fewer)
+MIN_ARTICLE_WORDS = 20
+_ARTICLE_PROBE = 2000  # characters enough to count that many words
+_WORD_RE = re.compile(r"\w+")
 _CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_GENERIC_SAPO_CSS = (
-    "[data-role=sapo], [data-slot=sapo], [itemprop=description], .sapo, .detail-sapo, "
-    ".article__sapo, .article-sapo, .news-sapo, .sapo_detail, .content-detail-sapo, "
-    "p.description, .hometext, #hometext, .brief, .lead, .chapeau, .summary, .excerpt, .desc"
-)
-_GENERIC_DATE_CSS = (
-    "[data-role=publishdate], [itemprop=datePublished], .publish-date, .post-time, .pdate, "
-    ".date, .time, .detail-time, .post-date, .entry-date, .datetime, .ngay-dang, span.h5, "
-    "[class*=date], [class*=time]"
-)
 # one selector, one pass over the tree (strip_tags would make one pass per tag)
 _DROP_CSS = ", ".join(DROP_TAGS) + ", " + ALWAYS_DROP_CSS
 # how far above the h1 the sapo is looked for first (on the golden pages it sits within the
 # h1's parent or grandparent)
 _HEADLINE_LEVELS = 3
 _TITLE_SEP_RE = re.compile(r"\s+[|\-–—]\s+")
-_BREADCRUMB_CSS = "[class*=breadcrumb] li:last-child, [class*=breadcrumb] a:last-child"
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -134,30 +134,6 @@ def _node_text(node: LexborNode) -> str:
     return fast_clean(node.text(deep=True, separator=" "))
 
 
-_URL_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?!\d)")
-
-
-def _context_year(url: str, meta: PageMeta) -> int | None:
-    """The year for a dateline printed without one ("Chiều 6/1"): the page's other dates (its
-    metadata update time, a date in its URL), else unknown."""
-    if meta.updated is not None:
-        return meta.updated.astimezone(VN_TZ).year
-    m = _URL_DATE_RE.search(urlsplit(url).path)
-    return int(m.group(1)) if m else None
-
-
-def _node_date(
-    node: LexborNode, year: int | None = None
-) -> tuple[datetime | None, datetime | None]:
-    attrs = node.attributes
-    raw = attrs.get("datetime") or attrs.get("content") or attrs.get("data-time")
-    if raw:
-        value = parse_date_value(raw, epoch=raw.strip().isdigit())
-        if value is not None:
-            return value, None
-    return labeled_dates(_node_text(node), year=year)
-
-
 def _site_words(url: str, meta: PageMeta, profile: SiteProfile | None) -> frozenset[str]:
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     words = {host, host.split(".")[0]}
@@ -194,10 +170,17 @@ def _shortens(short: str, full: str) -> bool:
     return len(a) < len(b) and a[0] == b[0] and a[-1] == b[-1] and set(a) <= set(b)
 
 
-def _merge_authors(found: list[str], byline: list[str]) -> list[str]:
-    """Names from selectors/metadata, then the closing byline; when a byline name and a
-    metadata name are one person (one a shortened form of the other), the byline, as printed
-    on the page, wins."""
+_ACCOUNT_RE = re.compile(r"[a-z0-9_.\-]+")
+
+
+def _merge_authors(found: list[str], byline: list[str], meta: list[str]) -> list[str]:
+    """Names from the visible byline (profile selector or class name), else the metadata's;
+    then the closing byline. When two are one person (one a shortened form of the other), the
+    closing byline, as printed under the text, wins. A metadata name that is a CMS account
+    ("longantv": one lower-case token) counts only when the page shows no byline at all."""
+    if not found:
+        people = [n for n in meta if not _ACCOUNT_RE.fullmatch(n)]
+        found = people if (people or byline) else meta
     kept = [
         name for name in found if not any(_shortens(name, b) or _shortens(b, name) for b in byline)
     ]
@@ -212,62 +195,6 @@ def _merge_images(images: list[Image], lead: str | None) -> list[Image]:
             by_url[img.url] = img
     # lead image first, then body order
     return list(by_url.values())
-
-
-def _clean_paragraphs(
-    paragraphs: list[Paragraph],
-    *,
-    title: str | None,
-    sapo: str | None,
-    captions: set[str],
-) -> tuple[list[str], str | None, list[str]]:
-    """(kept texts, source line, byline authors)."""
-    source: str | None = None
-    kept: list[str] = []
-    title_key = _key(title) if title else None
-    sapo_key = _key(sapo) if sapo else None
-    for para in paragraphs:
-        text = para.text
-        if is_chrome_text(text):
-            continue
-        credit = source_line(text)
-        if credit is not None:
-            source = source or credit
-            continue
-        if para.link_density > 0.6 and len(text) < 300:
-            continue
-        key = _key(text)
-        if key in captions or key == title_key:
-            continue
-        if sapo_key and key == sapo_key and not kept:
-            continue
-        if is_date_line(text):
-            continue
-        kept.append(text)
-    # captions printed twice (alt text and figcaption) are adjacent duplicates: drop both
-    deduped: list[str] = []
-    i = 0
-    while i < len(kept):
-        if i + 1 < len(kept) and kept[i] == kept[i + 1]:
-            j = i
-            while j < len(kept) and kept[j] == kept[i]:
-                j += 1
-            if len(kept[i]) > 300:
-                deduped.append(kept[i])
-            i = j
-            continue
-        deduped.append(kept[i])
-        i += 1
-    authors: list[str] = []
-    while deduped:
-        names = parse_byline(deduped[-1])
-        if names is None:
-            break
-        authors = names + authors
-        deduped.pop()
-        if len(authors) >= 6:
-            break
-    return deduped, source, authors
 
 
 def _headline_block(title_node: LexborNode) -> LexborNode:
@@ -292,125 +219,235 @@ def _generic_sapo(tree: LexborHTMLParser, title_node: LexborNode | None) -> list
     if title_node is not None and title_node.parent is not None:
         scopes.insert(0, _headline_block(title_node))
     for scope in scopes:
-        for node in scope.css(_GENERIC_SAPO_CSS)[:20]:
+        for node in scope.css(SAPO_CSS)[:20]:
             if node.tag != "meta" and 30 <= len(node.text(deep=True, strip=True)) <= 1500:
                 return [node]
     return []
+
+
+def _drop_never_text(tree: LexborHTMLParser) -> LexborHTMLParser:
+    # only the body is read from here on: the head's scripts and styles can stay
+    page = tree.body if tree.body is not None else tree
+    for node in page.css(_DROP_CSS):
+        if node.parent is not None:  # not inside a subtree removed already
+            node.decompose()
+    return tree
 
 
 def _pick_profile(url: str, tree: LexborHTMLParser) -> SiteProfile | None:
     return load_profiles().resolve(url, page=tree)
 
 
-def extract_article(html: bytes | str, url: str, profile: SiteProfile | None = None) -> Article:
+def is_article(article: Article) -> bool:
+    """The one not-article rule, shared by the crawler (``not_article``) and the CLI: an
+    article has a body of at least a sentence or two. A listing or home page comes out without
+    one (``generic.is_listing`` gives it no body; a stray label may survive), and so does a
+    page whose body could not be found."""
+    return len(_WORD_RE.findall(article.text, 0, _ARTICLE_PROBE)) >= MIN_ARTICLE_WORDS
+
+
+def require_article(article: Article) -> Article:
+    """``article``, or NotAnArticleError when ``is_article`` is false."""
+    if not is_article(article):
+        raise NotAnArticleError(
+            "not an article: too little body text (a listing, home or section page?)",
+            url=article.url,
+        )
+    return article
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    profile: SiteProfile | None = None,
+    *,
+    fallback_date: datetime | None = None,
+) -> Article:
     """Extract one article. Raises ExtractError only when the input is not HTML at all.
 
     Without ``profile``, a site profile is chosen by the URL's domain, else a CMS profile by
-    fingerprint, else the generic extractor runs alone.
+    fingerprint, else the generic extractor runs alone. ``fallback_date``: when the URL was
+    discovered (a feed or sitemap date), for a dateline printed without a year.
     """
-    check_html(html, url=url)
-    return _extract(html, url, profile, choose_profile=True)
+    return _extract(html, url, profile, choose_profile=True, fallback_date=fallback_date)
 
 
-def extract_generic(html: bytes | str, url: str) -> Article:
+def extract_generic(
+    html: bytes | str, url: str, *, fallback_date: datetime | None = None
+) -> Article:
     """Extract with no profile at all (for evaluation and for sites without one)."""
-    return _extract(html, url, None, choose_profile=False)
+    return _extract(html, url, None, choose_profile=False, fallback_date=fallback_date)
+
+
+def _title(
+    tree: LexborHTMLParser, sel: Selectors, meta: PageMeta
+) -> tuple[LexborNode | None, str | None]:
+    node = _first(tree, sel.title)
+    title = clean_title(_node_text(node), meta) if node is not None else None
+    if not title:
+        node, title = pick_title(tree, meta)
+    return node, title
+
+
+def _authors(
+    tree: LexborHTMLParser, sel: Selectors, meta: PageMeta, site_words: frozenset[str]
+) -> tuple[list[LexborNode], list[str], list[str]]:
+    """(nodes read, authors, photo credits) from the visible byline: the profile's selector,
+    else a byline by class name. Metadata names are only a fallback (``_merge_authors``)."""
+    nodes = _all(tree, sel.authors) if sel.authors else []
+    if not nodes:
+        nodes = [
+            n for n in tree.css(AUTHOR_CSS)[:3] if 0 < len(n.text(deep=True, strip=True)) <= 80
+        ][:1]
+    authors: list[str] = []
+    photos: list[str] = []
+    for node in nodes:
+        names, credits = split_credits(_node_text(node), site_words=site_words)
+        authors.extend(names)
+        photos.extend(credits)
+    return (nodes if authors or photos else []), authors, photos
+
+
+def _category(tree: LexborHTMLParser, sel: Selectors, meta: PageMeta) -> str | None:
+    node = _first(tree, sel.category) if sel.category else None
+    category = (_node_text(node) or None) if node is not None else None
+    category = category or meta.category
+    if category is None:
+        crumb = tree.css_first(BREADCRUMB_CSS)
+        if crumb is not None:
+            category = _node_text(crumb) or None
+    return category
+
+
+def _tags(tree: LexborHTMLParser, sel: Selectors, meta: PageMeta) -> list[str]:
+    tags = [_node_text(n) for n in _all(tree, sel.tags)] if sel.tags else []
+    tags = tags or list(meta.tags)
+    return _dedupe([t.strip(" #,;") for t in tags if t.strip(" #,;")])
+
+
+def _extra_images(tree: LexborHTMLParser, sel: Selectors, url: str) -> list[Image]:
+    out: list[Image] = []
+    for node in _all(tree, sel.images) if sel.images else []:
+        img_url = image_url(node, url) if node.tag == "img" else None
+        if img_url:
+            out.append(Image(img_url))
+    return out
+
+
+def _body_parts(
+    tree: LexborHTMLParser, sel: Selectors, parse_input: bytes | str
+) -> list[LexborNode]:
+    """The profile's body element with its drops removed, else the generic stages."""
+    body = _first(tree, sel.body) if sel.body else None
+    if body is not None:
+        for drop in sel.drop:
+            for node in body.css(drop):
+                node.decompose()
+        return [body]
+    return generic_body(tree, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
+
+
+def _headline_before(node: LexborNode) -> bool:
+    """Whether the nearest heading or paragraph before ``node`` (same level) is a headline."""
+    prev = node.prev
+    while prev is not None and prev.tag not in ("h1", "h2", "p"):
+        prev = prev.prev
+    return prev is not None and prev.tag in ("h1", "h2")
+
+
+def _lead(parts: list[LexborNode]) -> tuple[str | None, list[LexborNode]]:
+    """A plain paragraph opening the article ("(HPĐT)- Theo thông tin...", "ĐNO - HĐND ..."):
+    the lead (sapo) when no selector or class name gave one. It is the body's first part, or
+    the paragraph standing just before the body (up to a few levels up)."""
+    if not parts:
+        return None, parts
+    first = parts[0]
+    if first.tag == "p":
+        text = _node_text(first)
+        if is_lead(text, after_headline=_headline_before(first)):
+            return text, parts[1:]
+    node: LexborNode | None = first
+    for _ in range(_HEADLINE_LEVELS):
+        if node is None:
+            break
+        sibling = node.prev
+        while sibling is not None:
+            if sibling.tag in ("h1", "h2"):
+                return None, parts  # reached the headline: nothing stands between
+            if sibling.tag == "p":
+                text = _node_text(sibling)
+                if text:
+                    lead = is_lead(text, after_headline=_headline_before(sibling))
+                    return (text if lead else None), parts
+            sibling = sibling.prev
+        node = node.parent
+    return None, parts
 
 
 def _extract(
-    html: bytes | str, url: str, profile: SiteProfile | None, *, choose_profile: bool
+    html: bytes | str,
+    url: str,
+    profile: SiteProfile | None,
+    *,
+    choose_profile: bool,
+    fallback_date: datetime | None,
 ) -> Article:
-    tree = LexborHTMLParser(_parse_input(html, url))
+    # stage 0: refuse what no parser takes in bounded time, parse, choose the profile, read
+    # the metadata
+    check_html(html, url=url)
+    parse_input = _parse_input(html, url)
+    tree = LexborHTMLParser(parse_input)
     if profile is None and choose_profile:
         profile = _pick_profile(url, tree)
     sel = profile.selectors if profile is not None else Selectors()
     meta = read_page_meta(tree, url)
     site_words = _site_words(url, meta, profile)
 
-    # --- fields read before any node is removed ---
-    title_node = _first(tree, sel.title)
-    title = clean_title(_node_text(title_node), meta) if title_node is not None else None
-    if not title:
-        title_node, title = pick_title(tree, meta)
+    # stage 1: fields read before any node is removed, one function per field
+    title_node, title = _title(tree, sel, meta)
     sapo_nodes = _all(tree, sel.sapo) if sel.sapo else []
     if not sapo_nodes:
         sapo_nodes = _generic_sapo(tree, title_node)
     sapo = fast_clean(" ".join(_node_text(n) for n in sapo_nodes)) or None
-
-    published, updated = meta.published, meta.updated
     date_node = _first(tree, sel.published) if sel.published else None
-    if published is None:
-        year = _context_year(url, meta)
-        if date_node is not None:
-            published, upd = _node_date(date_node, year)
-            updated = updated or upd
-        else:
-            for node in tree.css(_GENERIC_DATE_CSS)[:40]:
-                if len(node.text(deep=True, strip=True)) > 120:
-                    continue
-                found, upd = _node_date(node, year)
-                if found is not None:
-                    published, updated = found, updated or upd
-                    break
+    published, updated = article_dates(tree, meta, url, date_node=date_node, fallback=fallback_date)
     if updated is None and sel.updated:
         upd_node = _first(tree, sel.updated)
         if upd_node is not None:
-            updated = _node_date(upd_node)[0]
-
-    authors: list[str] = []
-    author_nodes = _all(tree, sel.authors) if sel.authors else []
-    for node in author_nodes:
-        authors.extend(split_authors(_node_text(node), site_words=site_words))
-    if not authors:
-        authors = [n for n in (clean_author(a, site_words=site_words) for a in meta.authors) if n]
-    category = None
-    cat_node = _first(tree, sel.category) if sel.category else None
-    if cat_node is not None:
-        category = _node_text(cat_node) or None
-    category = category or meta.category
-    if category is None:
-        crumb = tree.css_first(_BREADCRUMB_CSS)
-        if crumb is not None:
-            category = _node_text(crumb) or None
-    tags = [_node_text(n) for n in _all(tree, sel.tags)] if sel.tags else []
-    tags = tags or list(meta.tags)
-    tags = _dedupe([t.strip(" #,;") for t in tags if t.strip(" #,;")])
+            updated = node_dates(upd_node, None)[0]
+    author_nodes, authors, photo_credits = _authors(tree, sel, meta, site_words)
+    category = _category(tree, sel, meta)
+    tags = _tags(tree, sel, meta)
     source_node = _first(tree, sel.source) if sel.source else None
     source = _node_text(source_node) if source_node is not None else None
-    extra_images: list[Image] = []
-    for node in _all(tree, sel.images) if sel.images else []:
-        img_url = image_url(node, url) if node.tag == "img" else None
-        if img_url:
-            extra_images.append(Image(img_url))
+    extra_images = _extra_images(tree, sel, url)
 
-    # --- the body ---
-    body: LexborNode | None = _first(tree, sel.body) if sel.body else None
-    # only the body is read from here on: the head's scripts and styles can stay
-    page = tree.body if tree.body is not None else tree
-    for node in page.css(_DROP_CSS):
-        if node.parent is not None:  # not inside a subtree removed already
-            node.decompose()
+    # stage 2: the body (profile selector, else the generic stages), without the nodes used
+    _drop_never_text(tree)
     for used in [title_node, *sapo_nodes, *author_nodes]:
         if used is not None and used.parent is not None:
             used.decompose()
-    if body is not None:
-        for drop in sel.drop:
-            for node in body.css(drop):
-                node.decompose()
-    else:
-        strip_generic_chrome(tree)
-        body = find_body(tree)
+    parts = _body_parts(tree, sel, parse_input)
+    if sapo is None:
+        sapo, parts = _lead(parts)
     paragraphs: list[Paragraph] = []
     images: list[Image] = []
-    if body is not None:
-        content = walk_body(body, url, drop_chrome=True)
-        paragraphs, images = content.paragraphs, content.images
+    for part in parts:
+        content = walk_body(part, url, drop_chrome=True)
+        paragraphs.extend(content.paragraphs)
+        images.extend(content.images)
+
+    # stage 3: clean the text; the closing byline and credit line are kept apart
     captions = {_key(i.caption) for i in images if i.caption}
-    texts, body_source, byline = _clean_paragraphs(
-        paragraphs, title=title, sapo=sapo, captions=captions
-    )
-    source = source or body_source
-    authors = _merge_authors(authors, byline)
+    clean = clean_paragraphs(paragraphs, title=title, sapo=sapo, captions=captions)
+    if published is None and clean.datelines:
+        # a "Đăng ngày 26/12/2023" line in the body is the last dateline candidate
+        ref = reference_date(url, meta, fallback_date)
+        published, upd = dateline_dates(clean.datelines[0], ref)
+        updated = updated or upd
+    meta_authors = [n for n in (clean_author(a, site_words=site_words) for a in meta.authors) if n]
+    authors = _merge_authors(authors, clean.authors, meta_authors)
+    photo_credits = _dedupe(photo_credits + clean.photo_credits)
 
     language = normalize_language(meta.language) or (profile.language if profile else None)
     site = profile.name if profile is not None and profile.kind == "site" else None
@@ -423,14 +460,15 @@ def _extract(
         site=site,
         title=title or None,
         sapo=sapo,
-        text="\n\n".join(texts),
+        text="\n\n".join(clean.texts),
         published_at=published,
         updated_at=updated,
         authors=authors,
+        photo_credits=photo_credits,
         category=category,
         tags=tags,
         images=_merge_images(images + extra_images, meta.image),
         language=language,
-        source=source,
+        source=source or clean.source,
         extractor=profile.label if profile is not None else "generic",
     )

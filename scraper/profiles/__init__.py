@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
+from scraper.dates import DAY_FIRST, DateOrder
 from scraper.errors import ConfigError
 
 __all__ = [
@@ -116,6 +117,9 @@ class SiteProfile:
     next_page: tuple[str, ...] = ()
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
     source_file: str = ""
+    #: how the site writes numeric dates: "dmy" (5/9/2026 is 5 September, the Vietnamese
+    #: default) or "mdy"; read by feed, sitemap and page date parsing
+    date_order: DateOrder = DAY_FIRST
     #: the site's home page (default: https:// + the first domain)
     home: str | None = None
     #: where the site publishes its articles: what a ``[[site]]`` entry uses unless it overrides
@@ -292,6 +296,7 @@ _KNOWN_KEYS = {
     "discovery",
     "fingerprint",
     "notes",
+    "date_order",
 }
 
 
@@ -322,6 +327,10 @@ def _profile_from_table(source: str, index: int, table: Mapping[str, Any]) -> Si
     language = table.get("language")
     if language is not None and not isinstance(language, str):
         raise _err(source, f"{where}.language", "expected a string")
+
+    date_order = table.get("date_order", DAY_FIRST)
+    if date_order not in ("dmy", "mdy"):
+        raise _err(source, f"{where}.date_order", f"expected 'dmy' or 'mdy', got {date_order!r}")
 
     sel_table = table.get("selectors", {})
     if not isinstance(sel_table, dict):
@@ -386,6 +395,7 @@ def _profile_from_table(source: str, index: int, table: Mapping[str, Any]) -> Si
         next_page=_selector_list(source, f"{where}.discovery.next_page", disc.get("next_page")),
         fingerprint=fingerprint,
         source_file=source,
+        date_order=date_order,
         home=_url(source, f"{where}.discovery.home", disc.get("home")),
         feeds=_urls(source, f"{where}.discovery.feeds", disc.get("feeds")),
         sitemaps=_urls(source, f"{where}.discovery.sitemaps", disc.get("sitemaps")),

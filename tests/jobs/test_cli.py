@@ -121,6 +121,17 @@ def test_extract_a_saved_real_page_as_json() -> None:
     assert data["extractor"].startswith("profile:vnexpress")
 
 
+@pytest.mark.parametrize("site", ["vnexpress.net", "dantri.com.vn"])
+def test_extract_of_a_listing_page_fails_in_one_line(site: str) -> None:
+    # the crawler's not_article rule (scraper.extract.is_article), through a real process
+    proc = run(
+        "extract", str(REAL / site / "meth04-list.html"), "--url", f"https://{site}/kinh-doanh"
+    )
+    assert proc.returncode == 1, proc.stdout[:300]
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("vnnews: not an article")
+
+
 def test_extract_missing_file_is_one_line() -> None:
     proc = run("extract", "/nonexistent/page.html")
     assert proc.returncode == 1 and proc.stderr.startswith(

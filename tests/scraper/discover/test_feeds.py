@@ -15,6 +15,7 @@ from scraper.dates import parse_us_datetime
 from scraper.discover.feeds import FeedItem, find_feed_links, parse_feed, parse_feed_date
 from scraper.discover.xml import _parser, parse_xml
 from scraper.errors import DiscoveryError
+from scraper.profiles import load_profiles
 from tests.support.loopback import LoopbackServer, Response
 from tests.support.paths import REAL
 
@@ -32,7 +33,10 @@ def utc(
 
 
 def test_baochinhphu_real_feed() -> None:
-    items = parse_feed(BCP.read_bytes(), "https://baochinhphu.vn/kinh-te.rss")
+    # the profile says how the site writes dates: its feed is the one US-dated source we know
+    order = load_profiles().get("baochinhphu").date_order
+    assert order == "mdy"
+    items = parse_feed(BCP.read_bytes(), "https://baochinhphu.vn/kinh-te.rss", order=order)
     assert len(items) == 50
     by_url = {i.url: i for i in items}
     # US dates, local time: "9/5/2026 1:30:00 PM" is 5 September 13:30 +07:00
@@ -221,10 +225,38 @@ def test_parse_us_datetime(text: str, expected: datetime | None) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # issue 12: a Vietnamese feed's "05/09/2026 13:30" is 5 September, not 9 May
+        ("05/09/2026 13:30", utc(2026, 9, 5, 6, 30)),
+        ("25/09/2026", utc(2026, 9, 24, 17, 0)),
+        ("25/09/2026 08:15:00", utc(2026, 9, 25, 1, 15)),
+        ("31/02/2026", None),
+    ],
+)
+def test_feed_dates_are_day_first_by_default(text: str, expected: datetime | None) -> None:
+    assert parse_feed_date(text) == expected
+    assert parse_feed_date(text, order="dmy") == expected
+
+
+def test_month_first_only_when_the_profile_says_so() -> None:
+    assert parse_feed_date("05/09/2026 13:30", order="mdy") == utc(2026, 5, 9, 6, 30)
+    assert parse_feed_date("25/09/2026", order="mdy") is None
+
+
+def test_a_day_first_feed_item_keeps_its_day() -> None:
+    data = rss("<item><link>https://bao.vn/a.html</link><pubDate>05/09/2026 13:30</pubDate></item>")
+    [item] = parse_feed(data, "https://bao.vn/rss")
+    assert item.published_at == utc(2026, 9, 5, 6, 30)
+    [item] = parse_feed(data, "https://bao.vn/rss", order="mdy")
+    assert item.published_at == utc(2026, 5, 9, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("Fri, 04 Sep 2026 18:48:27 GMT+7", utc(2026, 9, 4, 11, 48, 27)),
         ("Sat, 05 Sep 26 17:09:00 +0700", utc(2026, 9, 5, 10, 9)),
         ("2026-09-05T23:48:01+07:00", utc(2026, 9, 5, 16, 48, 1)),
-        ("8/28/2026 12:49:00 PM", utc(2026, 8, 28, 5, 49)),
+        ("28/8/2026 12:49:00 PM", utc(2026, 8, 28, 5, 49)),
         ("  ", None),
         (None, None),
         ("not a date", None),

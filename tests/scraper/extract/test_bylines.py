@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scraper.extract import extract_generic
-from scraper.extract.bylines import clean_author, parse_byline, split_authors
+from scraper.extract.bylines import clean_author, parse_byline, parse_byline_credits, split_authors
 from tests.support.paths import REAL
 
 URL = "https://example.vn/bai-123.html"
@@ -80,3 +80,22 @@ def test_different_people_from_jsonld_and_byline_are_both_kept() -> None:
 def test_vtcnews_generic_mode_gives_the_byline_once() -> None:
     html = (REAL / "vtcnews.vn" / "article-sample.html").read_bytes()
     assert extract_generic(html, "https://example.org/x.html").authors == ["Lương Ý"]
+
+
+@pytest.mark.parametrize(
+    ("text", "authors", "photos"),
+    [
+        ("Tin: Tường Minh - Ảnh: Đỗ Hiền", ["Tường Minh"], ["Đỗ Hiền"]),
+        ("Bài, ảnh: Lê Minh", ["Lê Minh"], ["Lê Minh"]),
+        ("Hữu Lương – Ngọc Ánh", ["Hữu Lương", "Ngọc Ánh"], []),
+        ("Trần Cường - Video: Hải Yến", ["Trần Cường"], ["Hải Yến"]),
+    ],
+)
+def test_byline_credits_keep_photo_credits_apart(
+    text: str, authors: list[str], photos: list[str]
+) -> None:
+    assert parse_byline_credits(text) == (authors, photos)
+
+
+def test_a_sentence_is_no_byline_credit() -> None:
+    assert parse_byline_credits("Ảnh: các đại biểu dự hội nghị tổng kết năm 2023.") is None

@@ -1,0 +1,50 @@
+"""Discovery's parsing step as the crawler runs it: a site's profile decides how its feed's
+numeric dates read, and the site's rules decide which URLs it keeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from jobs.config import parse_config
+from jobs.discover import feed_urls
+from jobs.runs import RunStats, SitePass
+from scraper.fetch import FetchResult
+from tests.support.paths import REAL
+
+FEED = REAL / "baochinhphu.vn" / "feed-baochinhphu.xml"
+URL = "https://baochinhphu.vn/kinh-te.rss"
+FIRST = "https://baochinhphu.vn/co-che-chinh-sach-xac-dinh-gia-san-pham-in-duc-tien-102260905122709839.htm"
+
+
+def _pass(entry: str) -> SitePass:
+    site = parse_config(entry).sites[0]
+    return SitePass(site, 1, site.site_profile(), RunStats())
+
+
+def _feed() -> FetchResult:
+    return FetchResult(
+        url=URL, final_url=URL, status=200, headers={}, body=FEED.read_bytes(),
+        fetched_at=datetime(2026, 9, 6, tzinfo=UTC), redirects=(), elapsed=0.0,
+    )  # fmt: skip
+
+
+def test_the_sites_profile_reads_its_us_dated_feed() -> None:
+    found = {
+        u.url: u.source_date
+        for u in feed_urls(
+            _pass(
+                '[[site]]\nname = "baochinhphu"\nbase_url = "https://baochinhphu.vn/"\nfeeds = ["https://baochinhphu.vn/kinh-te.rss"]\n'
+            ),
+            _feed(),
+        )
+    }
+    assert found[FIRST] == datetime(2026, 9, 5, 6, 30, tzinfo=UTC)  # "9/5/2026 1:30 PM": 5 Sept
+
+
+def test_a_profile_without_date_order_reads_numeric_dates_day_first() -> None:
+    p = _pass(
+        '[[site]]\nname = "other"\nbase_url = "https://baochinhphu.vn/"\nprofile = "nukeviet"\n'
+        'article_pattern = "[.]htm$"\nfeeds = ["https://baochinhphu.vn/kinh-te.rss"]\n'
+    )
+    found = {u.url: u.source_date for u in feed_urls(p, _feed())}
+    assert found[FIRST] == datetime(2026, 5, 9, 6, 30, tzinfo=UTC)  # the Vietnamese default

@@ -1,0 +1,52 @@
+"""Evaluation gate: the generic extractor on the dev set (Mozilla Readability's 125 test pages,
+``shared/devsets/readability`` beside the clone) must not fall below a pinned floor.
+
+The floors sit a little under today's figures (F1 0.932, P 0.960, R 0.904): a change that
+makes the extractor worse on pages it was not written for fails here. trafilatura's own run is
+in ``bench/extract.py``, not here: the gate compares with the pinned figures, not timings.
+Skipped only when the dev set is absent outside CI (CI has shared/ beside the clone).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scraper.extract import extract_generic
+from tests.support.scoring import CATASTROPHIC_BELOW, DEVSET, load_corpus, score_corpus, score_page
+
+F1_FLOOR = 0.925
+RECALL_FLOOR = 0.89
+PRECISION_FLOOR = 0.95
+# pages scored under 0.5: today 4, and trafilatura scores under 0.8 on three of them
+MAX_BELOW_HALF = 5
+
+pytestmark = pytest.mark.skipif(
+    not (DEVSET / "truth.json").is_file() and not os.environ.get("CI"),
+    reason=f"dev set not found at {DEVSET}",
+)
+
+
+def test_generic_extractor_holds_on_the_dev_set() -> None:
+    cases = load_corpus(DEVSET / "pages", DEVSET / "truth.json")
+    assert len(cases) == 125
+    scores = {
+        c.id: score_page(c.expected, extract_generic(c.html, "https://example.org/page.html").text)
+        for c in cases
+    }
+    total = score_corpus(scores.values())
+    below = sorted(page for page, s in scores.items() if s.f1 < CATASTROPHIC_BELOW)
+    summary = f"F1 {total.f1:.3f} P {total.precision:.3f} R {total.recall:.3f}; under 0.5: {below}"
+    assert total.f1 >= F1_FLOOR, summary
+    assert total.precision >= PRECISION_FLOOR, summary
+    assert total.recall >= RECALL_FLOOR, summary
+    assert len(below) <= MAX_BELOW_HALF, summary
+
+
+def test_scoring_counts_shingles_as_multisets() -> None:
+    same = score_page("one two three four five", "one two three four five")
+    assert (same.precision, same.recall) == (1.0, 1.0)
+    half = score_page("a b c d e f g h", "a b c d e")
+    assert half.precision == 1.0 and half.recall == pytest.approx(2 / 5)
+    assert score_page("a b c d", "").precision is None
