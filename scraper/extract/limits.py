@@ -104,13 +104,9 @@ def check_html(html: str | bytes, *, url: str | None = None) -> None:
         )
     # each level of nesting needs a start tag: a page with at most MAX_DEPTH of them (all but
     # the largest pages) needs no scan, and counting is C-fast where the scan is a Python loop
-    if isinstance(html, str):
-        if html.count("<") - html.count("</") <= MAX_DEPTH:
-            return
-        data = html.encode("utf-8", "surrogatepass")
-    else:
-        if html.count(b"<") - html.count(b"</") <= MAX_DEPTH:
-            return
-        data = html
+    starts = html.count("<") if isinstance(html, str) else html.count(b"<")
+    if starts <= MAX_DEPTH:
+        return
+    data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     if nesting_depth(data, stop_at=MAX_DEPTH) > MAX_DEPTH:
         raise HtmlTooComplexError(f"HTML nested deeper than {MAX_DEPTH} levels", url=url)
