@@ -16,10 +16,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scraper.urls import registrable_domain
-from storage.models import SiteMove
+from storage.models import Site, SiteMove
 from storage.sql import dialect_insert
 
-__all__ = ["Move", "latest_move", "latest_moves", "moved_domains", "record_move"]
+__all__ = [
+    "Move",
+    "latest_move",
+    "latest_moves",
+    "latest_moves_by_name",
+    "moved_domains",
+    "record_move",
+]
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,9 @@ def record_move(
             source_kind=source_kind,
         )
         .on_conflict_do_nothing(index_elements=["site_id", "from_host", "to_host"])
-    )
-    if inserted.rowcount:  # type: ignore[attr-defined]  # a CursorResult at runtime
+        .returning(SiteMove.id)
+    ).scalar()
+    if inserted is not None:
         return True
     session.execute(
         update(SiteMove)
@@ -98,6 +106,12 @@ def latest_moves(session: Session) -> dict[int, Move]:
     for row in session.scalars(select(SiteMove).order_by(SiteMove.last_seen, SiteMove.id)):
         out[row.site_id] = _move(row)  # the last one wins
     return out
+
+
+def latest_moves_by_name(session: Session) -> dict[str, Move]:
+    """``latest_moves`` keyed by site name."""
+    names: dict[int, str] = {row[0]: row[1] for row in session.execute(select(Site.id, Site.name))}
+    return {names[site_id]: move for site_id, move in latest_moves(session).items()}
 
 
 def moved_domains(session: Session, site_id: int) -> set[str]:

@@ -436,6 +436,7 @@ class Fetcher:
                 return answer
             nxt = str(redirect_target(httpx.URL(current), answer.location))
             if plan.follow is not None and not plan.follow(current, nxt):
+                await self._check_held(nxt)
                 answer.redirects, answer.held = tuple(hops), nxt
                 return answer
             hops.append(nxt)
@@ -449,6 +450,15 @@ class Fetcher:
                 )
             visits[nxt] = visits.get(nxt, 0) + 1
             current = nxt
+
+    async def _check_held(self, target: str) -> None:
+        """A held target is never requested, but one the fetcher could not have gone to fails
+        as it would have (a forbidden address: BlockedAddressError; a name that does not
+        resolve: DNS lookup failed), not reported as a place the site moved to."""
+        try:
+            await guard.check_url(httpx.URL(target), allow=self._allow, resolver=self._resolver)
+        except OSError as exc:
+            raise self._translate(exc, target) from exc
 
     async def _robots_policy(self, url: httpx.URL, *, min_delay: float) -> RobotsPolicy:
         key = robots_url(url)
