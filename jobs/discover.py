@@ -299,10 +299,12 @@ def feed_urls(
 
 
 def listing_urls(p: SitePass, result: FetchResult) -> list[NewUrl]:
-    """Article URLs linked from a listing page (the profile's link selectors, the URL pattern)."""
-    selectors = p.profile.listing_links if p.profile else ()
+    """Article URLs linked from a listing page (the link selectors of the profile of the page's
+    domain, the site's domains and URL patterns: ``keep``)."""
+    profile = domains.listing_profile(p.site, p.profile, result.final_url)
+    selectors = profile.listing_links if profile else ()
     links = extract_links(
-        result.text(), result.final_url, selectors=selectors, pattern=p.site.article_pattern
+        result.text(), result.final_url, selectors=selectors, same_site_only=False
     )
     return list(keep(p, ((u, None) for u in links)))
 
@@ -317,8 +319,7 @@ def keep(
         url = site.canonical(raw)
         if url is None or not domains.is_own(site, url, p.moved_to):
             continue
-        pattern = domains.article_pattern(site, url)
-        if pattern is not None and not pattern.search(url):
+        if not domains.is_article_url(site, url):
             continue
         if date is not None and ((oldest and date < oldest) or (newest and date > newest)):
             continue

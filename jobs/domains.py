@@ -10,7 +10,6 @@ follow its moves stops at a hop from one of its domains to a foreign one (the fe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise
@@ -23,11 +22,12 @@ from scraper.urls import host_of, registrable_domain, same_site
 
 __all__ = [
     "MoveSeen",
-    "article_pattern",
     "find_move",
     "home_domain",
+    "is_article_url",
     "is_own",
     "landed_on_home",
+    "listing_profile",
     "may_follow",
     "own_domains",
     "page_profile",
@@ -102,13 +102,29 @@ def _foreign_profile(site: SiteConfig, url: str) -> SiteProfile | None:
     return load_profiles().for_url(url)
 
 
-def article_pattern(site: SiteConfig, url: str) -> re.Pattern[str] | None:
-    """The article URL pattern for ``url``: the site's own, except on another domain that has a
-    profile of its own (a paper the site absorbed, or moved to), whose pattern is used."""
+def is_article_url(site: SiteConfig, url: str) -> bool:
+    """Does ``url`` look like one of the site's articles? On its home domain: the site's
+    pattern. On another of its domains: that domain's profile's pattern if it has one (a paper
+    the site absorbed, or moved to), else the site's pattern read as if the URL were on the
+    home host (an alias is the same site under another name; site patterns name their host)."""
     other = _foreign_profile(site, url)
     if other is not None and other.article_pattern is not None:
-        return other.article_pattern
-    return site.article_pattern
+        return bool(other.article_pattern.search(url))
+    pattern = site.article_pattern
+    if pattern is None or pattern.search(url):
+        return True
+    if _domain(url) == home_domain(site):
+        return False
+    home = urlsplit(site.base_url)
+    return bool(
+        pattern.search(urlsplit(url)._replace(scheme=home.scheme, netloc=home.netloc).geturl())
+    )
+
+
+def listing_profile(site: SiteConfig, profile: SiteProfile | None, url: str) -> SiteProfile | None:
+    """The profile whose ``listing_links`` read a listing page served from ``url``: that
+    domain's own profile off the home domain, if there is one; else the site's."""
+    return _foreign_profile(site, url) or profile
 
 
 def page_profile(site: SiteConfig, profile: SiteProfile | None, url: str) -> SiteProfile | None:
