@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -50,17 +51,21 @@ def _domain(url_or_host: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=256)
 def home_domain(site: SiteConfig) -> str:
     return _domain(site.base_url) or site.host
+
+
+@lru_cache(maxsize=256)
+def _configured(site: SiteConfig) -> frozenset[str]:
+    return frozenset({home_domain(site)} | {d for d in map(_domain, site.aliases) if d})
 
 
 def own_domains(site: SiteConfig, moved_to: Collection[str] = ()) -> frozenset[str]:
     """The registrable domains whose URLs are the site's: its home's, its aliases', and (with
     ``follow_moves``) those it moved to."""
-    own = {home_domain(site)} | {d for d in map(_domain, site.aliases) if d}
-    if site.follow_moves:
-        own |= set(moved_to)
-    return frozenset(own)
+    own = _configured(site)
+    return own | frozenset(moved_to) if site.follow_moves and moved_to else own
 
 
 def may_follow(site: SiteConfig, from_url: str, to_url: str) -> bool:
@@ -107,10 +112,12 @@ def is_article_url(site: SiteConfig, url: str) -> bool:
     pattern. On another of its domains: that domain's profile's pattern if it has one (a paper
     the site absorbed, or moved to), else the site's pattern read as if the URL were on the
     home host (an alias is the same site under another name; site patterns name their host)."""
+    pattern = site.article_pattern
+    if (urlsplit(url).hostname or "").removeprefix("www.") == site.host.removeprefix("www."):
+        return pattern is None or bool(pattern.search(url))  # the common case, kept cheap
     other = _foreign_profile(site, url)
     if other is not None and other.article_pattern is not None:
         return bool(other.article_pattern.search(url))
-    pattern = site.article_pattern
     if pattern is None or pattern.search(url):
         return True
     if _domain(url) == home_domain(site):
