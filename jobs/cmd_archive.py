@@ -125,12 +125,13 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
 def sites(obj: Ctx) -> None:
     """Each site: last run, last success, errors, article count."""
     from jobs.app import open_archive
-    from storage import repo
+    from storage import moves, repo
 
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
             summaries = {x.name: x for x in repo.site_summaries(s, datetime.now(UTC))}
+            moved = moves.latest_moves_by_name(s)
     finally:
         archive.close()
     names = [site.name for site in obj.config.sites] if Path(obj.config_path).exists() else []
@@ -149,6 +150,9 @@ def sites(obj: Ctx) -> None:
             f"{x.error_count:>6} "
             f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}"
         )
+        if name in moved:
+            m = moved[name]
+            click.echo(f"{'':<16} moved → {m.to_host} since {when(m.since)} (seen {m.source_kind})")
 
 
 @click.command()

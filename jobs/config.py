@@ -131,6 +131,10 @@ class SiteConfig:
     min_delay: float | None = None
     respect_robots: bool | None = None
     enabled: bool = True
+    #: follow the site when its pages redirect to another registrable domain (jobs/domains.py)
+    follow_moves: bool = False
+    #: other hosts whose pages are the site's own (a paper it absorbed, the domain it moved to)
+    aliases: tuple[str, ...] = ()
 
     @property
     def host(self) -> str:
@@ -314,6 +318,8 @@ _SITE_KEYS = {
     "www",
     "trailing_slash",
     "robots_sitemaps",
+    "follow_moves",
+    "aliases",
 }
 _URL_RULES = ("keep", "strip", "add")
 
@@ -357,6 +363,8 @@ def _site(r: _Reader) -> SiteConfig:
         min_delay=r.duration("min_delay", None),
         respect_robots=r.get("respect_robots", bool),
         enabled=r.get("enabled", bool, True),
+        follow_moves=r.get("follow_moves", bool, False),
+        aliases=_hosts(r, "aliases") if "aliases" in r.table else _from(profile, "aliases"),
     )
     if not (site.feeds or site.sitemaps or site.listings):
         raise r.fail("feeds", "a site needs at least one of feeds, sitemaps, listings")
@@ -374,6 +382,22 @@ def _profile_of(r: _Reader, name: str, base_url: str | None) -> SiteProfile | No
     if name in registry.names() and registry.get(name).kind == "site":
         return registry.get(name)
     return registry.for_url(base_url) if base_url else None
+
+
+_HOST_RE = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+
+
+def _hosts(r: _Reader, name: str) -> tuple[str, ...]:
+    """A list of host names (``["baobinhphuoc.com.vn"]``), lower-cased."""
+    hosts = []
+    for i, value in enumerate(r.get(name, list, [])):
+        host = value.strip().lower().rstrip(".") if isinstance(value, str) else None
+        if not host or not _HOST_RE.match(host):
+            raise r.fail(
+                f"{name}[{i}]", f"expected a host name like 'baodongnai.com.vn', got {value!r}"
+            )
+        hosts.append(host)
+    return tuple(hosts)
 
 
 def _from(profile: SiteProfile | None, key: str) -> tuple[str, ...]:

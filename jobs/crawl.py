@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import discover as discovery
-from jobs import revisit
+from jobs import domains, revisit
 from jobs.config import SiteConfig
 from jobs.discover import reason
 from jobs.runs import Clock, RunStats, SitePass, recorded_run
@@ -34,6 +34,7 @@ from scraper.errors import (
 )
 from scraper.extract import EXTRACTOR_VERSION, extract_article, is_article
 from scraper.fetch import Fetcher, FetchResult
+from scraper.notices import looks_like_notice
 from scraper.types import Article
 from storage import frontier, repo
 from storage.models import Url
@@ -131,6 +132,7 @@ class Crawler:
             result = await self.fetcher.fetch(
                 claim.url, etag=claim.etag, last_modified=claim.last_modified,
                 min_delay=p.site.min_delay, respect_robots=p.site.respect_robots,
+                follow=discovery.following(p),
             )  # fmt: skip
         except FetchError as exc:
             refused = isinstance(exc, RobotsDisallowedError | BlockedAddressError)
@@ -155,12 +157,26 @@ class Crawler:
         """Archive the raw page, extract, store the article and the URL's next step: one
         transaction."""
         now = self.clock()
-        article, error = None, None
+        article, error, event = None, None, "no_body"
         if result.status == 200:
-            article, error = _extract(result, p, claim.source_date)
+            article, error, event = _extract(result, p, claim.source_date)
         with self.sessions.begin() as s:
             page = repo.record_page(s, result, url_id=claim.row_id)
             row = s.get_one(Url, claim.row_id)
+            if result.redirects or result.held:
+                discovery.note_move(s, p, result, "article", now)
+            if result.held is not None:
+                # another domain the site is not followed to: the archive keeps what it has
+                error = discovery.moved_error(result.held)
+                repo.record_article_event(
+                    s, claim.url, kind="moved", detail=error, page_id=page.id, now=now
+                )
+                step = revisit.after_moved(source=False, now=now)
+                frontier.mark_failed(
+                    s, row, error=error, now=now, status=result.status, next_due=step.next_due,
+                    state=step.state,
+                )  # fmt: skip
+                return
             if result.status == 304:
                 step = revisit.after_not_modified(row.source_date, now)
                 frontier.mark_fetched(
@@ -178,6 +194,11 @@ class Crawler:
                         None,
                     )
                 error = error or f"HTTP {result.status}"
+                # a known article's URL that no longer serves it: the article stays as archived
+                repo.record_article_event(
+                    s, claim.url, kind=event if result.status == 200 else "gone", detail=error,
+                    page_id=page.id, now=now,
+                )  # fmt: skip
                 frontier.mark_failed(
                     s, row, error=error, now=now, status=result.status, next_due=step.next_due,
                     state=step.state,
@@ -210,18 +231,26 @@ class Crawler:
 
 def _extract(
     result: FetchResult, p: SitePass, discovered_date: datetime | None
-) -> tuple[Article | None, str | None]:
-    """The article of a 200 page, or None and why (``is_article``: the rule ``vnnews extract``
-    applies too). The feed or sitemap date helps a dateline printed without a year."""
+) -> tuple[Article | None, str | None, str]:
+    """The article of a 200 page, or None, why, and what it is instead (an ``article_events``
+    kind: home, notice, no_body). ``is_article`` is the rule ``vnnews extract`` applies too;
+    the profile is chosen by the URL the page was served from; the feed or sitemap date helps
+    a dateline printed without a year."""
+    if domains.landed_on_home(result):
+        return None, f"redirects to the home page {result.final_url}", "home"
+    profile = domains.page_profile(p.site, p.profile, result.final_url)
     try:
         article = extract_article(
-            result.text(), result.final_url, p.profile, fallback_date=discovered_date
+            result.text(), result.final_url, profile, fallback_date=discovered_date
         )
     except VnnewsError as exc:
-        return None, reason(exc)
+        return None, reason(exc), "no_body"
     if not is_article(article):
-        return None, "no article body found"
-    return article, None
+        return None, "no article body found", "no_body"
+    notice = looks_like_notice(article.title, article.text)
+    if notice is not None:
+        return None, notice, "notice"
+    return article, None, "no_body"
 
 
 def _urls_of(site: SiteConfig, result: FetchResult, article: Article) -> dict[str, str]:

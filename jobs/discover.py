@@ -5,26 +5,33 @@ in ``pages``, parsed by ``scraper.discover``, filtered by the site's URL rules a
 and its URLs are enqueued together with its new validators in one transaction: a daemon killed
 in between fetches the source again rather than losing its items. A failing source is recorded
 on its row and in the pass's stats; the others go on.
+
+Moves (jobs/domains.py): every fetch here vets its redirect hops with the site's policy, and a
+hop that leaves the site's domain is recorded in ``site_moves`` (one WARNING the first time). A
+source held at such a hop is archived and marked ``moved``, not parsed. When every source of a
+pass fails, the site's robots.txt and home page are asked whether the site moved.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from jobs import revisit
+from sqlalchemy.orm import Session
+
+from jobs import domains, revisit
 from jobs.runs import SitePass
 from scraper.discover.feeds import parse_feed
 from scraper.discover.listings import extract_links
 from scraper.discover.sitemaps import parse_sitemap
 from scraper.errors import DiscoveryError, FetchError, HostUnreachableError, VnnewsError
 from scraper.fetch import FetchResult
-from scraper.urls import same_site
-from storage import frontier, repo
+from scraper.urls import registrable_domain
+from storage import frontier, moves, repo
 from storage.frontier import NewUrl
 from storage.models import Url, UrlKind
 
@@ -59,6 +66,7 @@ async def discover(crawler: Crawler, p: SitePass) -> None:
         + [(UrlKind.LISTING, u) for u in site.listings]
     )
     oldest = crawler.clock() - timedelta(seconds=site.horizon) if site.horizon else None
+    errors = p.stats.errors
     for kind, url in sources:
         try:
             await read_source(crawler, p, kind, url, oldest=oldest)
@@ -68,6 +76,61 @@ async def discover(crawler: Crawler, p: SitePass) -> None:
                 "site=%s unreachable: %d other sources skipped this pass", p.name, len(sources) - 1
             )
             raise
+    if sources and p.stats.errors - errors >= len(sources):
+        await check_home(crawler, p)
+
+
+def following(p: SitePass) -> Callable[[str, str], bool]:
+    """The fetcher's ``follow=`` for this site: which redirect hops to take."""
+    site = p.site
+    return lambda a, b: domains.may_follow(site, a, b)
+
+
+def note_move(s: Session, p: SitePass, result: FetchResult, kind: str, now: datetime) -> bool:
+    """Record the move the fetch's redirects show, if any (WARNING the first time); True if
+    there was one."""
+    seen = domains.find_move(p.site, result)
+    if seen is None:
+        return False
+    first = moves.record_move(
+        s, p.site_id, from_host=seen.from_host, to_host=seen.to_host,
+        evidence_url=seen.evidence_url, source_kind=kind, now=now,
+    )  # fmt: skip
+    p.moved_to.add(registrable_domain(seen.to_host))
+    if first:
+        # the metric hook (#9): site_moves rows are the count; this line is the alert
+        log.warning(
+            "site=%s moved: %s redirects to %s (%s %s); %s",
+            p.name, seen.from_host, seen.to_host, kind, seen.evidence_url,
+            "followed (follow_moves/aliases)"
+            if domains.is_own(p.site, f"http://{seen.to_host}/", p.moved_to)
+            else "not followed: set follow_moves = true or aliases to archive the new domain",
+        )  # fmt: skip
+    return True
+
+
+async def check_home(crawler: Crawler, p: SitePass) -> None:
+    """Every source failed: do the site's robots.txt or home page redirect to another domain?
+    A redirect found is recorded as a move (with the page that shows it); errors are not, the
+    sources already said why."""
+    base = p.site.base_url
+    for kind, url, accept, robots in (
+        ("robots", urljoin(base, "/robots.txt"), "feed", False),
+        ("home", base, "html", p.site.respect_robots),
+    ):
+        try:
+            result = await crawler.fetcher.fetch(
+                url, min_delay=p.site.min_delay, respect_robots=robots, accept=accept,
+                follow=following(p),
+            )  # fmt: skip
+        except VnnewsError:
+            continue
+        with crawler.sessions.begin() as s:
+            if domains.find_move(p.site, result) is None:
+                continue
+            repo.record_page(s, result, url_id=None)
+            note_move(s, p, result, kind, crawler.clock())
+        return
 
 
 async def robots_sitemaps(crawler: Crawler, p: SitePass) -> list[str]:
@@ -79,7 +142,7 @@ async def robots_sitemaps(crawler: Crawler, p: SitePass) -> list[str]:
         raise
     except FetchError:
         return []  # robots.txt itself unavailable: each source's own fetch will say why
-    return [u for u in found if same_site(u, p.site.base_url)]
+    return [u for u in found if domains.is_own(p.site, u, p.moved_to)]
 
 
 async def read_source(
@@ -128,7 +191,7 @@ async def fetch_source(
         result = await crawler.fetcher.fetch(
             url, etag=etag, last_modified=last_modified, min_delay=p.site.min_delay,
             respect_robots=p.site.respect_robots,
-            accept="html" if kind == UrlKind.LISTING else "feed",
+            accept="html" if kind == UrlKind.LISTING else "feed", follow=following(p),
         )  # fmt: skip
     except VnnewsError as exc:
         source_failed(crawler, p, row_id, url, exc)
@@ -136,6 +199,19 @@ async def fetch_source(
             raise
         return None
     source = Source(row_id, kind, result)
+    if result.held is not None or result.redirects:
+        with crawler.sessions.begin() as s:
+            note_move(s, p, result, kind, crawler.clock())
+    if result.held is not None:
+        step = revisit.after_moved(source=True, now=crawler.clock())
+        with crawler.sessions.begin() as s:
+            repo.record_page(s, result, url_id=row_id)
+            frontier.mark_failed(
+                s, s.get_one(Url, row_id), error=moved_error(result.held), now=crawler.clock(),
+                status=result.status, next_due=step.next_due, state=step.state,
+            )  # fmt: skip
+        log.info("site=%s url=%s %s", p.name, url, moved_error(result.held))
+        return None
     if result.not_modified:
         step = revisit.after_source(not_modified=True)
         with crawler.sessions.begin() as s:
@@ -223,10 +299,12 @@ def feed_urls(
 
 
 def listing_urls(p: SitePass, result: FetchResult) -> list[NewUrl]:
-    """Article URLs linked from a listing page (the profile's link selectors, the URL pattern)."""
-    selectors = p.profile.listing_links if p.profile else ()
+    """Article URLs linked from a listing page (the link selectors of the profile of the page's
+    domain, the site's domains and URL patterns: ``keep``)."""
+    profile = domains.listing_profile(p.site, p.profile, result.final_url)
+    selectors = profile.listing_links if profile else ()
     links = extract_links(
-        result.text(), result.final_url, selectors=selectors, pattern=p.site.article_pattern
+        result.text(), result.final_url, selectors=selectors, same_site_only=False
     )
     return list(keep(p, ((u, None) for u in links)))
 
@@ -236,12 +314,12 @@ def keep(
     oldest: datetime | None = None, newest: datetime | None = None,
 ) -> Iterable[NewUrl]:  # fmt: skip
     """The site's own article URLs, canonical, dated inside the window (undated ones kept)."""
-    site, pattern = p.site, p.site.article_pattern
+    site = p.site
     for raw, date in pairs:
         url = site.canonical(raw)
-        if url is None or not same_site(url, site.base_url):
+        if url is None or not domains.is_own(site, url, p.moved_to):
             continue
-        if pattern is not None and not pattern.search(url):
+        if not domains.is_article_url(site, url):
             continue
         if date is not None and ((oldest and date < oldest) or (newest and date > newest)):
             continue
@@ -256,6 +334,11 @@ def _warn_if_all_dropped(p: SitePass, url: str, found: int, kept: list[NewUrl]) 
             "site=%s url=%s: %d items, none kept (article_pattern %r, base_url %s)",
             p.name, url, found, pattern.pattern if pattern else None, p.site.base_url,
         )  # fmt: skip
+
+
+def moved_error(target: str) -> str:
+    """What a URL held at a redirect to another domain records (``urls.last_error``)."""
+    return f"redirects to {target}: another domain, not followed (follow_moves = false)"
 
 
 def reason(exc: BaseException) -> str:

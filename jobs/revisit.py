@@ -13,6 +13,9 @@ reads a clock or the database; ``jobs.crawl`` applies the step with ``storage.fr
     transient failure      → FAILED,       due after 1 h, 6 h, 24 h, 3 d ... (``park_delay``);
                              PARKED,       due in 7 d once it failed MAX_ATTEMPTS passes in a row
     permanent failure      → FAILED,       never
+    redirect to a domain   → MOVED,        article: due in 7 d (followed then, if the site's
+      the site is not                      config changed), source: when discovery next runs it
+      followed to
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ PARK_STEPS = (
     timedelta(days=3),
     timedelta(days=7),
 )
+#: a URL that redirects to a domain the site is not followed to is asked again after this
+MOVED_RECHECK = timedelta(days=7)
 #: recrawl an article this long after publication, to catch edits (then never again)
 RECRAWL_AFTER = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(days=7))
 
@@ -115,6 +120,13 @@ def after_crash(attempts: int, now: datetime) -> Step:
     """Storing or extracting raised something unexpected (a bug): try again later, like a
     transient failure, so a fixed bug picks the URL up again."""
     return retry_later(attempts, now)
+
+
+def after_moved(*, source: bool, now: datetime) -> Step:
+    """The URL redirects to another domain and the site is not followed there (jobs/domains.py):
+    an article is asked again in a week (the operator may set ``follow_moves`` meanwhile), a
+    feed/sitemap/listing when discovery next reads it."""
+    return Step(UrlState.MOVED, None if source else now + MOVED_RECHECK)
 
 
 def after_source(*, not_modified: bool) -> Step:

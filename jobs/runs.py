@@ -18,7 +18,7 @@ from jobs.config import SiteConfig
 from scraper.dates import DAY_FIRST, DateOrder
 from scraper.errors import HostUnreachableError
 from scraper.profiles import SiteProfile
-from storage import repo
+from storage import moves, repo
 
 log = logging.getLogger("vnnews.crawl")
 
@@ -68,6 +68,8 @@ class SitePass:
     site_id: int
     profile: SiteProfile | None
     stats: RunStats
+    #: registrable domains the site was seen moving to (``storage.moves``; jobs/domains.py)
+    moved_to: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -94,7 +96,8 @@ async def recorded_run(
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, site.name, site.base_url, clock()).id
         run_id = repo.start_run(s, site_id, kind, clock()).id
-    run = SitePass(site, site_id, site.site_profile(), RunStats())
+        moved_to = moves.moved_domains(s, site_id)
+    run = SitePass(site, site_id, site.site_profile(), RunStats(), moved_to)
     ok: bool | None = False
     try:
         # an unreachable host is recorded on the source's row and in stats; retried next pass

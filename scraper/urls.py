@@ -18,7 +18,15 @@ import re
 from typing import Literal
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "SlashMode", "WwwMode", "canonicalize", "host_of", "same_site"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "SlashMode",
+    "WwwMode",
+    "canonicalize",
+    "host_of",
+    "registrable_domain",
+    "same_site",
+]
 
 WwwMode = Literal["keep", "strip", "add"]
 SlashMode = Literal["keep", "strip", "add"]
@@ -230,3 +238,42 @@ def same_site(url: str, base_url: str) -> bool:
         return _site_key(host_of(url)) == _site_key(host_of(base_url))
     except ValueError:
         return False
+
+
+# Public suffixes of more than one label that vnnews meets: Vietnam's second-level domains
+# (VNNIC's list) and a few foreign ones. A single-label suffix (.vn, .com) needs no entry.
+MULTI_LABEL_SUFFIXES: frozenset[str] = frozenset(
+    {
+        "com.vn", "net.vn", "org.vn", "edu.vn", "gov.vn", "int.vn", "ac.vn", "biz.vn",
+        "info.vn", "name.vn", "pro.vn", "health.vn",
+        "co.uk", "org.uk", "com.au", "net.au", "co.jp", "com.cn", "com.sg", "co.kr",
+    }
+)  # fmt: skip
+
+
+def registrable_domain(host_or_url: str) -> str:
+    """The domain a registrant owns: ``www.baodongnai.com.vn`` → ``baodongnai.com.vn``,
+    ``sonoivu.laocai.gov.vn`` → ``laocai.gov.vn``, ``media.baolaocai.vn`` → ``baolaocai.vn``.
+
+    Accepts a URL or a bare host (any port dropped). An IP address or a single-label host is its
+    own registrable domain. Two hosts with the same registrable domain are one publisher; a
+    redirect that changes it is a move. Raises ValueError for an unusable URL. Pure.
+    """
+    text = host_or_url.strip()
+    if "://" in text:
+        host = host_of(text)
+    else:
+        host = text.lower().rstrip(".")
+        if host.startswith("["):
+            return host.split("]", 1)[0] + "]"
+        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        if not host or not _HOST_RE.match(host):
+            raise ValueError(f"bad host {host_or_url!r}")
+    if _is_ip(host):
+        return host
+    labels = host.split(".")
+    if len(labels) <= 2:
+        return host
+    two = ".".join(labels[-2:])
+    keep = 3 if two in MULTI_LABEL_SUFFIXES else 2
+    return ".".join(labels[-keep:])

@@ -87,6 +87,8 @@ class UrlState(StrEnum):
     NOT_ARTICLE = "not_article"
     #: refused by robots.txt or the address guard: never requested
     BLOCKED = "blocked"
+    #: redirects to another domain the site is not followed to (``follow_moves``)
+    MOVED = "moved"
 
 
 class Site(Base):
@@ -218,6 +220,45 @@ class ArticleVersion(Base):
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
 
     __table_args__ = (UniqueConstraint("article_id", "content_hash"),)
+
+
+class ArticleEvent(Base):
+    """A fetch of a known article's URL that did not change the article: the page became a
+    notice ("Báo đã sáp nhập..."), a home page, an empty page, a 404/410, or moved away. The
+    archived text stays; the fetch is in ``pages`` (``page_id``)."""
+
+    __tablename__ = "article_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    #: notice | home | no_body | gone | moved
+    kind: Mapped[str] = mapped_column(String(16))
+    #: why, in one line (the notice phrase, the status, the host moved to)
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
+
+
+class SiteMove(Base):
+    """A site's pages seen redirecting from its own domain to another registrable domain."""
+
+    __tablename__ = "site_moves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    from_host: Mapped[str] = mapped_column(String(255))
+    to_host: Mapped[str] = mapped_column(String(255))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    #: the first URL seen redirecting
+    evidence_url: Mapped[str] = mapped_column(Text)
+    #: what redirected first: feed | sitemap | listing | article | robots | home
+    source_kind: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (UniqueConstraint("site_id", "from_host", "to_host"),)
 
 
 class CrawlRun(Base):

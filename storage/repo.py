@@ -18,9 +18,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scraper.notices import not_an_edit
 from scraper.types import Article as ExtractedArticle
 from storage.dedup import body_sha256, content_hash
-from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, Page, Site, Url
+from storage.models import (
+    Article,
+    ArticleEvent,
+    ArticleUrl,
+    ArticleVersion,
+    CrawlRun,
+    Page,
+    Site,
+    Url,
+)
 from storage.search import search_key
 from storage.sql import dialect_insert
 
@@ -36,7 +46,7 @@ def _compress(body: bytes) -> bytes:
     return bytes(compressor.compress(body))
 
 
-Outcome = Literal["new", "changed", "unchanged", "duplicate"]
+Outcome = Literal["new", "changed", "unchanged", "duplicate", "notice"]
 
 
 # --- sites -------------------------------------------------------------------------------------
@@ -153,7 +163,9 @@ def store_article(
     ``urls`` maps every URL that led here (fetched, final after redirects, rel=canonical) to its
     relation. Outcomes: ``new``; ``unchanged`` (same content, URL known); ``duplicate`` (same
     content reached by a new URL: only an ``article_urls`` row is added); ``changed`` (a known
-    URL now has new content: the article is updated and a version is added).
+    URL now has new content: the article is updated and a version is added); ``notice`` (a
+    known URL now serves something that is no edit of its story, ``scraper.notices``: the
+    archived article is kept as it is and an ``article_events`` row records the fetch).
     """
     digest = content_hash(article.title, article.text)
     same = session.scalar(select(Article).where(Article.content_hash == digest))
@@ -175,6 +187,13 @@ def store_article(
     prior_id = next((linked[u] for u in own if u in linked), None)
     if prior_id is not None:
         prior = session.get_one(Article, prior_id)
+        why = not_an_edit(prior.title, prior.text, article.title, article.text)
+        if why is not None:
+            fetched = next(iter(urls), article.url)
+            record_article_event(
+                session, fetched, kind="notice", detail=why, page_id=page_id, now=now
+            )
+            return Stored("notice", prior.id)
         for key, value in _fields(article).items():
             if key != "url":
                 setattr(prior, key, value)
@@ -228,6 +247,23 @@ def store_article(
     )
     _link(session, new.id, urls, now)
     return Stored("new", new.id)
+
+
+def record_article_event(
+    session: Session, url: str, *, kind: str, detail: str | None, page_id: int | None,
+    now: datetime,
+) -> int | None:  # fmt: skip
+    """If ``url`` led to an archived article, record that a fetch of it kept the article as it
+    was (``kind``: notice, home, no_body, gone, moved) and return the article's id."""
+    article_id = session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url == url))
+    if article_id is None:
+        return None
+    session.add(
+        ArticleEvent(
+            article_id=article_id, url=url, kind=kind, detail=detail, at=now, page_id=page_id
+        )
+    )
+    return article_id
 
 
 def _derived(row: Article) -> tuple[Any, ...]:

@@ -91,6 +91,9 @@ class FetchResult:
     fetched_at: datetime  # aware UTC, from the fetcher's clock
     redirects: tuple[str, ...]  # the URL of each redirect target, in order; [-1] == final_url
     elapsed: float  # seconds from sending the final request to its last body byte
+    #: a redirect target not followed because the caller's ``follow`` refused the hop: the
+    #: result is then the 3xx answer itself (``final_url`` is the URL that answered it)
+    held: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -164,6 +167,7 @@ class _Answer:
     elapsed: float
     location: str | None = None
     redirects: tuple[str, ...] = field(default=())
+    held: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,8 @@ class _Plan:
     retries: int
     limit: int
     truncate: bool = False
+    #: (from URL, to URL) → take this redirect hop? None: take every hop
+    follow: Callable[[str, str], bool] | None = None
 
 
 def _utcnow() -> datetime:
@@ -346,8 +352,15 @@ class Fetcher:
         min_delay: float | None = None,
         respect_robots: bool | None = None,
         accept: str = "html",
+        follow: Callable[[str, str], bool] | None = None,
     ) -> FetchResult:
-        """GET ``url``: a FetchResult for any final HTTP status, FetchError otherwise."""
+        """GET ``url``: a FetchResult for any final HTTP status, FetchError otherwise.
+
+        ``follow(from_url, to_url)`` vets each redirect hop before it is taken (nothing is
+        requested from a refused target): a refused hop ends the fetch with the 3xx answer and
+        its target in ``FetchResult.held``. A site that moved to another domain is not followed
+        there this way unless its configuration says so.
+        """
         if accept not in ACCEPT:
             raise ValueError(f"accept must be one of {sorted(ACCEPT)}, not {accept!r}")
         headers = {"accept": ACCEPT[accept]}
@@ -364,6 +377,7 @@ class Fetcher:
                 min_delay=s.min_delay if min_delay is None else min_delay,
                 retries=s.max_retries,
                 limit=s.max_bytes,
+                follow=follow,
             )
             answer = await self._follow(url, plan)
         except FetchError as exc:
@@ -387,6 +401,7 @@ class Fetcher:
             fetched_at=answer.fetched_at,
             redirects=answer.redirects,
             elapsed=answer.elapsed,
+            held=answer.held,
         )
 
     async def robots_sitemaps(self, url: str) -> list[str]:
@@ -420,6 +435,10 @@ class Fetcher:
                 answer.redirects = tuple(hops)
                 return answer
             nxt = str(redirect_target(httpx.URL(current), answer.location))
+            if plan.follow is not None and not plan.follow(current, nxt):
+                await self._check_held(nxt)
+                answer.redirects, answer.held = tuple(hops), nxt
+                return answer
             hops.append(nxt)
             # A -> A once is how cookie checks work (Set-Cookie, then come back); else a loop
             allowed = 2 if "set-cookie" in answer.headers else 1
@@ -431,6 +450,15 @@ class Fetcher:
                 )
             visits[nxt] = visits.get(nxt, 0) + 1
             current = nxt
+
+    async def _check_held(self, target: str) -> None:
+        """A held target is never requested, but one the fetcher could not have gone to fails
+        as it would have (a forbidden address: BlockedAddressError; a name that does not
+        resolve: DNS lookup failed), not reported as a place the site moved to."""
+        try:
+            await guard.check_url(httpx.URL(target), allow=self._allow, resolver=self._resolver)
+        except OSError as exc:
+            raise self._translate(exc, target) from exc
 
     async def _robots_policy(self, url: httpx.URL, *, min_delay: float) -> RobotsPolicy:
         key = robots_url(url)

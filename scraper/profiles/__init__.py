@@ -126,6 +126,8 @@ class SiteProfile:
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     listings: tuple[str, ...] = ()
+    #: other domains whose pages are this site's own (a paper it absorbed, its old domain)
+    aliases: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -349,7 +351,8 @@ def _profile_from_table(source: str, index: int, table: Mapping[str, Any]) -> Si
     if not isinstance(disc, dict):
         raise _err(source, f"{where}.discovery", "expected a table")
     bad = set(disc) - {
-        "listing_links", "article_pattern", "next_page", "home", "feeds", "sitemaps", "listings"
+        "listing_links", "article_pattern", "next_page", "home", "feeds", "sitemaps", "listings",
+        "aliases",
     }  # fmt: skip
     if bad:
         raise _err(source, f"{where}.discovery.{sorted(bad)[0]}", "unknown key")
@@ -400,7 +403,24 @@ def _profile_from_table(source: str, index: int, table: Mapping[str, Any]) -> Si
         feeds=_urls(source, f"{where}.discovery.feeds", disc.get("feeds")),
         sitemaps=_urls(source, f"{where}.discovery.sitemaps", disc.get("sitemaps")),
         listings=_urls(source, f"{where}.discovery.listings", disc.get("listings")),
+        aliases=_hosts(source, f"{where}.discovery.aliases", disc.get("aliases")),
     )
+
+
+_HOST_RE = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+
+
+def _hosts(source: str, key: str, value: object) -> tuple[str, ...]:
+    """Host names (``baobinhphuoc.com.vn``), lower-cased; a URL or a path is an error."""
+    hosts = tuple(h.strip().lower().rstrip(".") for h in _str_list(source, key, value))
+    for i, host in enumerate(hosts):
+        if not _HOST_RE.match(host):
+            raise _err(
+                source,
+                f"{key}[{i}]",
+                f"expected a host name like 'baodongnai.com.vn', got {host!r}",
+            )
+    return hosts
 
 
 def _url(source: str, key: str, value: object) -> str | None:
