@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from scraper.types import Article as ExtractedArticle
-from storage.dedup import body_sha256, content_hash
 from storage import neardup
+from storage.dedup import body_sha256, content_hash
 from storage.models import (
     Article,
     ArticleLink,
