@@ -464,13 +464,20 @@ def find_article(session: Session, id_or_url: str) -> Article | None:
 
 
 def list_articles(
-    session: Session, *, site: str | None = None, since: datetime | None = None, limit: int = 20
+    session: Session,
+    *,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 20,
 ) -> list[tuple[Article, str]]:
     stmt = select(Article, Site.name).join(Site, Site.id == Article.site_id)
     if site:
         stmt = stmt.where(Site.name == site)
     if since:
         stmt = stmt.where(func.coalesce(Article.published_at, Article.first_seen) >= since)
+    if until:
+        stmt = stmt.where(func.coalesce(Article.published_at, Article.first_seen) <= until)
     stmt = stmt.order_by(
         func.coalesce(Article.published_at, Article.first_seen).desc(), Article.id.desc()
     ).limit(limit)
