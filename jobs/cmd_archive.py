@@ -297,7 +297,8 @@ def db_check(obj: Ctx, as_json: bool) -> None:
     from storage.maintenance import check
     from storage.models import Page
 
-    archive = open_archive(obj.db, read_only=True)
+    # FTS5's integrity-check is an INSERT (it writes nothing): the connection must be writable
+    archive = open_archive(obj.db)
     try:
         with archive.sessions() as s:
             total = s.query(Page).filter(Page.body_sha256.is_not(None)).count()

@@ -132,18 +132,15 @@ def write_warc(
             page.final_url,
             "response",
             payload=io.BytesIO(body),
-            length=None,
+            length=len(body),  # known: warcio would otherwise spool the body to a temp file
             http_headers=StatusAndHeaders(f"{page.status} {reason}", headers, protocol="HTTP/1.1"),
             warc_headers_dict={
                 "WARC-Date": date,
                 "WARC-Concurrent-To": request.rec_headers.get_header("WARC-Record-ID"),
-                "WARC-Payload-Digest": f"sha256:{page.body_sha256}" if page.body_sha256 else "",
                 "X-Vnnews-Article-Id": str(article_id),
                 "X-Vnnews-Page-Id": str(page.id),
             },
         )
-        if not page.body_sha256:
-            response.rec_headers.remove_header("WARC-Payload-Digest")
         writer.write_record(request)
         writer.write_record(response)
         n += 1
