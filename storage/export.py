@@ -1,8 +1,8 @@
 """What an export holds: every article field as one flat record, read in a streaming pass.
 
-``article_records`` runs one query and yields one dict per article (the ORM rows are fetched
-``BATCH`` at a time and not kept), so an export of 100k articles runs in constant memory
-(bench/storage.py --export). The writers live in ``jobs/export.py``.
+``article_records`` runs one query of plain columns (no ORM identity map to grow) and yields
+one dict per article, fetched ``BATCH`` rows at a time, so an export of 100k articles runs in
+constant memory (bench/storage.py --export). The writers live in ``jobs/export.py``.
 """
 
 from __future__ import annotations
@@ -60,26 +60,25 @@ def article_records(
     session: Session, *, site: str | None, since: datetime | None, until: datetime | None
 ) -> Iterator[dict[str, Any]]:
     """Every matching article, oldest first, as ``record``s."""
-    stmt: Any = select(Article, Site.name).join(Site, Site.id == Article.site_id)
+    columns = [getattr(Article, name) for name, _ in FIELDS if name != "site"]
+    stmt: Any = select(Site.name.label("site"), *columns).join(Site, Site.id == Article.site_id)
     stmt = _filtered(stmt, site, since, until).order_by(
         func.coalesce(Article.published_at, Article.first_seen), Article.id
     )
-    result = session.execute(stmt.execution_options(yield_per=BATCH))
-    for n, (art, site_name) in enumerate(result, 1):
-        yield record(art, site_name)
-        if n % BATCH == 0:
-            session.expunge_all()  # the identity map would keep every article
+    for row in session.execute(stmt.execution_options(yield_per=BATCH)):
+        mapping = row._mapping
+        yield {name: mapping[name] for name, _ in FIELDS}
 
 
 def article_pages(
     session: Session, *, site: str | None, since: datetime | None, until: datetime | None
 ) -> Iterator[tuple[int, Page]]:
-    """(article id, the page it was extracted from) for every matching article with one."""
-    stmt: Any = select(Article.id, Page).join(Page, Page.id == Article.page_id)
-    stmt = stmt.join(Site, Site.id == Article.site_id)
-    stmt = _filtered(stmt, site, since, until).order_by(Page.id)
-    result = session.execute(stmt.execution_options(yield_per=50))
-    for n, (article_id, page) in enumerate(result, 1):
+    """(article id, the page it was extracted from) for every matching article with one;
+    each page is loaded alone and let go after it was yielded."""
+    stmt: Any = select(Article.id, Article.page_id).join(Site, Site.id == Article.site_id)
+    stmt = _filtered(stmt, site, since, until).where(Article.page_id.is_not(None))
+    pairs = [(int(a), int(p)) for a, p in session.execute(stmt.order_by(Article.page_id))]
+    for article_id, page_id in pairs:
+        page = session.get_one(Page, page_id)
         yield article_id, page
-        if n % 50 == 0:
-            session.expunge_all()
+        session.expunge(page)

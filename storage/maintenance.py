@@ -29,11 +29,11 @@ from storage.search import search_key
 
 COUNTS = ("discovered", "fetched", "new_articles", "changed_articles", "unchanged",
           "not_modified", "errors")  # fmt: skip
-#: what a site's dictionary is built from: its newest article pages, this many bytes at most
+#: what a site's dictionary is built from: its newest HTML pages, this many bytes at most
 DICT_PAGES = 4
 DICT_BYTES = 512 * 1024
-#: a site gets a dictionary once it has this many stored article pages
-DICT_MIN_PAGES = 3
+#: a site gets a dictionary once it has this many stored HTML pages
+DICT_MIN_PAGES = 2
 
 
 @dataclass
@@ -154,7 +154,7 @@ def build_dicts(session: Session, now: datetime) -> dict[int, int]:
     counts = session.execute(
         select(Url.site_id, func.count(Page.id))
         .join(Page, Page.url_id == Url.id)
-        .where(Url.kind == "article", Page.body_zstd.is_not(None))
+        .where(Url.kind.in_(("article", "listing")), Page.body_zstd.is_not(None))
         .group_by(Url.site_id)
     ).all()
     done: dict[int, int] = {}
@@ -164,7 +164,11 @@ def build_dicts(session: Session, now: datetime) -> dict[int, int]:
         newest = session.scalars(
             select(Page)
             .join(Url, Url.id == Page.url_id)
-            .where(Url.site_id == site_id, Url.kind == "article", Page.body_zstd.is_not(None))
+            .where(
+                Url.site_id == site_id,
+                Url.kind.in_(("article", "listing")),
+                Page.body_zstd.is_not(None),
+            )
             .order_by(Page.id.desc())
             .limit(DICT_PAGES)
         ).all()
