@@ -143,8 +143,10 @@ def fill(db: str, n: int) -> None:
     upgrade(engine)
     text = "Tỉnh Lào Cai tổ chức hội nghị tổng kết công tác năm, Đà Nẵng đón khách. " * 40
     with engine.begin() as conn:
-        conn.exec_driver_sql("insert into sites(name, base_url, added_at, error_count) "
-                             "values ('synth', 'https://s.vn/', '2026-01-01 00:00:00', 0)")  # fmt: skip
+        conn.exec_driver_sql(
+            "insert into sites(name, base_url, added_at, error_count) "
+            "values ('synth', 'https://s.vn/', '2026-01-01 00:00:00', 0)"
+        )
         conn.exec_driver_sql(
             "insert into articles(site_id, url, title, text, authors, tags, images, content_hash,"
             " first_seen, last_seen, extractor_version, extractor, published_at) values "
