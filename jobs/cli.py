@@ -1,7 +1,8 @@
 """The ``vnnews`` command: a thin click layer over the use cases and the repository.
 
 The commands live in ``cmd_crawl`` (run, crawl, backfill, reextract), ``cmd_pages`` (extract,
-probe) and ``cmd_archive`` (articles, search, show, sites, stats, db); this module is the group.
+probe), ``cmd_archive`` (articles, search, show, sites, stats, db) and ``cmd_export`` (export,
+ui); this module is the group. A closed pipe (``| head``) ends a command quietly with status 0.
 Every command turns vnnews errors into one line on stderr naming what failed, with exit status 1
 (2 for bad configuration or usage); ``VNNEWS_DEBUG=1`` shows tracebacks instead.
 """
@@ -16,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from jobs import cmd_archive, cmd_crawl, cmd_pages
+from jobs import cmd_archive, cmd_crawl, cmd_export, cmd_pages
 from jobs.context import Ctx
 from scraper.errors import ConfigError, VnnewsError
 from storage.db import DEFAULT_DB
@@ -67,8 +68,18 @@ class VnnewsGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("vnnews: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            _closed_pipe()
         except Exception as exc:
             _fail(exc, 1, unexpected=True)
+
+
+def _closed_pipe() -> NoReturn:
+    """``vnnews articles --json | head -2``: the reader has what it wanted; exit quietly (0).
+    stdout goes to /dev/null so the interpreter's final flush does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
 
 
 def _usage(exc: click.UsageError) -> NoReturn:
@@ -117,6 +128,7 @@ COMMANDS: tuple[click.Command, ...] = (
     cmd_pages.extract, cmd_pages.probe,
     cmd_archive.articles, cmd_archive.search, cmd_archive.show, cmd_archive.sites,
     cmd_archive.stats, cmd_archive.db,
+    cmd_export.export, cmd_export.ui,
 )  # fmt: skip
 for _command in COMMANDS:
     cli.add_command(_command)

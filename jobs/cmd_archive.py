@@ -1,18 +1,58 @@
-"""CLI commands that read or maintain the archive: articles, search, show, sites, stats, db."""
+"""CLI commands that read or maintain the archive: articles, search, show, sites, stats, db.
+
+Listing commands take ``--json`` (a JSON object per line, every field) and ``--csv``; a
+``--site`` that the archive and the config do not know is a usage error naming the known ones.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from jobs.context import Ctx, parse_since
-from jobs.display import print_article, print_article_rows, print_versions, when
+from jobs.context import Ctx, parse_date, parse_since
+from jobs.display import (
+    dumps,
+    print_article,
+    print_article_rows,
+    print_table,
+    print_versions,
+    progress_bar,
+    when,
+)
 from scraper.errors import VnnewsError
+
+
+def known_sites(obj: Ctx, session: Session) -> list[str]:
+    """Site names in the archive and in the config (when there is one)."""
+    from storage.models import Site
+
+    names = set(session.scalars(select(Site.name)))
+    if Path(obj.config_path).exists():
+        names |= {site.name for site in obj.config.sites}
+    return sorted(names)
+
+
+def require_site(obj: Ctx, session: Session, site: str | None) -> None:
+    """A usage error (exit 2) for a ``--site`` nobody knows, naming the ones there are."""
+    if site is None:
+        return
+    names = known_sites(obj, session)
+    if site not in names:
+        raise click.BadParameter(
+            f"no site {site!r} (known: {', '.join(names) or 'none'})", param_hint="--site"
+        )
+
+
+def _json_csv(f: Any) -> Any:
+    f = click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")(f)
+    return click.option("--json", "as_json", is_flag=True, help="JSON lines, every field.")(f)
 
 
 @click.command()
@@ -20,21 +60,31 @@ from scraper.errors import VnnewsError
 @click.option(
     "--since", help="Published (or first seen) on or after this date, YYYY-MM-DD (GMT+7)."
 )
+@click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
-@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@_json_csv
 @click.pass_obj
-def articles(obj: Ctx, site: str | None, since: str | None, limit: int, as_json: bool) -> None:
+def articles(
+    obj: Ctx,
+    site: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """List archived articles, newest first."""
     from jobs.app import open_archive
     from storage import repo
 
     since_dt = parse_since(since)
+    until_dt = parse_date(until, "--until", end_of_day=True)
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
-            print_article_rows(
-                repo.list_articles(s, site=site, since=since_dt, limit=limit), as_json
-            )
+            require_site(obj, s, site)
+            rows = repo.list_articles(s, site=site, since=since_dt, until=until_dt, limit=limit)
+            print_article_rows(rows, as_json, as_csv)
     finally:
         archive.close()
 
@@ -42,21 +92,42 @@ def articles(obj: Ctx, site: str | None, since: str | None, limit: int, as_json:
 @click.command()
 @click.argument("query")
 @click.option("--site", help="Only this site.")
+@click.option("--since", help="Published (or first seen) on or after this date (GMT+7).")
+@click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
-@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@_json_csv
 @click.pass_obj
-def search(obj: Ctx, query: str, site: str | None, limit: int, as_json: bool) -> None:
+def search(
+    obj: Ctx,
+    query: str,
+    site: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """Full-text search of title, sapo and text; case, tone marks and đ do not matter.
 
     Words are ANDed; "quoted words" must stand together: vnnews search '"da nang" lao dong'.
+    Best matches first (those with the query's own accents before the others), each with a
+    snippet of its text, the matched words between ** **.
     """
     from jobs.app import open_archive
-    from storage.search import search_articles
+    from storage.search import search as run_search
 
+    since_dt = parse_since(since)
+    until_dt = parse_date(until, "--until", end_of_day=True)
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
-            print_article_rows(search_articles(s, query, site=site, limit=limit), as_json)
+            require_site(obj, s, site)
+            hits = run_search(s, query, site=site, since=since_dt, until=until_dt, limit=limit)
+            if not hits:
+                click.echo(f"no articles match {query!r}", err=True)
+                return
+            rows = [(h.article, h.site) for h in hits]
+            print_article_rows(rows, as_json, as_csv, snippets=[h.snippet for h in hits])
     finally:
         archive.close()
 
@@ -107,8 +178,15 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 "last_seen": art.last_seen.isoformat(),
                 "extractor": art.extractor,
                 "extractor_version": art.extractor_version,
+                "simhash": art.simhash,
+                "page_id": art.page_id,
                 "urls": [u.url for u in repo.article_urls(s, art.id)],
-            }
+                "near_duplicates": [
+                    {"id": other.id, "url": other.url, "title": other.title,
+                     "distance": link.distance, "relation": link.relation}
+                    for link, other in repo.near_duplicates_of(s, art.id)
+                ],
+            }  # fmt: skip
             if as_json:
                 click.echo(json.dumps(data, ensure_ascii=False, indent=2))
                 return
@@ -116,13 +194,19 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
             print_article(data)
             click.echo("")
             click.echo("urls:      " + "\n           ".join(str(u) for u in data["urls"]))
+            for near in data["near_duplicates"]:
+                click.echo(
+                    f"near-copy: {near['id']} ({near['distance']} bits) "
+                    f"{near['title'] or ''}  {near['url']}"
+                )
     finally:
         archive.close()
 
 
 @click.command()
+@_json_csv
 @click.pass_obj
-def sites(obj: Ctx) -> None:
+def sites(obj: Ctx, as_json: bool, as_csv: bool) -> None:
     """Each site: last run, last success, errors, article count."""
     from jobs.app import open_archive
     from storage import moves, repo
@@ -136,23 +220,33 @@ def sites(obj: Ctx) -> None:
         archive.close()
     names = [site.name for site in obj.config.sites] if Path(obj.config_path).exists() else []
     names += [n for n in summaries if n not in names]
-    click.echo(
-        f"{'site':<16} {'last run':<17} {'last success':<17} {'errors':>6} {'articles':>8} "
-        f"{'due':>5}  last error"
-    )
+    rows: list[dict[str, Any]] = []
     for name in names:
         x = summaries.get(name)
-        if x is None:
-            click.echo(f"{name:<16} {'never':<17} {'never':<17} {0:>6} {0:>8} {0:>5}")
-            continue
+        rows.append(
+            {"site": name, "last_run_at": x.last_run_at if x else None,
+             "last_success_at": x.last_success_at if x else None,
+             "error_count": x.error_count if x else 0, "articles": x.articles if x else 0,
+             "urls_due": x.urls_due if x else 0, "last_error": x.last_error if x else None,
+             "moved_to": moved[name].to_host if name in moved else None,
+             "moved_since": moved[name].since if name in moved else None}
+        )  # fmt: skip
+
+    def text() -> None:
         click.echo(
-            f"{name:<16} {when(x.last_run_at):<17} {when(x.last_success_at):<17} "
-            f"{x.error_count:>6} "
-            f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}"
+            f"{'site':<16} {'last run':<17} {'last success':<17} {'errors':>6} {'articles':>8} "
+            f"{'due':>5}  last error"
         )
-        if name in moved:
-            m = moved[name]
-            click.echo(f"{'':<16} moved → {m.to_host} since {when(m.since)} (seen {m.source_kind})")
+        for r in rows:
+            click.echo(
+                f"{r['site']:<16} {when(r['last_run_at']):<17} {when(r['last_success_at']):<17} "
+                f"{r['error_count']:>6} {r['articles']:>8} {r['urls_due']:>5}  "
+                f"{(r['last_error'] or '')[:80]}".rstrip()
+            )
+            if r["moved_to"]:
+                click.echo(f"{'':<16} moved → {r['moved_to']} since {when(r['moved_since'])}")
+
+    print_table(rows, as_json, as_csv, text)
 
 
 @click.command()
@@ -178,7 +272,7 @@ def stats(obj: Ctx, as_json: bool) -> None:
 
 @click.group()
 def db() -> None:
-    """Database maintenance."""
+    """Database maintenance: upgrade, check, backup, compact."""
 
 
 @db.command("upgrade")
@@ -196,3 +290,86 @@ def db_upgrade(obj: Ctx) -> None:
         )
     finally:
         engine.dispose()
+
+
+@db.command("check")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def db_check(obj: Ctx, as_json: bool) -> None:
+    """Verify the archive: raw bodies against their sha256 and size, the search index against
+    the articles, and SQLite's PRAGMA integrity_check. Exit 1 when anything is wrong."""
+    from jobs.app import open_archive
+    from storage.maintenance import check
+    from storage.models import Page
+
+    # FTS5's integrity-check is an INSERT (it writes nothing): the connection must be writable
+    archive = open_archive(obj.db)
+    try:
+        with archive.sessions() as s:
+            total = s.query(Page).filter(Page.body_sha256.is_not(None)).count()
+            with progress_bar(total, "checking bodies") as bar:
+                report = check(s, tick=lambda: bar.update(1))
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(dumps({"pages": report.pages, "articles": report.articles,
+                          "problems": report.problems}))  # fmt: skip
+    else:
+        click.echo(f"checked {report.pages} page bodies and {report.articles} articles")
+        for line in report.problems[:50]:
+            click.echo(f"  problem: {line}")
+    if report.problems:
+        raise VnnewsError(f"{len(report.problems)} problems found in the archive")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def db_backup(obj: Ctx, path: Path) -> None:
+    """Copy the SQLite archive to PATH (online backup: safe while the daemon writes)."""
+    from storage.db import make_engine
+    from storage.maintenance import backup
+
+    engine = make_engine(obj.db, read_only=True)
+    try:
+        backup(engine, path)
+    finally:
+        engine.dispose()
+    click.echo(f"backed up to {path} ({path.stat().st_size} bytes)")
+
+
+@db.command("compact")
+@click.option(
+    "--keep-days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(0, 36500),
+    help="crawl_runs newer than this are kept as they are.",
+)
+@click.option("--vacuum", is_flag=True, help="Then VACUUM (SQLite) to give the space back.")
+@click.pass_obj
+def db_compact(obj: Ctx, keep_days: int, vacuum: bool) -> None:
+    """Roll old crawl_runs up to one row per site, kind and day (idle passes dropped), and
+    compress each site's raw pages with a dictionary of its own pages."""
+    from sqlalchemy import text
+
+    from jobs.app import open_archive
+    from storage.maintenance import build_dicts, compact_runs
+
+    now = datetime.now(UTC)
+    archive = open_archive(obj.db)
+    try:
+        with archive.sessions.begin() as s:
+            before, after = compact_runs(s, now - timedelta(days=keep_days))
+        with archive.sessions.begin() as s:
+            recompressed = build_dicts(s, now)
+        if vacuum and archive.engine.dialect.name == "sqlite":
+            with archive.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM"))
+    finally:
+        archive.close()
+    click.echo(
+        f"crawl_runs older than {keep_days} days: {before} rows → {after}; "
+        f"new site dictionaries: {len(recompressed)}, "
+        f"pages recompressed: {sum(recompressed.values())}"
+    )

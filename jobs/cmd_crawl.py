@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from jobs.cmd_archive import require_site
 from jobs.context import Ctx, parse_date, parse_since
 from jobs.display import progress_printer
 from scraper.errors import ConfigError
@@ -43,8 +46,9 @@ def run(obj: Ctx) -> None:
 @click.command()
 @click.argument("sites", nargs=-1)
 @click.option("--no-discover", is_flag=True, help="Only fetch URLs already due in the frontier.")
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON lines, one a site.")
 @click.pass_obj
-def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
+def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) -> None:
     """One discovery and fetch pass over SITES (default: all), then exit."""
     from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.crawl import Crawler
@@ -79,6 +83,11 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
         done()
     failed = 0
     for name, st in results.items():
+        if st.errors and not (st.fetched or st.discovered or st.not_modified):
+            failed += 1
+        if as_json:
+            click.echo(_json_line({"site": name, **dataclasses.asdict(st)}))
+            continue
         click.echo(
             f"{name}: discovered {st.discovered}, fetched {st.fetched}, new {st.new_articles}, "
             f"changed {st.changed_articles}, unchanged {st.unchanged}, "
@@ -87,8 +96,6 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
         )
         for line in st.error_log[:5]:
             click.echo(f"  error: {line}")
-        if st.errors and not (st.fetched or st.discovered or st.not_modified):
-            failed += 1
     if failed == len(results):
         sys.exit(1)
 
@@ -101,8 +108,9 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
 @click.option(
     "--until", help="Newest publication date to archive, YYYY-MM-DD (GMT+7). Default: now."
 )
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON.")
 @click.pass_obj
-def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> None:
+def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_json: bool) -> None:
     """Walk SITE's sitemaps and listing pages back to --since and archive what they hold.
 
     Resumable: stopped with Ctrl-C, the next run goes on from the frontier without fetching
@@ -132,6 +140,9 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     finally:
         archive.close()
         done()
+    if as_json:
+        click.echo(_json_line({"site": site.name, **dataclasses.asdict(stats)}))
+        return
     click.echo(
         f"{site.name}: backfill discovered {stats.discovered}, fetched {stats.fetched}, "
         f"new {stats.new_articles}, "
@@ -149,8 +160,9 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     is_flag=True,
     help="Every article, not only those from an older extractor version.",
 )
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON.")
 @click.pass_obj
-def reextract(obj: Ctx, site: str | None, every: bool) -> None:
+def reextract(obj: Ctx, site: str | None, every: bool, as_json: bool) -> None:
     """Re-extract archived articles from their stored raw HTML (no network).
 
     Each page is read with the profile version valid when it was fetched.
@@ -162,6 +174,8 @@ def reextract(obj: Ctx, site: str | None, every: bool) -> None:
     archive = open_archive(obj.db)
     progress, done = progress_printer()
     try:
+        with archive.sessions() as s:
+            require_site(obj, s, site)
         stats = run_reextract(
             archive.sessions,
             config,
@@ -172,7 +186,14 @@ def reextract(obj: Ctx, site: str | None, every: bool) -> None:
     finally:
         archive.close()
         done()
+    if as_json:
+        click.echo(_json_line(dataclasses.asdict(stats)))
+        return
     click.echo(
         f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
         f"failed {stats.failed}, collisions {stats.collisions}"
     )
+
+
+def _json_line(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)

@@ -1,17 +1,21 @@
-"""How the CLI shows things: articles, versions, progress. Times are shown in Vietnam's zone."""
+"""How the CLI shows things: articles, versions, tables, progress. Times are shown in
+Vietnam's zone; ``--json`` / ``--csv`` output keeps ISO 8601 UTC."""
 
 from __future__ import annotations
 
+import csv
 import difflib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
 import click
 
 from scraper.dates import VN_TZ, parse_iso8601
+from storage.export import record
 
 
 def progress_printer() -> tuple[Callable[[str, str], None], Callable[[], None]]:
@@ -29,6 +33,51 @@ def progress_printer() -> tuple[Callable[[str, str], None], Callable[[], None]]:
             click.echo("", err=True)
 
     return progress, done
+
+
+def progress_bar(total: int, label: str) -> AbstractContextManager[Any]:
+    """click's progress bar on a terminal (stderr); a no-op elsewhere. ``.update(1)`` ticks."""
+    if not sys.stderr.isatty():
+        return nullcontext(_Silent())
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+
+
+class _Silent:
+    def update(self, n: int) -> None:
+        pass
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON/CSV shows it: times ISO 8601 (UTC), the rest as is."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps({k: plain(v) for k, v in data.items()}, ensure_ascii=False)
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]], as_json: bool, as_csv: bool, text: Callable[[], None]
+) -> None:
+    """``--json`` (a line per row), ``--csv`` (a header, lists as JSON) or the text view."""
+    if as_json:
+        for row in rows:
+            click.echo(dumps(row))
+    elif as_csv:
+        if not rows:
+            return
+        out = csv.writer(sys.stdout)
+        out.writerow(list(rows[0]))
+        for row in rows:
+            out.writerow(
+                [
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else plain(v)
+                    for v in row.values()
+                ]
+            )
+        sys.stdout.flush()
+    else:
+        text()
 
 
 def local(value: Any) -> str:
@@ -63,28 +112,40 @@ def print_article(a: dict[str, Any]) -> None:
     click.echo(a.get("text") or "")
 
 
-def print_article_rows(rows: list[tuple[Any, str]], as_json: bool) -> None:
-    for art, site_name in rows:
-        if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        "id": art.id,
-                        "site": site_name,
-                        "url": art.url,
-                        "title": art.title,
-                        "published_at": art.published_at.isoformat() if art.published_at else None,
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        else:
-            when = (
-                art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
-                if art.published_at
-                else "????-??-?? ??:??"
-            )
-            click.echo(f"{art.id:>7}  {when}  {site_name:<14}  {art.title or art.url}")
+def _when(art: Any) -> str:
+    if art.published_at:
+        return str(art.published_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M"))
+    return "????-??-?? ??:??"
+
+
+def article_rows(rows: Iterable[tuple[Any, str]]) -> list[dict[str, Any]]:
+    """Every field of each article (the export's record) for ``--json`` / ``--csv``."""
+    return [record(art, site) for art, site in rows]
+
+
+def print_article_rows(
+    rows: list[tuple[Any, str]], as_json: bool, as_csv: bool = False, snippets: Sequence[str] = ()
+) -> None:
+    records = article_rows(rows)
+    for rec, snip in zip(records, snippets, strict=False):
+        rec["snippet"] = snip
+
+    def text() -> None:
+        tty = sys.stdout.isatty()
+        for i, (art, site_name) in enumerate(rows):
+            click.echo(f"{art.id:>7}  {_when(art)}  {site_name:<14}  {art.title or art.url}")
+            if i < len(snippets) and snippets[i]:
+                click.echo("         " + highlight(snippets[i], tty))
+
+    print_table(records, as_json, as_csv, text)
+
+
+def highlight(snippet: str, tty: bool) -> str:
+    """A search snippet's ``**marks**`` as bold on a terminal, kept as they are elsewhere."""
+    if not tty:
+        return snippet
+    parts = snippet.split("**")
+    return "".join(click.style(p, bold=True) if i % 2 else p for i, p in enumerate(parts))
 
 
 def print_versions(versions: list[Any]) -> None:

@@ -11,6 +11,7 @@ fails with "unable to open database file".
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -25,6 +26,11 @@ from scraper.errors import StorageError
 
 DEFAULT_DB = "sqlite:///data/vnnews.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON as people read it in sqlite3 and Datasette: UTF-8 text, not ``\\u00e0`` escapes."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -62,7 +68,7 @@ def _sqlite_read_only(path: Path) -> Engine:
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
 
-    engine = create_engine(f"sqlite:///{path}", creator=connect)
+    engine = create_engine(f"sqlite:///{path}", creator=connect, json_serializer=_json_dumps)
     event.listen(engine, "connect", _sqlite_read_pragmas)
     return engine
 
@@ -83,11 +89,11 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             return _sqlite_read_only(Path(parsed.database))
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, json_serializer=_json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
     except (SQLAlchemyError, ImportError) as exc:
         raise StorageError(
             f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"

@@ -152,6 +152,22 @@ class Page(Base):
     body_zstd: Mapped[bytes | None]
     body_size: Mapped[int] = mapped_column(BigInteger, default=0)
     body_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: the ``zstd_dicts`` row ``body_zstd`` was compressed with (None: a plain zstd frame)
+    body_dict_id: Mapped[int | None]
+
+
+class ZstdDict(Base):
+    """A per-site zstd dictionary (raw content of the site's recent pages): the chrome a site
+    repeats on every page is stored once. ``vnnews db compact`` builds them."""
+
+    __tablename__ = "zstd_dicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    #: how many pages it was built from
+    pages: Mapped[int]
+    dict: Mapped[bytes]
 
 
 class Article(Base):
@@ -178,6 +194,8 @@ class Article(Base):
     #: title + sapo + text folded for search (no case, tone marks or diacritics): storage/search.py
     search_text: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: 64-bit SimHash of the folded text, signed (storage/neardup.py); None when too short
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     extractor_version: Mapped[str] = mapped_column(String(32))
@@ -204,6 +222,24 @@ class ArticleUrl(Base):
     first_seen: Mapped[datetime]
 
     article: Mapped[Article] = relationship(back_populates="urls")
+
+
+class ArticleLink(Base):
+    """Two articles that tell the same story: ``article_id`` is the later copy of ``other_id``
+    (``relation`` "near_duplicate", ``distance`` the SimHash bits apart)."""
+
+    __tablename__ = "article_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    other_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    relation: Mapped[str] = mapped_column(String(16))
+    distance: Mapped[int]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("article_id", "other_id", name="uq_article_links_pair"),)
 
 
 class ArticleVersion(Base):

@@ -10,40 +10,81 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import zstandard
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from scraper.notices import not_an_edit
 from scraper.types import Article as ExtractedArticle
+from storage import neardup
 from storage.dedup import body_sha256, content_hash
 from storage.models import (
     Article,
     ArticleEvent,
+    ArticleLink,
     ArticleUrl,
     ArticleVersion,
     CrawlRun,
     Page,
     Site,
     Url,
+    ZstdDict,
 )
 from storage.search import search_key
 from storage.sql import dialect_insert
 
-_ZSTD_LEVEL = 10
+#: bench/storage.py: level 3 costs ~1 ms a page (level 10: ~5 ms) for 10% more bytes; a
+#: site's dictionary (``vnnews db compact``) saves far more than a higher level would
+ZSTD_LEVEL = 3
 # a zstd context is not thread-safe (two daemons in one process crashed sharing one): one a thread
 _zstd = threading.local()
 
 
-def _compress(body: bytes) -> bytes:
-    compressor = getattr(_zstd, "compressor", None)
-    if compressor is None:
-        compressor = _zstd.compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
-    return bytes(compressor.compress(body))
+def _dict(data: bytes | None) -> zstandard.ZstdCompressionDict | None:
+    if not data:
+        return None
+    return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def _compressor(dict_id: int | None, dict_bytes: bytes | None) -> zstandard.ZstdCompressor:
+    cache = _zstd.__dict__.setdefault("compressors", {})
+    if dict_id not in cache:
+        cache[dict_id] = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=_dict(dict_bytes))
+    return cache[dict_id]  # type: ignore[no-any-return]
+
+
+def _decompressor(dict_id: int | None, dict_bytes: bytes | None) -> zstandard.ZstdDecompressor:
+    cache = _zstd.__dict__.setdefault("decompressors", {})
+    if dict_id not in cache:
+        cache[dict_id] = zstandard.ZstdDecompressor(dict_data=_dict(dict_bytes))
+    return cache[dict_id]  # type: ignore[no-any-return]
+
+
+def compress(body: bytes, dict_id: int | None = None, dict_bytes: bytes | None = None) -> bytes:
+    """A zstd frame of ``body``, with the dictionary ``dict_id`` when given."""
+    return bytes(_compressor(dict_id, dict_bytes).compress(body))
+
+
+def decompress(frame: bytes, dict_id: int | None = None, dict_bytes: bytes | None = None) -> bytes:
+    return bytes(_decompressor(dict_id, dict_bytes).decompress(frame))
+
+
+def _site_dict(session: Session, url_id: int | None) -> tuple[int, bytes] | None:
+    """The newest dictionary of the site ``url_id`` belongs to."""
+    if url_id is None:
+        return None
+    row = session.execute(
+        select(ZstdDict.id, ZstdDict.dict)
+        .join(Url, Url.site_id == ZstdDict.site_id)
+        .where(Url.id == url_id)
+        .order_by(ZstdDict.id.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 Outcome = Literal["new", "changed", "unchanged", "duplicate", "notice"]
@@ -87,25 +128,63 @@ class FetchedPage(Protocol):
 
 
 def record_page(session: Session, fetched: FetchedPage, *, url_id: int | None) -> Page:
-    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it."""
+    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it.
+
+    A body already archived (same sha256: an unchanged feed, a listing polled again) is not
+    stored twice: ``body_zstd`` stays NULL and ``page_body`` (or the ``page_bodies`` view)
+    reads the earlier copy."""
     body = fetched.body if fetched.status != 304 else None
+    digest = body_sha256(body) if body else None
+    frame: bytes | None = None
+    dict_id: int | None = None
+    if body and not _body_stored(session, digest):
+        site_dict = _site_dict(session, url_id)
+        if site_dict is not None:
+            dict_id = site_dict[0]
+        frame = compress(body, dict_id, site_dict[1] if site_dict else None)
     page = Page(
         url_id=url_id, url=fetched.url, final_url=fetched.final_url, status=fetched.status,
         headers=fetched.headers, fetched_at=fetched.fetched_at,
-        body_zstd=_compress(body) if body else None,
+        body_zstd=frame, body_dict_id=dict_id,
         body_size=len(body) if body else 0,
-        body_sha256=body_sha256(body) if body else None,
+        body_sha256=digest,
     )  # fmt: skip
     session.add(page)
     session.flush()
     return page
 
 
+def _body_stored(session: Session, digest: str | None) -> bool:
+    return (
+        digest is not None
+        and session.scalar(
+            select(Page.id).where(Page.body_sha256 == digest, Page.body_zstd.is_not(None)).limit(1)
+        )
+        is not None
+    )
+
+
 def page_body(page: Page) -> bytes:
-    """The raw body of a stored fetch."""
-    if page.body_zstd is None:
+    """The raw body of a stored fetch (from the earlier identical one when it was not stored)."""
+    session = object_session(page)
+    frame, dict_id = page.body_zstd, page.body_dict_id
+    if frame is None and page.body_sha256 and session is not None:
+        holder = session.execute(
+            select(Page.body_zstd, Page.body_dict_id)
+            .where(Page.body_sha256 == page.body_sha256, Page.body_zstd.is_not(None))
+            .order_by(Page.id)
+            .limit(1)
+        ).first()
+        if holder is not None:
+            frame, dict_id = holder[0], holder[1]
+    if frame is None:
         return b""
-    return zstandard.ZstdDecompressor().decompress(page.body_zstd)
+    dict_bytes = None
+    if dict_id is not None:
+        if session is None:
+            raise ValueError(f"page {page.id}: a detached page cannot load its dictionary")
+        dict_bytes = session.scalar(select(ZstdDict.dict).where(ZstdDict.id == dict_id))
+    return decompress(frame, dict_id, dict_bytes)
 
 
 # --- articles ----------------------------------------------------------------------------------
@@ -145,6 +224,7 @@ def _fields(a: ExtractedArticle) -> dict[str, Any]:
         "source": a.source,
         "extractor": a.extractor,
         "search_text": search_key(a.title, a.sapo, a.text),
+        "simhash": neardup.article_simhash(a.title, a.sapo, a.text),
     }
 
 
@@ -215,6 +295,8 @@ def store_article(
             .on_conflict_do_nothing(index_elements=["article_id", "content_hash"])
         )
         _link(session, prior.id, urls, now)
+        session.flush()
+        link_near_duplicate(session, prior, now)
         return Stored("changed", prior.id)
 
     # a savepoint: a second daemon may insert the same story between our SELECT and INSERT
@@ -246,6 +328,7 @@ def store_article(
         )
     )
     _link(session, new.id, urls, now)
+    link_near_duplicate(session, new, now)
     return Stored("new", new.id)
 
 
@@ -264,6 +347,57 @@ def record_article_event(
         )
     )
     return article_id
+
+
+def link_near_duplicate(session: Session, article: Article, now: datetime) -> ArticleLink | None:
+    """Link ``article`` to the earlier article it is a near-copy of (storage/neardup.py):
+    SimHash candidates published within the window, confirmed on their words."""
+    if article.simhash is None:
+        return None
+    when = func.coalesce(Article.published_at, Article.first_seen)
+    center = article.published_at or article.first_seen
+    window = timedelta(days=neardup.WINDOW_DAYS)
+    others = session.execute(
+        select(Article.id, Article.simhash).where(
+            Article.simhash.is_not(None),
+            Article.id < article.id,
+            when.between(center - window, center + window),
+        )
+    ).all()
+    found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
+    if not found:
+        return None
+    words = neardup.words_of(article.title, article.sapo, article.text)
+    for other_id, distance in found[:5]:
+        other = session.get_one(Article, other_id)
+        theirs = neardup.words_of(other.title, other.sapo, other.text)
+        if neardup.containment(words, theirs) >= neardup.MIN_CONTAINMENT:
+            session.execute(
+                dialect_insert(session, ArticleLink)
+                .values(article_id=article.id, other_id=other_id, relation="near_duplicate",
+                        distance=distance, created_at=now)
+                .on_conflict_do_nothing(index_elements=["article_id", "other_id"])
+            )  # fmt: skip
+            return session.scalars(
+                select(ArticleLink).where(
+                    ArticleLink.article_id == article.id, ArticleLink.other_id == other_id
+                )
+            ).one()
+    return None
+
+
+def near_duplicates_of(session: Session, article_id: int) -> list[tuple[ArticleLink, Article]]:
+    """The links of an article either way, with the article at the other end."""
+    links = session.scalars(
+        select(ArticleLink)
+        .where(or_(ArticleLink.article_id == article_id, ArticleLink.other_id == article_id))
+        .order_by(ArticleLink.id)
+    ).all()
+    out = []
+    for link in links:
+        other = link.other_id if link.article_id == article_id else link.article_id
+        out.append((link, session.get_one(Article, other)))
+    return out
 
 
 def _derived(row: Article) -> tuple[Any, ...]:
@@ -358,13 +492,20 @@ def find_article(session: Session, id_or_url: str) -> Article | None:
 
 
 def list_articles(
-    session: Session, *, site: str | None = None, since: datetime | None = None, limit: int = 20
+    session: Session,
+    *,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 20,
 ) -> list[tuple[Article, str]]:
     stmt = select(Article, Site.name).join(Site, Site.id == Article.site_id)
     if site:
         stmt = stmt.where(Site.name == site)
     if since:
         stmt = stmt.where(func.coalesce(Article.published_at, Article.first_seen) >= since)
+    if until:
+        stmt = stmt.where(func.coalesce(Article.published_at, Article.first_seen) <= until)
     stmt = stmt.order_by(
         func.coalesce(Article.published_at, Article.first_seen).desc(), Article.id.desc()
     ).limit(limit)

@@ -1,16 +1,29 @@
-"""Full-text search over the archive, insensitive to case, tone marks and đ.
+"""Full-text search over the archive, insensitive to case, tone marks and đ; ranked, with
+snippets.
 
 Every article keeps ``search_text``: its title, sapo and text folded by ``fold_key`` (NFC, one
 tone-mark convention, case) and stripped of diacritics (``Đà Nẵng`` → ``da nang``); a query is
 folded the same way, so ``"Da Nang"``, ``"đà nẵng"`` and ``"ĐÀ NẴNG"`` find the same articles.
-On SQLite the FTS5 table ``articles_fts`` (kept in step by triggers, see migration 0002) indexes
-it with the original title, sapo and text, so Datasette's search box works too; PostgreSQL
-matches the folded column with LIKE.
+
+- SQLite: the FTS5 table ``articles_fts`` (kept in step by triggers, migrations 0002/0004)
+  indexes it with the original title, sapo and text (Datasette's search box uses it too);
+  matches are ranked by ``bm25``.
+- PostgreSQL: ``articles.search_tsv``, a generated ``tsvector`` over ``search_text`` (the
+  'simple' configuration: no stemming or stop words, the folding is ours) with a GIN index;
+  matches are ranked by ``ts_rank_cd``.
+
+On both, the best ``POOL`` matches are then re-ordered in Python so that articles holding the
+query with its own accents come first (``Đà Nẵng`` before ``đa năng``, which folds the same),
+and each hit gets a snippet of its text with the matched words between ``**``: the same pure
+functions for both databases, so both give the same answers.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session
@@ -22,6 +35,9 @@ _TERM_RE = re.compile(r'"([^"]+)"|(\S+)')
 #: letters and digits: "_" is a word character to ``re`` but a separator to FTS5's unicode61,
 #: so "lao_dong" must fold to "lao dong" for SQLite and PostgreSQL to find the same articles
 _WORD_RE = re.compile(r"[^\W_]+")
+#: how many ranked matches the accent re-ordering looks at (at least)
+POOL = 100
+MARK = "**"
 
 
 def search_key(*parts: str | None) -> str:
@@ -29,28 +45,102 @@ def search_key(*parts: str | None) -> str:
     return " ".join(_WORD_RE.findall(strip_diacritics(fold_key(" ".join(p for p in parts if p)))))
 
 
+def _phrases(query: str) -> list[str]:
+    return [phrase or word for phrase, word in _TERM_RE.findall(query)]
+
+
 def query_terms(query: str) -> list[str]:
     """Folded terms of a query: ``"quoted words"`` stay one phrase, other words are ANDed."""
-    terms = []
-    for phrase, word in _TERM_RE.findall(query):
-        folded = search_key(phrase or word)
-        if folded:
-            terms.append(folded)
-    return terms
+    return [t for t in (search_key(p) for p in _phrases(query)) if t]
 
 
-def search_articles(
-    session: Session, query: str, *, site: str | None = None, limit: int = 20
-) -> list[tuple[Article, str]]:
-    """Articles matching every term, best match first (SQLite) or newest first (PostgreSQL)."""
+def _accented_terms(query: str) -> list[list[str]]:
+    """The query's terms folded but keeping their marks: what "exact accents" compares."""
+    return [w for w in (_WORD_RE.findall(fold_key(p)) for p in _phrases(query)) if w]
+
+
+def _contains(words: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
+
+
+def accent_score(query: str, *parts: str | None) -> int:
+    """How many of the query's terms appear in ``parts`` with the query's own accents; 0 for a
+    query typed without any (``da nang`` prefers nothing)."""
+    terms = _accented_terms(query)
+    if all(t == [strip_diacritics(w) for w in t] for t in terms):
+        return 0
+    words = _WORD_RE.findall(fold_key(" ".join(p for p in parts if p)))
+    return sum(_contains(words, t) for t in terms)
+
+
+def snippet(body: str, terms: list[str], *, width: int = 24, mark: str = MARK) -> str:
+    """About ``width`` words of ``body`` around the densest match of the folded ``terms``,
+    each matched word between ``mark``s; the start of ``body`` when nothing matches. Pure."""
+    spans = [m.span() for m in _WORD_RE.finditer(body)]
+    if not spans:
+        return ""
+    folded = [search_key(body[a:b]) for a, b in spans]
+    hit = [False] * len(spans)
+    starts = []
+    for term in terms:
+        phrase = term.split()
+        for i in range(len(folded) - len(phrase) + 1):
+            if folded[i : i + len(phrase)] == phrase:
+                starts.append(i)
+                for k in range(i, i + len(phrase)):
+                    hit[k] = True
+    first = 0
+    if starts:  # the window holding the most match starts, its first match a few words in
+        best = max(sorted(set(starts)), key=lambda s: sum(s <= x < s + width for x in starts))
+        first = max(0, best - width // 4)
+    last = min(len(spans), first + width) - 1
+    out, pos = [], spans[first][0]
+    for k in range(first, last + 1):
+        a, b = spans[k]
+        out.append(body[pos:a])
+        out.append(f"{mark}{body[a:b]}{mark}" if hit[k] else body[a:b])
+        pos = b
+    if last == len(spans) - 1:
+        out.append(body[pos:])  # the closing punctuation
+    text_ = " ".join("".join(out).split())
+    return ("… " if first > 0 else "") + text_ + (" …" if last < len(spans) - 1 else "")
+
+
+@dataclass(frozen=True)
+class Hit:
+    article: Article
+    site: str
+    snippet: str
+    #: position in the database's own ranking (0 is best), before the accent re-ordering
+    rank: int
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 20,
+) -> list[Hit]:
+    """Articles matching every term, best first, with snippets."""
     terms = query_terms(query)
     if not terms:
         return []
     stmt = select(Article, Site.name).join(Site, Site.id == Article.site_id)
     if site:
         stmt = stmt.where(Site.name == site)
+    when = func.coalesce(Article.published_at, Article.first_seen)
+    if since:
+        stmt = stmt.where(when >= since)
+    if until:
+        stmt = stmt.where(when <= until)
+    pool = max(POOL, limit * 2)
+    params: dict[str, Any] = {}
     if session.get_bind().dialect.name == "sqlite":
-        match = "search_text : (" + " AND ".join(f'"{t}"' for t in terms) + ")"
+        params["match"] = "search_text : (" + " AND ".join(f'"{t}"' for t in terms) + ")"
         ranked = (
             select(
                 literal_column("rowid").label("id"),
@@ -60,16 +150,33 @@ def search_articles(
             .where(text("articles_fts MATCH :match"))
             .subquery()
         )
-        stmt = stmt.join(ranked, ranked.c.id == Article.id).order_by(ranked.c.rank)
-        rows = session.execute(stmt.limit(limit), {"match": match})
+        stmt = stmt.join(ranked, ranked.c.id == Article.id).order_by(ranked.c.rank, Article.id)
     else:
-        padded = func.concat(" ", Article.search_text, " ")  # whole words only
-        for term in terms:
-            stmt = stmt.where(padded.like(f"% {_escape_like(term)} %", escape="\\"))
-        order = func.coalesce(Article.published_at, Article.first_seen).desc()
-        rows = session.execute(stmt.order_by(order, Article.id.desc()).limit(limit))
-    return [(row[0], row[1]) for row in rows]
+        tsv: Any = literal_column("articles.search_tsv")
+        tsquery: Any = None
+        for i, term in enumerate(terms):
+            params[f"t{i}"] = term
+            q = func.phraseto_tsquery(literal_column("'simple'"), text(f":t{i}"))
+            tsquery = q if tsquery is None else tsquery.op("&&")(q)
+        stmt = stmt.where(tsv.op("@@")(tsquery)).order_by(
+            func.ts_rank_cd(tsv, tsquery).desc(), Article.id
+        )
+    rows = [(row[0], row[1]) for row in session.execute(stmt.limit(pool), params)]
+    scored = sorted(
+        enumerate(rows),
+        key=lambda x: (-accent_score(query, x[1][0].title, x[1][0].sapo, x[1][0].text), x[0]),
+    )
+    hits = []
+    for rank, (art, site_name) in scored[:limit]:
+        body = "\n".join(p for p in (art.sapo, art.text) if p)
+        if not any(term in search_key(body) for term in terms):
+            body = art.title or body
+        hits.append(Hit(art, site_name, snippet(body, terms), rank))
+    return hits
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def search_articles(
+    session: Session, query: str, *, site: str | None = None, limit: int = 20
+) -> list[tuple[Article, str]]:
+    """``search`` without snippets: (article, site name), best first."""
+    return [(h.article, h.site) for h in search(session, query, site=site, limit=limit)]

@@ -10,7 +10,7 @@ import pytest
 from scraper.types import Article
 from storage import repo
 from storage.db import make_engine, session_factory, upgrade
-from storage.search import query_terms, search_articles, search_key
+from storage.search import query_terms, search, search_articles, search_key, snippet
 
 NOW = datetime(2026, 3, 7, tzinfo=UTC)
 
@@ -142,3 +142,88 @@ def test_fts_operators_in_a_query_are_plain_words(sessions, query: str) -> None:
     }
     assert titles(sessions, query) == expected  # the same on SQLite (FTS5) and PostgreSQL (LIKE)
     assert titles(sessions, "da OR lao") == set()  # OR is a word here, and no story has it
+
+
+RANKED = {
+    # "đa năng" (multi-purpose) folds to the same words as "Đà Nẵng"
+    "multi": ("Nhà văn hóa đa năng", "Xã xây nhà văn hóa đa năng cho bà con. Đa năng và tiện lợi."),
+    "once": ("Tin tổng hợp", "Hội nghị ở Hà Nội. Đoàn công tác cũng ghé Đà Nẵng một ngày."),
+    "many": (
+        "Đà Nẵng mùa lễ hội",
+        "Đà Nẵng đông khách. Pháo hoa Đà Nẵng rực rỡ. Người dân Đà Nẵng vui mừng.",
+    ),
+}
+
+
+@pytest.fixture
+def ranked(db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        site = repo.ensure_site(s, "a", "https://a.vn/", NOW).id
+        for i, (key, (title, text)) in enumerate(RANKED.items()):
+            url = f"https://a.vn/{key}.html"
+            published = datetime(2026, 3, 1 + i, 8, tzinfo=UTC)
+            repo.store_article(
+                s,
+                site_id=site,
+                article=Article(url=url, title=title, text=text, published_at=published),
+                urls={url: "fetched"},
+                page_id=None,
+                now=NOW,
+                extractor_version="t",
+            )
+    yield sessions
+    engine.dispose()
+
+
+def keys(sessions, query: str, **kw: object) -> list[str]:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return [h.article.url.rsplit("/", 1)[1][:-5] for h in search(s, query, **kw)]  # type: ignore[arg-type]
+
+
+def test_ranking_bm25_then_exact_accents_first(ranked) -> None:  # type: ignore[no-untyped-def]
+    # typed without marks: the database's ranking alone; the story saying it most comes first
+    plain = keys(ranked, "da nang")
+    assert set(plain) == {"multi", "once", "many"}
+    assert plain[0] == "many"
+    # typed with marks: the articles holding "Đà Nẵng" come before "đa năng"
+    accented = keys(ranked, "Đà Nẵng")
+    assert accented[:2] == ["many", "once"] and accented[2] == "multi"
+    assert keys(ranked, "đa năng")[0] == "multi"
+    assert keys(ranked, "đa năng", limit=1) == ["multi"]
+
+
+def test_snippets_highlight_the_matched_words_in_the_original_text(ranked) -> None:  # type: ignore[no-untyped-def]
+    with ranked() as s:
+        hits = {h.article.url.rsplit("/", 1)[1]: h for h in search(s, "ha noi")}
+        assert list(hits) == ["once.html"]
+        assert hits["once.html"].snippet == (
+            "Hội nghị ở **Hà** **Nội**. Đoàn công tác cũng ghé Đà Nẵng một ngày."
+        )
+        # a phrase is highlighted as a whole, diacritics and đ folded
+        (hit,) = search(s, '"doan cong tac"')
+        assert "**Đoàn** **công** **tác**" in hit.snippet
+        # a title-only match shows the title
+        (hit,) = search(s, "le hoi")
+        assert hit.snippet == "Đà Nẵng mùa **lễ** **hội**"
+
+
+def test_phrase_and_since_until(ranked) -> None:  # type: ignore[no-untyped-def]
+    assert keys(ranked, '"nang da"') == []  # not adjacent in that order anywhere
+    assert set(keys(ranked, '"van hoa da nang"')) == {"multi"}
+    assert set(keys(ranked, "da nang", since=datetime(2026, 3, 2, tzinfo=UTC))) == {"once", "many"}
+    assert set(keys(ranked, "da nang", until=datetime(2026, 3, 2, 12, tzinfo=UTC))) == {
+        "multi",
+        "once",
+    }
+
+
+def test_snippet_is_a_window_around_the_densest_match() -> None:
+    body = " ".join(f"w{i}" for i in range(100)) + " Lào Cai mưa lớn ở Lào Cai " + "cuối " * 50
+    out = snippet(body, ["lao cai"], width=12)
+    assert out.startswith("… ") and out.endswith(" …")
+    assert out.count("**Lào** **Cai**") == 2
+    assert snippet("Không có gì", ["lao"]) == "Không có gì"
+    assert snippet("", ["lao"]) == ""

@@ -1,0 +1,174 @@
+"""Exports of the archive: JSON lines, CSV, Parquet (typed) and WARC 1.1, streamed to a file.
+
+Each writer takes the records of ``storage.export`` one at a time and never holds more than a
+batch. WARC holds the archived HTTP exchanges themselves: for each article's page a request
+record and a response record with the stored status, headers and the raw body, byte for
+byte (the body was stored decoded, so Content-Encoding and Transfer-Encoding are dropped).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from scraper.errors import VnnewsError
+from storage import repo
+from storage.export import FIELDS, article_pages, article_records
+
+FORMATS = ("jsonl", "csv", "parquet", "warc")
+#: headers that described the bytes on the wire, not the decoded body we stored
+_WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def write_jsonl(records: Iterator[dict[str, Any]], out: IO[str], tick: Callable[[], None]) -> int:
+    n = 0
+    for rec in records:
+        out.write(json.dumps({k: _plain(v) for k, v in rec.items()}, ensure_ascii=False) + "\n")
+        n += 1
+        tick()
+    return n
+
+
+def write_csv(records: Iterator[dict[str, Any]], out: IO[str], tick: Callable[[], None]) -> int:
+    """Lists (authors, tags, images) as JSON text; times as ISO 8601 UTC."""
+    writer = csv.writer(out)
+    writer.writerow([name for name, _ in FIELDS])
+    n = 0
+    for rec in records:
+        row = []
+        for name, kind in FIELDS:
+            value = rec[name]
+            if kind in ("strs", "images"):
+                value = json.dumps(value or [], ensure_ascii=False)
+            row.append("" if value is None else _plain(value))
+        writer.writerow(row)
+        n += 1
+        tick()
+    return n
+
+
+def parquet_schema() -> Any:
+    import pyarrow as pa
+
+    image = pa.struct([("url", pa.string()), ("caption", pa.string())])
+    kinds = {
+        "int": pa.int64(),
+        "str": pa.string(),
+        "time": pa.timestamp("us", tz="UTC"),
+        "strs": pa.list_(pa.string()),
+        "images": pa.list_(image),
+    }
+    return pa.schema([(name, kinds[kind]) for name, kind in FIELDS])
+
+
+def write_parquet(records: Iterator[dict[str, Any]], path: Path, tick: Callable[[], None]) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise VnnewsError("--format parquet needs pyarrow: pip install 'vnnews[export]'") from None
+    schema = parquet_schema()
+    n = 0
+    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+        batch: list[dict[str, Any]] = []
+        for rec in records:
+            batch.append(rec)
+            n += 1
+            tick()
+            if len(batch) == 1000:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch = []
+        if batch or n == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    return n
+
+
+def write_warc(
+    session: Session, pages: Iterator[tuple[int, Any]], out: IO[bytes], tick: Callable[[], None]
+) -> int:
+    try:
+        from warcio.statusandheaders import StatusAndHeaders
+        from warcio.warcwriter import WARCWriter
+    except ImportError:
+        raise VnnewsError("--format warc needs warcio: pip install 'vnnews[export]'") from None
+    writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+    n = 0
+    for article_id, page in pages:
+        body = repo.page_body(page)
+        date = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        split = urlsplit(page.final_url)
+        request = writer.create_warc_record(
+            page.final_url,
+            "request",
+            http_headers=StatusAndHeaders(
+                f"GET {split.path or '/'}{'?' + split.query if split.query else ''} HTTP/1.1",
+                [("Host", split.netloc)],
+                is_http_request=True,
+            ),
+            warc_headers_dict={"WARC-Date": date},
+        )
+        try:
+            reason = HTTPStatus(page.status).phrase
+        except ValueError:
+            reason = "Unknown"
+        headers = [
+            (k, str(v)) for k, v in (page.headers or {}).items() if k.lower() not in _WIRE_HEADERS
+        ]
+        headers.append(("Content-Length", str(len(body))))
+        response = writer.create_warc_record(
+            page.final_url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),  # known: warcio would otherwise spool the body to a temp file
+            http_headers=StatusAndHeaders(f"{page.status} {reason}", headers, protocol="HTTP/1.1"),
+            warc_headers_dict={
+                "WARC-Date": date,
+                "WARC-Concurrent-To": request.rec_headers.get_header("WARC-Record-ID"),
+                "X-Vnnews-Article-Id": str(article_id),
+                "X-Vnnews-Page-Id": str(page.id),
+            },
+        )
+        writer.write_record(request)
+        writer.write_record(response)
+        n += 1
+        tick()
+    return n
+
+
+def export(
+    session: Session,
+    fmt: str,
+    path: Path,
+    *,
+    site: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    tick: Callable[[], None] = lambda: None,
+) -> int:
+    """Write the matching articles to ``path`` in ``fmt``; returns how many."""
+    where: dict[str, Any] = {"site": site, "since": since, "until": until}
+    try:
+        if fmt == "parquet":
+            return write_parquet(article_records(session, **where), path, tick)
+        if fmt == "warc":
+            with path.open("wb") as raw:
+                return write_warc(session, article_pages(session, **where), raw, tick)
+        with path.open("w", encoding="utf-8", newline="") as out:
+            if fmt == "csv":
+                return write_csv(article_records(session, **where), out, tick)
+            return write_jsonl(article_records(session, **where), out, tick)
+    except OSError as exc:
+        raise VnnewsError(f"{path}: cannot write: {exc.strerror}") from None

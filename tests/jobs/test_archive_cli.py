@@ -1,0 +1,241 @@
+"""The read side of the CLI on a crawled archive: listings as JSON/CSV, unknown sites, empty
+searches, exports read back by their own libraries, db check/backup/compact, closed pipes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Article, CrawlRun, Page
+from storage.search import search_key
+from tests.support.archive import migrated
+from tests.support.archive_site import COPY, DA_NANG, crawl_archive
+from tests.support.mirror import MirrorSite
+from tests.support.paths import REAL, ROOT
+from tests.support.sites import VNX_PAGES, invoke
+
+FIELDS = {"id", "site", "url", "title", "sapo", "text", "published_at", "authors", "images",
+          "tags", "content_hash", "simhash", "first_seen", "extractor", "page_id"}  # fmt: skip
+
+
+@pytest.fixture
+def archive(sqlite_url: str, tmp_path: Path, mirrors: tuple[MirrorSite, MirrorSite]):  # type: ignore[no-untyped-def]
+    vnx, tt = mirrors
+    return sqlite_url, crawl_archive(sqlite_url, tmp_path, vnx, tt), vnx
+
+
+def test_listings_as_json_and_csv_with_every_field(archive) -> None:  # type: ignore[no-untyped-def]
+    db, config, _ = archive
+    code, out = invoke(db, config, "articles", "--json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 5 and set(rows[0]) >= FIELDS
+    assert any(r["authors"] == ["Hà Thu"] for r in rows)
+    code, out = invoke(db, config, "articles", "--csv", "--site", "tt")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(table) == 1 and table[0]["site"] == "tt"
+    assert json.loads(table[0]["authors"]) == ["NHẬT XUÂN", "NGHI VŨ"]
+    code, out = invoke(db, config, "sites", "--json")
+    sites = {json.loads(line)["site"]: json.loads(line) for line in out.splitlines()}
+    assert code == 0 and sites["vnx"]["articles"] == 4 and sites["tt"]["articles"] == 1
+    code, out = invoke(db, config, "sites", "--csv")
+    assert code == 0 and out.splitlines()[0].startswith("site,last_run_at,")
+
+
+def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[no-untyped-def]
+    db, config, _ = archive
+    for args in (("articles",), ("search", "x"), ("export", "--format", "jsonl", "--out", "/tmp/x"),
+                 ("reextract",)):  # fmt: skip
+        code, out = invoke(db, config, *args, "--site", "nosuch")
+        assert code == 2, (args, out)
+        assert "no site 'nosuch' (known: tt, vnx)" in out
+    code, out = invoke(db, config, "search", "khongcogi")
+    assert code == 0 and "no articles match 'khongcogi'" in out
+
+
+def test_search_shows_snippets_and_show_lists_near_copies(archive) -> None:  # type: ignore[no-untyped-def]
+    db, config, vnx = archive
+    code, out = invoke(db, config, "search", "da nang", "--json")
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and {vnx.url(DA_NANG), vnx.url(COPY)} <= {h["url"] for h in hits}
+    for h in hits:  # both words (ANDed), anywhere
+        assert {"da", "nang"} <= set(search_key(h["title"], h["sapo"], h["text"]).split())
+    # the two with the accents typed first, their snippets on the words
+    code, out = invoke(db, config, "search", "Đà Nẵng", "--json")
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert {h["url"] for h in hits[:2]} == {vnx.url(DA_NANG), vnx.url(COPY)}
+    assert all("**Đà** **Nẵng**" in h["snippet"] for h in hits[:2])
+    code, out = invoke(db, config, "show", vnx.url(COPY), "--json")
+    data = json.loads(out)
+    # both Đà Nẵng pages are the first vnexpress story with its lead rewritten: near-copies
+    original = vnx.url(VNX_PAGES[0][0])
+    assert [n["url"] for n in data["near_duplicates"]] in ([vnx.url(DA_NANG)], [original])
+    code, out = invoke(db, config, "show", original)
+    assert out.count("near-copy:") == 2 and vnx.url(DA_NANG) in out
+
+
+def test_exports_read_back_by_their_own_libraries(
+    db_url: str, tmp_path: Path, mirrors: tuple[MirrorSite, MirrorSite]
+) -> None:
+    import pyarrow.parquet as pq
+    from warcio.archiveiterator import ArchiveIterator
+
+    vnx, tt = mirrors
+    config = crawl_archive(db_url, tmp_path, vnx, tt)
+    engine, sessions = migrated(db_url)
+    with sessions() as s:
+        expected = {a.url: a for a in s.scalars(select(Article))}
+    engine.dispose()
+    outs = {fmt: tmp_path / f"out.{fmt}" for fmt in ("jsonl", "csv", "parquet", "warc")}
+    for fmt, path in outs.items():
+        code, out = invoke(db_url, config, "export", "--format", fmt, "--out", str(path))
+        assert code == 0, out
+
+    lines = [json.loads(x) for x in outs["jsonl"].read_text(encoding="utf-8").splitlines()]
+    assert {x["url"] for x in lines} == set(expected)
+    for x in lines:
+        a = expected[x["url"]]
+        assert (x["title"], x["text"], x["authors"], x["images"]) == (
+            a.title,
+            a.text,
+            a.authors,
+            a.images,
+        )
+    with outs["csv"].open(encoding="utf-8", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert {r["url"]: r["text"] for r in table} == {u: a.text for u, a in expected.items()}
+
+    parquet = pq.read_table(outs["parquet"])
+    assert str(parquet.schema.field("published_at").type) == "timestamp[us, tz=UTC]"
+    assert str(parquet.schema.field("images").type).startswith("list<element: struct<url: string")
+    rows = {r["url"]: r for r in parquet.to_pylist()}
+    for url, a in expected.items():
+        assert rows[url]["text"] == a.text and rows[url]["authors"] == a.authors
+        assert rows[url]["published_at"] == a.published_at
+
+    # WARC: each article page's request and response; the body is what the server sent
+    served = {vnx.url(path): (REAL / fixture).read_bytes() for path, fixture in VNX_PAGES}
+    bodies = {}
+    with outs["warc"].open("rb") as f:
+        records = list(ArchiveIterator(f))
+        types = [r.rec_type for r in records]
+    with outs["warc"].open("rb") as f:
+        for record in ArchiveIterator(f):
+            assert record.rec_headers.protocol == "WARC/1.1"
+            if record.rec_type == "response":
+                assert record.http_headers.get_statuscode() == "200"
+                assert "text/html" in record.http_headers.get_header("Content-Type")
+                bodies[record.rec_headers.get_header("WARC-Target-URI")] = (
+                    record.content_stream().read()
+                )
+    assert types.count("request") == types.count("response") == len(expected)
+    for url, body in served.items():
+        assert bodies[url] == body
+
+
+def test_export_filters_by_site_and_dates(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db, config, _ = archive
+    out = tmp_path / "tt.jsonl"
+    assert (
+        invoke(db, config, "export", "--format", "jsonl", "--site", "tt", "--out", str(out))[0] == 0
+    )
+    assert [json.loads(x)["site"] for x in out.read_text().splitlines()] == ["tt"]
+    assert (
+        invoke(
+            db, config, "export", "--format", "jsonl", "--since", "2100-01-01", "--out", str(out)
+        )[0]
+        == 0
+    )
+    assert out.read_text() == ""
+    code, msg = invoke(db, config, "export", "--format", "xml", "--out", str(out))
+    assert code == 2 and "xml" in msg
+
+
+def test_db_check_finds_a_corrupt_body_and_backup_copies(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db, config, _ = archive
+    code, out = invoke(db, config, "db", "check")
+    assert code == 0 and "problem" not in out, out
+    backup = tmp_path / "copy.db"
+    code, out = invoke(db, config, "db", "backup", str(backup))
+    assert code == 0 and backup.is_file()
+    code, out = invoke(db, config, "db", "backup", str(backup))
+    assert code == 1 and "already exists" in out
+    copy = f"sqlite:///{backup}"
+    assert (
+        invoke(copy, config, "articles", "--json")[1] == invoke(db, config, "articles", "--json")[1]
+    )
+    # flip a stored byte count: the check names the page
+    conn = sqlite3.connect(backup)
+    conn.execute(
+        "update pages set body_size = body_size + 1 where id = (select min(id) from pages where body_zstd is not null)"
+    )
+    conn.execute("update articles set search_text = 'x' where id = 1")
+    conn.commit()
+    conn.close()
+    code, out = invoke(copy, config, "db", "check")
+    assert code == 1
+    assert (
+        "does not match body_size/body_sha256" in out and "article 1: search_text is stale" in out
+    )
+
+
+def test_db_backup_on_postgresql_points_to_pg_dump(pg_url: str, tmp_path: Path) -> None:
+    migrated(pg_url)[0].dispose()
+    code, out = invoke(pg_url, tmp_path / "none.toml", "db", "backup", str(tmp_path / "x.db"))
+    assert code == 1 and "pg_dump" in out
+
+
+def test_db_compact_rolls_up_old_runs_and_builds_site_dictionaries(archive) -> None:  # type: ignore[no-untyped-def]
+    db, config, _ = archive
+    engine, sessions = migrated(db)
+    old = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    with sessions.begin() as s:
+        for i in range(6):  # four idle passes, two that fetched
+            s.add(CrawlRun(site_id=1, kind="drain", started_at=old + timedelta(minutes=i),
+                           finished_at=old + timedelta(minutes=i, seconds=5), error_log=[],
+                           discovered=0, fetched=3 if i < 2 else 0, new_articles=0,
+                           changed_articles=0, unchanged=0, not_modified=0, errors=0))  # fmt: skip
+    with sessions() as s:
+        before_bytes = sum(len(p.body_zstd or b"") for p in s.scalars(select(Page)))
+        runs_before = len(s.scalars(select(CrawlRun)).all())
+    code, out = invoke(db, config, "db", "compact", "--keep-days", "30")
+    assert code == 0, out
+    assert "new site dictionaries: 1" in out
+    with sessions() as s:
+        runs = s.scalars(
+            select(CrawlRun).where(CrawlRun.started_at < old + timedelta(days=1))
+        ).all()
+        assert [(r.fetched, r.started_at, r.finished_at) for r in runs] == [
+            (6, old, old + timedelta(minutes=1, seconds=5))
+        ]
+        assert len(s.scalars(select(CrawlRun)).all()) == runs_before - 5
+        after_bytes = sum(len(p.body_zstd or b"") for p in s.scalars(select(Page)))
+    engine.dispose()
+    assert after_bytes < before_bytes * 0.8
+    code, out = invoke(db, config, "db", "check")
+    assert code == 0, out
+    code, out = invoke(db, config, "show", "1", "--raw")
+    assert code == 0 and out.startswith("<!")
+
+
+def test_a_closed_pipe_ends_quietly(archive) -> None:  # type: ignore[no-untyped-def]
+    db, config, _ = archive
+    env = {**os.environ, "VNNEWS_DB": db, "VNNEWS_CONFIG": str(config)}
+    cmd = f"{sys.executable} -m jobs.cli articles --json --limit 5000 | head -1"
+    for _ in range(3):
+        proc = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", cmd.replace("-m jobs.cli", "-c 'from jobs.cli import main; main()'")],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr == "" and len(proc.stdout.splitlines()) == 1

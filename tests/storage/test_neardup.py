@@ -1,0 +1,103 @@
+"""Near-duplicates: precision and recall on edits of the real articles, and links in the
+archive (both databases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text
+
+from scraper.types import Article
+from storage import neardup, repo
+from storage.models import ArticleLink
+from tests.support.archive import migrated
+from tests.support.neardup_set import EDITS, pairs, republished, stories
+
+NOW = datetime(2026, 3, 7, tzinfo=UTC)
+
+
+def test_precision_and_recall_on_edited_real_articles() -> None:
+    tp = fp = fn = 0
+    for a, b, same in pairs():
+        found = neardup.near_duplicates(
+            neardup.words_of(a.title, a.sapo, a.text), neardup.words_of(b.title, b.sapo, b.text)
+        )
+        tp += found and same
+        fp += found and not same
+        fn += same and not found
+    positives = len(stories()) * len(EDITS)
+    assert tp + fn == positives >= 70
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision >= 0.95 and recall >= 0.9, (precision, recall)
+
+
+def test_simhash_is_stable_signed_and_close_for_small_edits() -> None:
+    story = stories()[0]
+    h = neardup.article_simhash(story.title, story.sapo, story.text)
+    assert h is not None and -(2**63) <= h < 2**63
+    assert h == neardup.article_simhash(story.title, story.sapo, story.text)
+    copy = republished(story)
+    h2 = neardup.article_simhash(copy.title, copy.sapo, copy.text)
+    assert h2 is not None and neardup.hamming(h, h2) <= neardup.MAX_DISTANCE
+    assert neardup.article_simhash("Ngắn", None, "Chỉ vài chữ.") is None
+    assert neardup.candidates(5, [(1, 5), (2, 4), (3, ~5)]) == [(1, 0), (2, 1)]
+
+
+def _store(s, site_id: int, url: str, title: str, sapo: str, body: str, when: datetime):  # type: ignore[no-untyped-def]
+    return repo.store_article(
+        s,
+        site_id=site_id,
+        article=Article(url=url, title=title, sapo=sapo, text=body, published_at=when),
+        urls={url: "fetched"},
+        page_id=None,
+        now=NOW,
+        extractor_version="t",
+    )
+
+
+def test_a_syndicated_copy_on_another_site_is_linked(db_url: str) -> None:
+    engine, sessions = migrated(db_url)
+    original, other = stories()[0], stories()[1]
+    copy = republished(original)
+    when = datetime(2026, 3, 6, 8, tzinfo=UTC)
+    with sessions.begin() as s:
+        a = repo.ensure_site(s, "baotinh", "https://a.vn/", NOW).id
+        b = repo.ensure_site(s, "congso", "https://b.gov.vn/", NOW).id
+        first = _store(
+            s, a, "https://a.vn/1.html", original.title, original.sapo, original.text, when
+        )
+        unrelated = _store(s, a, "https://a.vn/2.html", other.title, other.sapo, other.text, when)
+        second = _store(
+            s,
+            b,
+            "https://b.gov.vn/x.html",
+            copy.title,
+            copy.sapo,
+            copy.text,
+            when + timedelta(hours=5),
+        )
+        # outside the window: a story republished a month later is not looked for
+        late = _store(
+            s,
+            b,
+            "https://b.gov.vn/y.html",
+            copy.title + " (đăng lại)",
+            copy.sapo,
+            copy.text + "\nBổ sung.",
+            when + timedelta(days=30),
+        )
+    assert second.outcome == "new" and first.article_id != second.article_id
+    with sessions() as s:
+        links = s.scalars(select(ArticleLink)).all()
+        assert [(x.article_id, x.other_id, x.relation) for x in links] == [
+            (second.article_id, first.article_id, "near_duplicate")
+        ]
+        assert links[0].distance <= neardup.MAX_DISTANCE
+        assert [o.id for _, o in repo.near_duplicates_of(s, first.article_id)] == [
+            second.article_id
+        ]
+        assert repo.near_duplicates_of(s, unrelated.article_id) == []
+        assert repo.near_duplicates_of(s, late.article_id) == []
+        view = s.execute(text("select site, other_site, distance from duplicates")).all()
+        assert [(r[0], r[1]) for r in view] == [("congso", "baotinh")]
+    engine.dispose()
