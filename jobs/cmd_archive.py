@@ -121,33 +121,35 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
 
 
 @click.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON list, one object a site.")
 @click.pass_obj
-def sites(obj: Ctx) -> None:
-    """Each site: last run, last success, errors, article count."""
+def sites(obj: Ctx, as_json: bool) -> None:
+    """Each site's status (ok, failing, stale, rotting, moved, disabled) and why, its last new
+    article, errors and articles over 24 h."""
     from jobs.app import open_archive
-    from storage import repo
+    from jobs.health import site_reports
 
+    config = obj.config if Path(obj.config_path).exists() else None
     archive = open_archive(obj.db, read_only=True)
+    now = datetime.now(UTC)
     try:
         with archive.sessions() as s:
-            summaries = {x.name: x for x in repo.site_summaries(s, datetime.now(UTC))}
+            reports = site_reports(s, config, now)
     finally:
         archive.close()
-    names = [site.name for site in obj.config.sites] if Path(obj.config_path).exists() else []
-    names += [n for n in summaries if n not in names]
+    if as_json:
+        click.echo(json.dumps([r.as_dict(now) for r in reports], ensure_ascii=False, indent=2))
+        return
     click.echo(
-        f"{'site':<16} {'last run':<17} {'last success':<17} {'errors':>6} {'articles':>8} "
-        f"{'due':>5}  last error"
+        f"{'site':<16} {'status':<9} {'last new':<17} {'last success':<17} {'err 24h':>7} "
+        f"{'new 24h':>7} {'articles':>8} {'due':>5}  reason"
     )
-    for name in names:
-        x = summaries.get(name)
-        if x is None:
-            click.echo(f"{name:<16} {'never':<17} {'never':<17} {0:>6} {0:>8} {0:>5}")
-            continue
+    for r in reports:
+        f = r.facts
         click.echo(
-            f"{name:<16} {when(x.last_run_at):<17} {when(x.last_success_at):<17} "
-            f"{x.error_count:>6} "
-            f"{x.articles:>8} {x.urls_due:>5}  {(x.last_error or '')[:80]}"
+            f"{r.name:<16} {r.verdict.status:<9} {when(f.last_new_article_at):<17} "
+            f"{when(f.last_success_at):<17} {f.errors_24h:>7} {f.articles_24h:>7} "
+            f"{f.articles:>8} {f.urls_due:>5}  {r.verdict.reason[:100]}"
         )
 
 

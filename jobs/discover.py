@@ -131,10 +131,14 @@ async def fetch_source(
             accept="html" if kind == UrlKind.LISTING else "feed",
         )  # fmt: skip
     except VnnewsError as exc:
+        if crawler.metrics:
+            crawler.metrics.fetched(p.name, "error")
         source_failed(crawler, p, row_id, url, exc)
         if isinstance(exc, HostUnreachableError):
             raise
         return None
+    if crawler.metrics:
+        crawler.metrics.fetched(p.name, result.status, len(result.body))
     source = Source(row_id, kind, result)
     if result.not_modified:
         step = revisit.after_source(not_modified=True)
@@ -172,6 +176,7 @@ def accept_source(
             last_modified=result.last_modified, now=crawler.clock(), state=step.state,
             next_due=step.next_due,
         )  # fmt: skip
+    p.stats.sources += 1
     return added
 
 

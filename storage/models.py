@@ -101,6 +101,10 @@ class Site(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     #: errors since the last successful run
     error_count: Mapped[int] = mapped_column(default=0)
+    #: passes in a row that failed (more fetch errors than good answers); 0 after a good one
+    failing_passes: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: passes that had nothing to do (no crawl_runs row is written for them)
+    idle_passes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Url(Base):
