@@ -186,7 +186,7 @@ class Daemon:
             if now == before:
                 continue
             if now in ("failing", "rotting", "stale", "moved"):
-                log.warning("site=%s status=%s %s", r.name, now, r.verdict.reason)
+                log.warning("site=%s status=%s: %s", r.name, now, r.verdict.reason)
             elif before is not None:
                 log.info("site=%s status=%s again: %s", r.name, now, r.verdict.reason)
 
