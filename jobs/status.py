@@ -149,7 +149,8 @@ def judge(facts: SiteFacts, policy: Policy, now: datetime) -> Verdict:
         return verdict("moved", f"moved to {policy.moved_to}")
     if facts.failing_passes >= policy.failing_after:
         last = f": {facts.last_error}" if facts.last_error else ""
-        return verdict("failing", f"{facts.failing_passes} failing passes in a row{last}")
+        n = facts.failing_passes
+        return verdict("failing", f"{n} failing pass{'es' if n > 1 else ''} in a row{last}")
     if yield_.pages >= ROT_MIN_PAGES and yield_.share > policy.rot_share:
         why = ", ".join(f"{n} {what}" for what, n in yield_.why)
         return verdict(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -192,6 +193,7 @@ def test_a_dead_and_a_rotting_site_are_told_while_a_healthy_one_stays_ok(
         ):
             assert line in body, line + "\n" + body
         assert 'vnnews_site_seconds_since_new_article{site="good"}' in body
+        assert "_created" not in body
         assert _get(f"http://127.0.0.1:{port}/nothing").status_code == 404
 
         health = _cli(db_url, config, "health")
@@ -323,3 +325,30 @@ article_pattern = '\\.htm$'
     engine.dispose()
     assert row.state == "new" and row.last_fetched_at is None
     assert row.next_due is not None and row.next_due <= datetime.now(UTC)  # handed back: due now
+
+
+def test_http_address_mistakes_are_one_line(sqlite_url: str, tmp_path: Path) -> None:
+    port = dead_port()
+    config = _config(
+        tmp_path / "sources.toml",
+        f'[[site]]\nname = "x"\nfeeds = ["http://127.0.0.1:{port}/rss.xml"]\n'
+        f'base_url = "http://127.0.0.1:{port}/"\n',
+    )
+    _cli(sqlite_url, config, "db", "upgrade")
+    bad = _cli(sqlite_url, config, "run", "--http", "localhost")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "vnnews run: Invalid value for --http: 'localhost': expected HOST:PORT, e.g. 127.0.0.1:9108"
+    ]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy_port = taken.getsockname()[1]
+        busy = _cli(sqlite_url, config, "run", "--http", f"127.0.0.1:{busy_port}")
+    assert busy.returncode == 1, busy.stderr
+    assert (
+        busy.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"vnnews: --http 127.0.0.1:{busy_port}: cannot listen: ")
+    ), busy.stderr
+    assert "Traceback" not in busy.stderr
