@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from jobs import reload
 from jobs.config import Config, SiteConfig
 from jobs.crawl import Crawler
-from jobs.health import Health, check_health
+from jobs.health import Health, check_health, site_reports
 from jobs.httpd import HealthServer
 from jobs.metrics import ArchiveSnapshot, Metrics
 from jobs.status import Status, human
@@ -174,12 +174,13 @@ class Daemon:
         """Log each change of a site's status once: a WARNING when it turns failing, rotting,
         stale or moved, an INFO when it is ok again."""
         try:
-            reports = self.health().sites
+            with self.crawler.sessions() as s:
+                reports = site_reports(s, self.config, self.crawler.clock(), names=names)
         except Exception as exc:  # the archive is unreachable: the passes will say so
             log.error("cannot read site statuses: %s", str(exc).splitlines()[0])
             return
         for r in reports:
-            if (names is not None and r.name not in names) or not r.enabled:
+            if not r.enabled:
                 continue
             before, now = self._status.get(r.name), r.verdict.status
             self._status[r.name] = now

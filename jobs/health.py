@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,13 +82,16 @@ def _never_run(site: SiteConfig, now: datetime) -> SiteFacts:
 
 def site_reports(
     session: Session, config: Config | None, now: datetime, *,
-    moved: Mapping[str, str] | None = None,
+    moved: Mapping[str, str] | None = None, names: Collection[str] | None = None,
 ) -> list[SiteReport]:  # fmt: skip
-    """The configured sites in their order, then those only in the database (as disabled)."""
+    """The configured sites in their order, then those only in the database (as disabled);
+    only the sites ``names`` if given."""
     daemon = config.daemon if config is not None else DaemonConfig()
     window = daemon.rot_window
-    facts = {f.name: f for f in site_facts(session, now, rot_window=window)}
+    facts = {f.name: f for f in site_facts(session, now, rot_window=window, names=names)}
     configured = {s.name: s for s in config.sites} if config is not None else {}
+    if names is not None:
+        configured = {n: s for n, s in configured.items() if n in names}
     names = list(configured) + [n for n in facts if n not in configured]
     out = []
     moved = moved or {}

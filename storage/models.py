@@ -134,7 +134,10 @@ class Url(Base):
     source_date: Mapped[datetime | None]
     last_fetched_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_urls_due", "site_id", "next_due"),)
+    __table_args__ = (
+        Index("ix_urls_due", "site_id", "next_due"),
+        Index("ix_urls_site_fetched", "site_id", "last_fetched_at"),
+    )
 
 
 class Page(Base):

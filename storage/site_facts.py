@@ -10,8 +10,10 @@ Functions take a Session and never commit, like ``repo``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -72,47 +74,68 @@ def _times(
     return {site_id: _aware(t) for site_id, t in session.execute(stmt).all() if t is not None}
 
 
-def site_facts(session: Session, now: datetime, *, rot_window: int = ROT_WINDOW) -> list[SiteFacts]:
-    """Every site's facts, by name."""
+def site_facts(
+    session: Session, now: datetime, *, rot_window: int = ROT_WINDOW,
+    names: Collection[str] | None = None,
+) -> list[SiteFacts]:  # fmt: skip
+    """The facts of every site (or of the sites ``names``), by name."""
     day, week = now - timedelta(days=1), now - timedelta(days=7)
     n = func.count()
-    articles = _counts(session, select(Article.site_id, n).group_by(Article.site_id))
+    sites_q = select(Site).order_by(Site.name)
+    if names is not None:
+        sites_q = sites_q.where(Site.name.in_(list(names)))
+    site_rows = list(session.scalars(sites_q))
+    ids = [s.id for s in site_rows] if names is not None else None
+
+    def only(stmt: Any, column: Any) -> Any:
+        return stmt if ids is None else stmt.where(column.in_(ids))
+
+    articles = _counts(
+        session, only(select(Article.site_id, n), Article.site_id).group_by(Article.site_id)
+    )
     a24 = _counts(
         session,
-        select(Article.site_id, n).where(Article.first_seen >= day).group_by(Article.site_id),
+        only(select(Article.site_id, n), Article.site_id)
+        .where(Article.first_seen >= day)
+        .group_by(Article.site_id),
     )
     a7 = _counts(
         session,
-        select(Article.site_id, n).where(Article.first_seen >= week).group_by(Article.site_id),
+        only(select(Article.site_id, n), Article.site_id)
+        .where(Article.first_seen >= week)
+        .group_by(Article.site_id),
     )
     e24 = _counts(
         session,
-        select(CrawlRun.site_id, func.sum(CrawlRun.errors))
+        only(select(CrawlRun.site_id, func.sum(CrawlRun.errors)), CrawlRun.site_id)
         .where(CrawlRun.started_at >= day)
         .group_by(CrawlRun.site_id),
     )
     due = _counts(
         session,
-        select(Url.site_id, n)
+        only(select(Url.site_id, n), Url.site_id)
         .where(Url.kind == UrlKind.ARTICLE, Url.next_due <= now)
         .group_by(Url.site_id),
     )
     new_at = _times(
-        session, select(Article.site_id, func.max(Article.first_seen)).group_by(Article.site_id)
+        session,
+        only(select(Article.site_id, func.max(Article.first_seen)), Article.site_id).group_by(
+            Article.site_id
+        ),
     )
     fetched_at = _times(
         session,
-        select(Url.site_id, func.max(Url.last_fetched_at))
+        only(select(Url.site_id, func.max(Url.last_fetched_at)), Url.site_id)
         .where(
             Url.kind == UrlKind.ARTICLE,
             Url.state.in_([UrlState.FETCHED, UrlState.NOT_MODIFIED]),
         )
         .group_by(Url.site_id),
     )
-    published = _published(session, now)
-    pages = _pages(session, rot_window)
+    published = _published(session, now, ids)
+    pages = _pages(session, rot_window, ids)
     out = []
-    for s in session.scalars(select(Site).order_by(Site.name)):
+    for s in site_rows:
         out.append(
             SiteFacts(
                 name=s.name,
@@ -138,7 +161,7 @@ def site_facts(session: Session, now: datetime, *, rot_window: int = ROT_WINDOW)
     return out
 
 
-def _published(session: Session, now: datetime) -> dict[int, list[datetime]]:
+def _published(session: Session, now: datetime, ids: list[int] | None) -> dict[int, list[datetime]]:
     """The newest ``HISTORY`` publication times per site (first seen when undated; none in the
     future: a wrong year on a page must not teach the site a gap)."""
     when = func.coalesce(Article.published_at, Article.first_seen)
@@ -148,7 +171,7 @@ def _published(session: Session, now: datetime) -> dict[int, list[datetime]]:
             when.label("at"),
             func.row_number().over(partition_by=Article.site_id, order_by=when.desc()).label("rn"),
         )
-        .where(when <= now)
+        .where(when <= now, *([Article.site_id.in_(ids)] if ids is not None else []))
         .subquery()
     )
     out: dict[int, list[datetime]] = defaultdict(list)
@@ -162,7 +185,7 @@ def _published(session: Session, now: datetime) -> dict[int, list[datetime]]:
     return out
 
 
-def _pages(session: Session, window: int) -> dict[int, list[PageOutcome]]:
+def _pages(session: Session, window: int, ids: list[int] | None) -> dict[int, list[PageOutcome]]:
     """The newest ``window`` fetched article pages per site and what extraction made of them:
     ``not_article`` rows (no body), else the article their URL led to."""
     ranked = (
@@ -178,6 +201,7 @@ def _pages(session: Session, window: int) -> dict[int, list[PageOutcome]]:
             Url.kind == UrlKind.ARTICLE,
             Url.last_fetched_at.is_not(None),
             Url.state.in_([UrlState.FETCHED, UrlState.NOT_MODIFIED, UrlState.NOT_ARTICLE]),
+            *([Url.site_id.in_(ids)] if ids is not None else []),
         )
         .subquery()
     )

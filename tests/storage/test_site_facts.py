@@ -92,6 +92,9 @@ def test_site_facts_read_every_input_of_the_status(sessions: sessionmaker[Sessio
     ok = wide["bad"].pages[-1]
     assert (ok.article, ok.title, ok.date, ok.extractor) == (True, False, False, "generic")
     assert n.articles == 0 and n.last_new_article_at is None and n.pages == ()
+    with sessions() as s:
+        (only,) = site_facts(s, NOW, rot_window=3, names=["bad"])
+    assert only == b  # one site's facts, as the daemon reads them after that site's pass
 
 
 def test_a_good_pass_clears_the_streak_and_an_idle_one_leaves_no_row(

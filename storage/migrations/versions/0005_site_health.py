@@ -1,4 +1,4 @@
-"""sites: consecutive failing passes and idle passes, for truthful site status
+"""sites: failing streak and idle passes; an index for a site's newest fetched pages
 
 Revision ID: 0005
 Revises: 0003
@@ -24,9 +24,12 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("idle_passes", sa.BigInteger(), nullable=False, server_default="0")
         )
+    # a site's newest fetched pages (the layout rot window)
+    op.create_index("ix_urls_site_fetched", "urls", ["site_id", "last_fetched_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_urls_site_fetched", table_name="urls")
     with op.batch_alter_table("sites") as batch:
         batch.drop_column("idle_passes")
         batch.drop_column("failing_passes")
