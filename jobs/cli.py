@@ -9,7 +9,6 @@ Every command turns vnnews errors into one line on stderr naming what failed, wi
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -17,22 +16,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from jobs import cmd_archive, cmd_crawl, cmd_export, cmd_pages
+from jobs import cmd_archive, cmd_crawl, cmd_export, cmd_health, cmd_pages
 from jobs.context import Ctx
+from jobs.logs import setup_logging
 from scraper.errors import ConfigError, VnnewsError
 from storage.db import DEFAULT_DB
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _setup_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose < 0 else logging.DEBUG if verbose > 0 else logging.INFO
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class VnnewsGroup(click.Group):
@@ -119,15 +109,16 @@ def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:
 @click.pass_context
 def cli(ctx: click.Context, db: str, config_path: str, verbose: int, quiet: bool) -> None:
     """vnnews: archive Vietnamese provincial news (raw HTML and clean articles)."""
-    _setup_logging(-1 if quiet else verbose)
-    ctx.obj = Ctx(db, config_path)
+    verbosity = -1 if quiet else verbose
+    setup_logging(verbosity)
+    ctx.obj = Ctx(db, config_path, verbosity=verbosity)
 
 
 COMMANDS: tuple[click.Command, ...] = (
     cmd_crawl.run, cmd_crawl.crawl, cmd_crawl.backfill, cmd_crawl.reextract,
     cmd_pages.extract, cmd_pages.probe,
     cmd_archive.articles, cmd_archive.search, cmd_archive.show, cmd_archive.sites,
-    cmd_archive.stats, cmd_archive.db,
+    cmd_archive.stats, cmd_archive.db, cmd_health.health,
     cmd_export.export, cmd_export.ui,
 )  # fmt: skip
 for _command in COMMANDS:

@@ -204,49 +204,54 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
 
 
 @click.command()
-@_json_csv
+@click.option("--json", "as_json", is_flag=True, help="A JSON list, one object a site.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.pass_obj
 def sites(obj: Ctx, as_json: bool, as_csv: bool) -> None:
-    """Each site: last run, last success, errors, article count."""
+    """Each site's status (ok, failing, stale, rotting, moved, disabled) and why, its last new
+    article, errors and articles over 24 h."""
     from jobs.app import open_archive
-    from storage import moves, repo
+    from jobs.health import site_reports
+    from storage import moves
 
+    config = obj.config if Path(obj.config_path).exists() else None
     archive = open_archive(obj.db, read_only=True)
+    now = datetime.now(UTC)
     try:
         with archive.sessions() as s:
-            summaries = {x.name: x for x in repo.site_summaries(s, datetime.now(UTC))}
             moved = moves.latest_moves_by_name(s)
+            reports = site_reports(s, config, now, moved={n: m.to_host for n, m in moved.items()})
     finally:
         archive.close()
-    names = [site.name for site in obj.config.sites] if Path(obj.config_path).exists() else []
-    names += [n for n in summaries if n not in names]
-    rows: list[dict[str, Any]] = []
-    for name in names:
-        x = summaries.get(name)
-        rows.append(
-            {"site": name, "last_run_at": x.last_run_at if x else None,
-             "last_success_at": x.last_success_at if x else None,
-             "error_count": x.error_count if x else 0, "articles": x.articles if x else 0,
-             "urls_due": x.urls_due if x else 0, "last_error": x.last_error if x else None,
-             "moved_to": moved[name].to_host if name in moved else None,
-             "moved_since": moved[name].since if name in moved else None}
-        )  # fmt: skip
+    rows = []
+    for r in reports:
+        row = r.as_dict(now)
+        m = moved.get(r.name)
+        row["moved_to"], row["moved_since"] = (
+            (m.to_host, m.since.isoformat()) if m else (None, None)
+        )
+        rows.append(row)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
 
     def text() -> None:
         click.echo(
-            f"{'site':<16} {'last run':<17} {'last success':<17} {'errors':>6} {'articles':>8} "
-            f"{'due':>5}  last error"
+            f"{'site':<16} {'status':<9} {'last new':<17} {'last success':<17} {'err 24h':>7} "
+            f"{'new 24h':>7} {'articles':>8} {'due':>5}  reason"
         )
-        for r in rows:
+        for r in reports:
+            f = r.facts
             click.echo(
-                f"{r['site']:<16} {when(r['last_run_at']):<17} {when(r['last_success_at']):<17} "
-                f"{r['error_count']:>6} {r['articles']:>8} {r['urls_due']:>5}  "
-                f"{(r['last_error'] or '')[:80]}".rstrip()
+                f"{r.name:<16} {r.verdict.status:<9} {when(f.last_new_article_at):<17} "
+                f"{when(f.last_success_at):<17} {f.errors_24h:>7} {f.articles_24h:>7} "
+                f"{f.articles:>8} {f.urls_due:>5}  {r.verdict.reason[:100]}"
             )
-            if r["moved_to"]:
-                click.echo(f"{'':<16} moved → {r['moved_to']} since {when(r['moved_since'])}")
+            m = moved.get(r.name)
+            if m is not None:
+                click.echo(f"{'':<16} moved → {m.to_host} since {when(m.since)}")
 
-    print_table(rows, as_json, as_csv, text)
+    print_table(rows, False, as_csv, text)
 
 
 @click.command()

@@ -14,17 +14,40 @@ import click
 from jobs.cmd_archive import require_site
 from jobs.context import Ctx, parse_date, parse_since
 from jobs.display import progress_printer
+from jobs.logs import LogFormat, setup_logging
 from scraper.errors import ConfigError
 
 
 @click.command()
+@click.option(
+    "--http",
+    "http_address",
+    metavar="HOST:PORT",
+    help="Serve /healthz (200 or 503) and Prometheus /metrics on this address only.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "text"]),
+    default="auto",
+    show_default=True,
+    help="auto: JSON lines when stderr is not a terminal.",
+)
 @click.pass_obj
-def run(obj: Ctx) -> None:
-    """Run the daemon: every site on its schedule, until Ctrl-C / SIGTERM."""
+def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
+    """Run the daemon: every site on its schedule, until Ctrl-C / SIGTERM (SIGHUP reloads the
+    config)."""
     from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.crawl import Crawler
     from jobs.daemon import Daemon
+    from jobs.httpd import parse_address
 
+    setup_logging(obj.verbosity, log_format)
+    http = None
+    if http_address is not None:
+        try:
+            http = parse_address(http_address)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--http") from None
     config = obj.config
     if not any(site.enabled for site in config.sites):
         # a daemon with nothing to do would run forever looking healthy
@@ -35,7 +58,7 @@ def run(obj: Ctx) -> None:
     async def main() -> None:
         async with build_fetcher(config) as fetcher:
             crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch)
-            await Daemon(config, crawler).run()
+            await Daemon(config, crawler, http=http).run()
 
     try:
         asyncio.run(main())

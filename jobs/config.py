@@ -62,6 +62,12 @@ RANGES: dict[str, tuple[float, float]] = {
     "daemon.drain_every": (0, DAY),  # 0: the default
     "daemon.batch": (1, 100_000),
     "daemon.jitter": (0, DAY),
+    "daemon.stale_after": (60, 365 * DAY),
+    "daemon.failing_after": (1, 1000),
+    "daemon.rot_share": (0.01, 1),
+    "daemon.rot_window": (5, 10_000),
+    "daemon.log_stats_every": (0, DAY),  # 0: the default
+    "site.stale_after": (60, 365 * DAY),
     "site.every": (60, 30 * DAY),  # at least 1m: be polite
     "site.horizon": (0, 100 * 365 * DAY),  # 0: no horizon
     "site.min_delay": (0, 3600),
@@ -108,6 +114,16 @@ class DaemonConfig:
     batch: int = 200
     #: random delay added to each scheduled run, so restarts do not fire every site at once
     jitter: float = 30.0
+    #: a site without a new article for this long (or its own usual gap, if longer) is stale
+    stale_after: float = 2 * DAY
+    #: this many failing passes in a row make a site ``failing``
+    failing_after: int = 2
+    #: a site whose newest article pages are bad in over this share is ``rotting``
+    rot_share: float = 0.5
+    #: how many of a site's newest article pages the rot alarm judges
+    rot_window: int = 50
+    #: how often the daemon logs one summary line (pages/min, new articles, errors)
+    log_stats_every: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,8 @@ class SiteConfig:
     follow_moves: bool = False
     #: other hosts whose pages are the site's own (a paper it absorbed, the domain it moved to)
     aliases: tuple[str, ...] = ()
+    #: overrides ``[daemon] stale_after`` for this site
+    stale_after: float | None = None
 
     @property
     def host(self) -> str:
@@ -292,13 +310,21 @@ def _fetch(r: _Reader) -> FetchConfig:
 
 
 def _daemon(r: _Reader) -> DaemonConfig:
-    r.check_unknown({"drain_every", "batch", "jitter"})
+    r.check_unknown(
+        {"drain_every", "batch", "jitter", "stale_after", "failing_after", "rot_share",
+         "rot_window", "log_stats_every"}
+    )  # fmt: skip
     base = DaemonConfig()
     batch = r.number("batch", base.batch, integer=True)
     return DaemonConfig(
         drain_every=r.duration("drain_every", base.drain_every) or base.drain_every,
         batch=batch,
         jitter=r.duration("jitter", base.jitter) or 0.0,
+        stale_after=r.duration("stale_after", base.stale_after) or base.stale_after,
+        failing_after=r.number("failing_after", base.failing_after, integer=True),
+        rot_share=float(r.number("rot_share", base.rot_share)),
+        rot_window=r.number("rot_window", base.rot_window, integer=True),
+        log_stats_every=r.duration("log_stats_every", base.log_stats_every) or base.log_stats_every,
     )
 
 
@@ -320,6 +346,7 @@ _SITE_KEYS = {
     "robots_sitemaps",
     "follow_moves",
     "aliases",
+    "stale_after",
 }
 _URL_RULES = ("keep", "strip", "add")
 
@@ -365,6 +392,7 @@ def _site(r: _Reader) -> SiteConfig:
         enabled=r.get("enabled", bool, True),
         follow_moves=r.get("follow_moves", bool, False),
         aliases=_hosts(r, "aliases") if "aliases" in r.table else _from(profile, "aliases"),
+        stale_after=r.duration("stale_after", None),
     )
     if not (site.feeds or site.sitemaps or site.listings):
         raise r.fail("feeds", "a site needs at least one of feeds, sitemaps, listings")

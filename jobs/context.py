@@ -11,9 +11,11 @@ from scraper.dates import parse_iso8601
 
 
 class Ctx:
-    def __init__(self, db: str, config_path: str) -> None:
+    def __init__(self, db: str, config_path: str, *, verbosity: int = 0) -> None:
         self.db = db
         self.config_path = config_path
+        #: -1 quiet, 0 info, 1+ debug (commands that set logging up again keep it)
+        self.verbosity = verbosity
         self._config: Config | None = None
 
     @property

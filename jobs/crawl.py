@@ -24,7 +24,9 @@ from jobs import discover as discovery
 from jobs import domains, revisit
 from jobs.config import SiteConfig
 from jobs.discover import reason
+from jobs.metrics import Metrics
 from jobs.runs import Clock, RunStats, SitePass, recorded_run
+from jobs.status import is_fallback
 from scraper.errors import (
     BlockedAddressError,
     FetchError,
@@ -68,6 +70,8 @@ class Crawler:
     batch: int = 200
     #: called after each URL is fetched (progress bars); gets (site, url)
     on_progress: Callable[[str, str], None] | None = None
+    #: the daemon's Prometheus counters (``vnnews run``); None elsewhere
+    metrics: Metrics | None = None
 
     async def crawl_site(self, site: SiteConfig, *, discover: bool = True) -> RunStats:
         """One pass: discovery (unless ``discover=False``), then fetch what is due. Recorded in
@@ -79,6 +83,8 @@ class Crawler:
                 await discovery.discover(self, p)
             await self.drain_pass(p)
         s = p.stats
+        if s.outcome() == "idle":
+            return s  # counted (metrics, sites.idle_passes), not logged
         log.info(
             "site=%s pass done: discovered=%d fetched=%d new=%d changed=%d unchanged=%d "
             "not_modified=%d errors=%d",
@@ -135,6 +141,8 @@ class Crawler:
                 follow=discovery.following(p),
             )  # fmt: skip
         except FetchError as exc:
+            if self.metrics:
+                self.metrics.fetched(p.name, "error")
             refused = isinstance(exc, RobotsDisallowedError | BlockedAddressError)
             step = revisit.after_fetch_error(
                 retryable=exc.retryable, refused=refused, attempts=claim.attempts, now=self.clock()
@@ -145,6 +153,8 @@ class Crawler:
                 raise  # the host is down: the drain stops and hands its other URLs back
             return
         p.stats.fetched += 1
+        if self.metrics:
+            self.metrics.fetched(p.name, result.status, len(result.body))
         try:
             self._store(p, claim, result)
         except Exception as exc:  # per-URL containment: record, log, go on with the next URL
@@ -157,7 +167,7 @@ class Crawler:
         """Archive the raw page, extract, store the article and the URL's next step: one
         transaction."""
         now = self.clock()
-        article, error, event = None, None, "no_body"
+        article, error, event, not_article = None, None, "no_body", False
         if result.status == 200:
             article, error, event = _extract(result, p, claim.source_date)
         with self.sessions.begin() as s:
@@ -188,6 +198,7 @@ class Crawler:
             if article is None:
                 if result.status == 200:
                     step, error = revisit.after_not_article(), error or "no article"
+                    not_article = True
                 else:
                     step, error = (
                         revisit.after_status(result.status, attempts=claim.attempts, now=now),
@@ -218,8 +229,13 @@ class Crawler:
                     next_due=step.next_due,
                 )  # fmt: skip
                 _count(p.stats, stored.outcome)
+                if self.metrics:
+                    fallback = is_fallback(article.extractor, p.profile is not None)
+                    self.metrics.stored(p.name, stored.outcome, fallback=fallback)
                 return
-        p.error(result.url, error)
+        if not_article and self.metrics:
+            self.metrics.not_article(p.name)
+        p.error(result.url, error, not_article=not_article)
 
     def _failed(self, row_id: int, error: str, step: revisit.Step) -> None:
         with self.sessions.begin() as s:

@@ -194,10 +194,14 @@ async def fetch_source(
             accept="html" if kind == UrlKind.LISTING else "feed", follow=following(p),
         )  # fmt: skip
     except VnnewsError as exc:
+        if crawler.metrics:
+            crawler.metrics.fetched(p.name, "error")
         source_failed(crawler, p, row_id, url, exc)
         if isinstance(exc, HostUnreachableError):
             raise
         return None
+    if crawler.metrics:
+        crawler.metrics.fetched(p.name, result.status, len(result.body))
     source = Source(row_id, kind, result)
     if result.held is not None or result.redirects:
         with crawler.sessions.begin() as s:
@@ -248,6 +252,7 @@ def accept_source(
             last_modified=result.last_modified, now=crawler.clock(), state=step.state,
             next_due=step.next_due,
         )  # fmt: skip
+    p.stats.sources += 1
     return added
 
 

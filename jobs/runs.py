@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,7 @@ from storage import moves, repo
 log = logging.getLogger("vnnews.crawl")
 
 Clock = Callable[[], datetime]
+PassOutcome = Literal["idle", "ok", "failing"]
 #: at most this many error lines kept per run (the count is exact)
 ERROR_LOG_LINES = 20
 
@@ -37,15 +38,42 @@ class RunStats:
     not_modified: int = 0
     errors: int = 0
     error_log: list[str] = field(default_factory=list)
+    #: feeds, sitemaps and listings read and accepted (not stored in crawl_runs)
+    sources: int = 0
+    #: 200 pages with no article in them; counted in ``errors`` too, but the site did answer
+    not_articles: int = 0
 
-    def error(self, site: str, url: str, reason: str) -> None:
+    def error(self, site: str, url: str, reason: str, *, not_article: bool = False) -> None:
         self.errors += 1
         if len(self.error_log) < ERROR_LOG_LINES:
             self.error_log.append(f"{url}: {reason}")
-        log.warning("site=%s url=%s error=%s", site, url, reason)
+        if not_article:
+            # the layout rot alarm (jobs.status) speaks for these, once, not one line a page
+            self.not_articles += 1
+            log.info("site=%s url=%s not an article: %s", site, url, reason)
+        else:
+            log.warning("site=%s url=%s error=%s", site, url, reason)
 
     def did_work(self) -> bool:
-        return self.fetched + self.discovered + self.not_modified > 0
+        return self.fetched + self.discovered + self.not_modified + self.sources > 0
+
+    def answers(self) -> int:
+        """Requests the site answered usefully: sources read, 304s, articles, not-articles."""
+        return (
+            self.sources + self.not_modified + self.new_articles + self.changed_articles
+            + self.unchanged + self.not_articles
+        )  # fmt: skip
+
+    def outcome(self) -> PassOutcome:
+        """``idle``: nothing was due, nothing asked; ``failing``: more fetch failures than good
+        answers (a dead feed, pages that all 5xx); ``ok`` otherwise. A pass that fetched nothing
+        never counts as a success."""
+        failures = self.errors - self.not_articles
+        if self.errors == 0 and not self.did_work():
+            return "idle"
+        if failures > self.answers():
+            return "failing"
+        return "ok" if self.answers() > 0 else "failing"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,8 +108,8 @@ class SitePass:
         """How the site writes numeric dates (its profile's; day first by default)."""
         return self.profile.date_order if self.profile else DAY_FIRST
 
-    def error(self, url: str, reason: str) -> None:
-        self.stats.error(self.site.name, url, reason)
+    def error(self, url: str, reason: str, *, not_article: bool = False) -> None:
+        self.stats.error(self.site.name, url, reason, not_article=not_article)
 
 
 @asynccontextmanager
@@ -90,8 +118,9 @@ async def recorded_run(
 ) -> AsyncIterator[SitePass]:
     """Open a ``crawl_runs`` row for a pass and close it with the pass's counts.
 
-    An unreachable host ends the pass quietly (it is recorded where it happened); a
-    cancellation (shutdown, Ctrl-C) closes the run without judging the site's health.
+    A pass with nothing to do leaves no row (``repo.drop_idle_run`` counts it on the site). An
+    unreachable host ends the pass quietly (it is recorded where it happened); a cancellation
+    (shutdown, Ctrl-C) closes the run without judging the site's health.
     """
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, site.name, site.base_url, clock()).id
@@ -103,10 +132,13 @@ async def recorded_run(
         # an unreachable host is recorded on the source's row and in stats; retried next pass
         with contextlib.suppress(HostUnreachableError):
             yield run
-        ok = run.stats.errors == 0 or run.stats.did_work()
+        ok = run.stats.outcome() != "failing"
     except asyncio.CancelledError:
         ok = None  # a clean shutdown is neither a success nor a site error
         raise
     finally:
         with sessions.begin() as s:
-            repo.finish_run(s, run_id, run.stats.as_dict(), clock(), ok=ok)
+            if ok is not None and run.stats.outcome() == "idle":
+                repo.drop_idle_run(s, run_id)
+            else:
+                repo.finish_run(s, run_id, run.stats.as_dict(), clock(), ok=ok)

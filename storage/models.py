@@ -103,6 +103,10 @@ class Site(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     #: errors since the last successful run
     error_count: Mapped[int] = mapped_column(default=0)
+    #: passes in a row that failed (more fetch errors than good answers); 0 after a good one
+    failing_passes: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: passes that had nothing to do (no crawl_runs row is written for them)
+    idle_passes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Url(Base):
@@ -132,7 +136,10 @@ class Url(Base):
     source_date: Mapped[datetime | None]
     last_fetched_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_urls_due", "site_id", "next_due"),)
+    __table_args__ = (
+        Index("ix_urls_due", "site_id", "next_due"),
+        Index("ix_urls_site_fetched", "site_id", "last_fetched_at"),
+    )
 
 
 class Page(Base):

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import zstandard
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -453,8 +453,9 @@ def start_run(session: Session, site_id: int, kind: str, now: datetime) -> Crawl
 def finish_run(
     session: Session, run_id: int, counts: dict[str, Any], now: datetime, *, ok: bool | None
 ) -> None:
-    """Close a run; ``ok=None`` (interrupted) records its counts but leaves the site's health
-    as it was."""
+    """Close a run. ``ok``: the pass got good answers (clears the site's errors and failing
+    streak); ``False``: it failed (adds its errors, extends the streak); ``None`` (interrupted)
+    records its counts but leaves the site's health as it was."""
     run = session.get_one(CrawlRun, run_id)
     for key, value in counts.items():
         setattr(run, key, value)
@@ -466,10 +467,21 @@ def finish_run(
         site.last_success_at = now
         site.error_count = 0
         site.last_error = None
+        site.failing_passes = 0
     else:
         site.error_count += int(counts.get("errors", 0)) or 1
+        site.failing_passes = (site.failing_passes or 0) + 1
         log = counts.get("error_log") or []
         site.last_error = log[0] if log else "run failed"
+
+
+def drop_idle_run(session: Session, run_id: int) -> None:
+    """A pass that had nothing to do leaves no ``crawl_runs`` row, only a count on its site."""
+    run = session.get_one(CrawlRun, run_id)
+    session.execute(
+        update(Site).where(Site.id == run.site_id).values(idle_passes=Site.idle_passes + 1)
+    )
+    session.delete(run)
 
 
 # --- queries for the CLI -----------------------------------------------------------------------
@@ -534,44 +546,6 @@ def latest_page_for(session: Session, article: Article) -> Page | None:
     if article.page_id is not None:
         return session.get(Page, article.page_id)
     return None
-
-
-@dataclass(frozen=True)
-class SiteSummary:
-    name: str
-    base_url: str
-    last_run_at: datetime | None
-    last_success_at: datetime | None
-    error_count: int
-    last_error: str | None
-    articles: int
-    urls_due: int
-
-
-def site_summaries(session: Session, now: datetime) -> list[SiteSummary]:
-    counts = dict(
-        session.execute(select(Article.site_id, func.count()).group_by(Article.site_id)).all()
-    )
-    due = dict(
-        session.execute(
-            select(Url.site_id, func.count())
-            .where(Url.kind == "article", Url.next_due <= now)
-            .group_by(Url.site_id)
-        ).all()
-    )
-    return [
-        SiteSummary(
-            s.name,
-            s.base_url,
-            s.last_run_at,
-            s.last_success_at,
-            s.error_count,
-            s.last_error,
-            counts.get(s.id, 0),
-            due.get(s.id, 0),
-        )
-        for s in session.scalars(select(Site).order_by(Site.name))
-    ]
 
 
 def stats(session: Session) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from scraper.extract.pipeline import extract_article, extract_generic, is_article, require_article
 
-EXTRACTOR_VERSION = "1.3.0"
+EXTRACTOR_VERSION = "1.3.1"
 
 __all__ = [
     "EXTRACTOR_VERSION",

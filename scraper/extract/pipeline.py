@@ -334,17 +334,47 @@ def _extra_images(tree: LexborHTMLParser, sel: Selectors, url: str) -> list[Imag
     return out
 
 
+#: a profile body shorter than this is checked against the generic stages
+_SHORT_PROFILE_BODY = 400
+#: ... and given up for theirs when they find this many times more text
+_FALLBACK_RATIO = 3
+
+
 def _body_parts(
     tree: LexborHTMLParser, sel: Selectors, parse_input: bytes | str
-) -> list[LexborNode]:
-    """The profile's body element with its drops removed, else the generic stages."""
+) -> tuple[list[LexborNode], bool]:
+    """The profile's body element with its drops removed, else the generic stages; and whether
+    the profile's body selector failed (matched nothing, or much less text than the generic
+    stages find), so the generic extractor took over: layout rot the daemon reports."""
+
+    def generic() -> list[LexborNode]:
+        return generic_body(tree, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
+
     body = _first(tree, sel.body) if sel.body else None
-    if body is not None:
-        for drop in sel.drop:
-            for node in body.css(drop):
-                node.decompose()
-        return [body]
-    return generic_body(tree, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
+    if body is None:
+        return generic(), bool(sel.body)
+    for drop in sel.drop:
+        for node in body.css(drop):
+            node.decompose()
+    found = len(body.text(deep=True, strip=True))
+    if found >= _SHORT_PROFILE_BODY:
+        return [body], False
+    # a short profile body: a redesign may have moved the article; ask the generic stages on a
+    # fresh tree (they remove nodes) and keep the profile's body unless they find far more
+    fresh = LexborHTMLParser(parse_input)
+    _drop_never_text(fresh)
+    parts = generic_body(fresh, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
+    if sum(len(n.text(deep=True, strip=True)) for n in parts) > _FALLBACK_RATIO * max(found, 1):
+        return parts, True
+    return [body], False
+
+
+def _label(profile: SiteProfile | None, fell_back: bool) -> str:
+    """What ``Article.extractor`` records: the profile, the generic extractor, or the generic
+    extractor standing in for a profile whose body selector failed."""
+    if profile is None:
+        return "generic"
+    return f"generic(fallback:{profile.label})" if fell_back else profile.label
 
 
 def _headline_before(node: LexborNode) -> bool:
@@ -427,7 +457,7 @@ def _extract(
     for used in [title_node, *sapo_nodes, *author_nodes]:
         if used is not None and used.parent is not None:
             used.decompose()
-    parts = _body_parts(tree, sel, parse_input)
+    parts, fell_back = _body_parts(tree, sel, parse_input)
     if sapo is None:
         sapo, parts = _lead(parts)
     paragraphs: list[Paragraph] = []
@@ -470,5 +500,5 @@ def _extract(
         images=_merge_images(images + extra_images, meta.image),
         language=language,
         source=source or clean.source,
-        extractor=profile.label if profile is not None else "generic",
+        extractor=_label(profile, fell_back),
     )

@@ -45,11 +45,12 @@ def test_listings_as_json_and_csv_with_every_field(archive) -> None:  # type: ig
     table = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(table) == 1 and table[0]["site"] == "tt"
     assert json.loads(table[0]["authors"]) == ["NHẬT XUÂN", "NGHI VŨ"]
+    # sites --json is one JSON list (the never-silent issue's contract), --csv a table
     code, out = invoke(db, config, "sites", "--json")
-    sites = {json.loads(line)["site"]: json.loads(line) for line in out.splitlines()}
+    sites = {s["name"]: s for s in json.loads(out)}
     assert code == 0 and sites["vnx"]["articles"] == 4 and sites["tt"]["articles"] == 1
     code, out = invoke(db, config, "sites", "--csv")
-    assert code == 0 and out.splitlines()[0].startswith("site,last_run_at,")
+    assert code == 0 and out.splitlines()[0].startswith("name,status,reason,")
 
 
 def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[no-untyped-def]

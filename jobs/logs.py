@@ -1,0 +1,82 @@
+"""Logging for the CLI and the daemon: text on a terminal, one JSON object a line otherwise.
+
+``setup_logging(verbosity, fmt)``: ``fmt`` is ``"auto"`` (JSON when stderr is not a TTY: a
+service manager, a container, a pipe), ``"json"`` or ``"text"``. A JSON line has ``time``
+(UTC, ISO 8601), ``level``, ``logger``, ``msg`` and, when the message names them
+(``site=... url=...``), ``site`` and ``url`` as fields of their own. Every line, in both
+formats, has database passwords masked (``postgresql://user:***@host/db``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Literal
+
+LogFormat = Literal["auto", "json", "text"]
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# scheme://user:password@ → scheme://user:***@ (SQLAlchemy URLs, proxies, anything)
+_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@", re.IGNORECASE)
+_FIELDS = re.compile(r"\b(site|url)=(\S+)")
+
+
+def redact(text: str) -> str:
+    """Mask the password of every URL in ``text``. Pure."""
+    return _PASSWORD.sub(lambda m: m.group("head") + "***@", text)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line; an exception's traceback goes in ``exc`` (one string)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = redact(record.getMessage())
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": msg,
+        }
+        for key, value in _FIELDS.findall(msg):
+            line.setdefault(key, value)
+        for key in ("site", "url"):
+            value = record.__dict__.get(key)
+            if isinstance(value, str):
+                line[key] = redact(value)
+        if record.exc_info:
+            line["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False)
+
+
+def use_json(fmt: LogFormat, is_tty: bool) -> bool:
+    return fmt == "json" or (fmt == "auto" and not is_tty)
+
+
+def setup_logging(verbosity: int, fmt: LogFormat = "auto") -> None:
+    """``verbosity`` -1 (warnings), 0 (info) or 1+ (debug). Replaces the handler it set before
+    (``vnnews run --log-format`` sets it again after the global options)."""
+    level = logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "vnnews", False)]:
+        root.removeHandler(old)
+    if root.handlers:  # someone else owns logging (a test harness): like logging.basicConfig
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.vnnews = True  # type: ignore[attr-defined]
+    tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    handler.setFormatter(JsonFormatter() if use_json(fmt, tty) else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
