@@ -29,6 +29,7 @@ def fetch_settings(cfg: FetchConfig) -> FetchSettings:
         delay_factor=cfg.delay_factor,
         crawl_delay_cap=cfg.crawl_delay_cap,
         robots_ttl=cfg.robots_ttl,
+        max_delay=cfg.max_delay,
     )
 
 

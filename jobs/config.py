@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from scraper.errors import ConfigError
 from scraper.fetch.identity import DEFAULT_CONTACT, DEFAULT_USER_AGENT, user_agent_for
-from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR
+from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY
 from scraper.profiles import SiteProfile, load_profiles
 from scraper.urls import SlashMode, WwwMode, canonicalize
 
@@ -59,9 +59,13 @@ RANGES: dict[str, tuple[float, float]] = {
     "fetch.delay_factor": (0, 100),
     "fetch.crawl_delay_cap": (0, DAY),
     "fetch.robots_ttl": (0, 30 * DAY),  # 0: the default
+    "fetch.max_delay": (0, 3600),  # 0: the response time adds nothing to the delay
     "daemon.drain_every": (0, DAY),  # 0: the default
     "daemon.batch": (1, 100_000),
     "daemon.jitter": (0, DAY),
+    "daemon.heartbeat": (0.1, 3600),
+    "daemon.stale_after": (0.5, DAY),
+    "daemon.lease": (1, DAY),
     "site.every": (60, 30 * DAY),  # at least 1m: be polite
     "site.horizon": (0, 100 * 365 * DAY),  # 0: no horizon
     "site.min_delay": (0, 3600),
@@ -98,6 +102,8 @@ class FetchConfig:
     #: robots.txt Crawl-delay is honoured up to this many seconds
     crawl_delay_cap: float = 300.0
     robots_ttl: float = 3600.0
+    #: the response-time part of the politeness delay is capped at this (Heritrix's maxDelayMs)
+    max_delay: float = DEFAULT_MAX_DELAY
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,13 @@ class DaemonConfig:
     batch: int = 200
     #: random delay added to each scheduled run, so restarts do not fire every site at once
     jitter: float = 30.0
+    #: how often a process that claims URLs refreshes its ``workers`` row (and runs recovery)
+    heartbeat: float = 15.0
+    #: a worker silent for longer is dead: its leased URLs go back to the queue, its open
+    #: ``crawl_runs`` are closed as interrupted
+    stale_after: float = 60.0
+    #: a claimed URL comes due again after this even if its worker still looks alive (backstop)
+    lease: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -255,6 +268,7 @@ def _fetch(r: _Reader) -> FetchConfig:
             "delay_factor",
             "crawl_delay_cap",
             "robots_ttl",
+            "max_delay",
         }
     )
     base = FetchConfig()
@@ -278,6 +292,7 @@ def _fetch(r: _Reader) -> FetchConfig:
         delay_factor=float(delay_factor),
         crawl_delay_cap=r.duration("crawl_delay_cap", base.crawl_delay_cap) or 0.0,
         robots_ttl=r.duration("robots_ttl", base.robots_ttl) or base.robots_ttl,
+        max_delay=r.duration("max_delay", base.max_delay) or 0.0,
         min_delay=r.duration("min_delay", base.min_delay) or 0.0,
         timeout=timeout or base.timeout,
         max_bytes=max_bytes,
@@ -288,13 +303,21 @@ def _fetch(r: _Reader) -> FetchConfig:
 
 
 def _daemon(r: _Reader) -> DaemonConfig:
-    r.check_unknown({"drain_every", "batch", "jitter"})
+    r.check_unknown({"drain_every", "batch", "jitter", "heartbeat", "stale_after", "lease"})
     base = DaemonConfig()
     batch = r.number("batch", base.batch, integer=True)
+    heartbeat = r.duration("heartbeat", base.heartbeat) or base.heartbeat
+    stale_after = r.duration("stale_after", base.stale_after) or base.stale_after
+    if stale_after <= heartbeat:
+        # a live worker would look dead between two heartbeats and lose its leases
+        raise r.fail("stale_after", f"must be longer than heartbeat ({heartbeat:g} s)")
     return DaemonConfig(
         drain_every=r.duration("drain_every", base.drain_every) or base.drain_every,
         batch=batch,
         jitter=r.duration("jitter", base.jitter) or 0.0,
+        heartbeat=heartbeat,
+        stale_after=stale_after,
+        lease=r.duration("lease", base.lease) or base.lease,
     )
 
 

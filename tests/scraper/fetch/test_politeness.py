@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +11,12 @@ import pytest
 from scraper.fetch.client import Fetcher, FetchSettings
 from scraper.fetch.politeness import Politeness, next_delay
 from tests.support.faults import FakeTime, FaultServer, resolver_to
+
+
+@pytest.fixture
+def srv() -> Iterator[FaultServer]:
+    with FaultServer() as server:
+        yield server
 
 
 @pytest.mark.parametrize(
@@ -22,6 +29,12 @@ from tests.support.faults import FakeTime, FaultServer, resolver_to
         ({"delay_factor": 5.0, "last_elapsed": 1.5}, 7.5),  # Heritrix delayFactor
         ({"delay_factor": 5.0, "last_elapsed": None}, 2.0),
         ({"min_delay": -1.0}, 0.0),
+        # the response-time part is capped (a 30 s timeout must not mean a 150 s wait) ...
+        ({"delay_factor": 5.0, "last_elapsed": 30.0, "max_delay": 30.0}, 30.0),
+        ({"delay_factor": 5.0, "last_elapsed": 30.0, "max_delay": 0.0}, 2.0),
+        # ... but min_delay and Crawl-delay are the operator's and the site's wishes
+        ({"min_delay": 60.0, "delay_factor": 5.0, "last_elapsed": 30.0, "max_delay": 10.0}, 60.0),
+        ({"crawl_delay": 45.0, "delay_factor": 5.0, "last_elapsed": 30.0, "max_delay": 10.0}, 45.0),
     ],
 )
 def test_next_delay(kwargs: dict[str, Any], expected: float) -> None:
@@ -65,6 +78,64 @@ def test_delay_factor_uses_last_request_duration() -> None:
 
     asyncio.run(go())
     assert time.sleeps == [2.0, 6.0]
+
+
+def test_a_slow_answer_costs_at_most_max_delay() -> None:
+    time = FakeTime()
+    pol = Politeness(
+        sleep=time.sleep, now=lambda: time.now.timestamp(), delay_factor=5.0, max_delay=30.0
+    )
+
+    async def go() -> None:
+        async with pol.slot("a.test", min_delay=0.0, crawl_delay=None):
+            await time.sleep(30.0)  # a dripping URL ran into the 30 s timeout
+        async with pol.slot("a.test", min_delay=0.0, crawl_delay=None):
+            pass
+
+    asyncio.run(go())
+    assert time.sleeps == [30.0, 30.0]  # not 5 x 30 = 150 s
+
+
+def test_pause_holds_every_request_to_the_host() -> None:
+    time = FakeTime()
+    pol = Politeness(sleep=time.sleep, now=lambda: time.now.timestamp(), delay_factor=0.0)
+
+    async def go() -> None:
+        async with pol.slot("a.test", min_delay=1.0, crawl_delay=None):
+            pass
+        pol.pause("a.test", 120.0)  # a 503 with Retry-After: 120
+        pol.pause("a.test", 10.0)  # a shorter pause never shortens it
+        assert pol.paused_for("a.test") == 120.0 and pol.paused_for("b.test") == 0.0
+        async with pol.slot("a.test", min_delay=1.0, crawl_delay=None):
+            pass
+        async with pol.slot("b.test", min_delay=1.0, crawl_delay=None):  # other host: no wait
+            pass
+        async with pol.slot("a.test", min_delay=1.0, crawl_delay=None):  # paused no longer
+            pass
+
+    asyncio.run(go())
+    assert time.sleeps == [120.0, 1.0]
+
+
+def test_busy_answer_pauses_the_host_for_its_other_urls(srv: FaultServer) -> None:
+    srv.routes["/busy"] = srv.status(503, b"busy", {"retry-after": "90"})
+    srv.routes["/ok"] = srv.status(200, b"<html>ok</html>")
+    time = FakeTime()
+
+    async def go() -> list[int]:
+        s = FetchSettings(
+            min_delay=0.0, allow_hosts=frozenset({"127.0.0.1"}), respect_robots=False,
+            max_retries=2, max_delay=30.0, retry_after_cap=600.0,
+        )  # fmt: skip
+        async with Fetcher(
+            s, resolver=resolver_to("127.0.0.1"), sleep=time.sleep, clock=time.clock
+        ) as f:
+            return [(await f.fetch(srv.url(p))).status for p in ("/busy", "/ok")]
+
+    assert asyncio.run(go()) == [503, 200]
+    # 90 s is over max_delay: no inline retry (a later pass retries the URL), but the host rests
+    assert len(srv.requests_for("/busy")) == 1
+    assert time.sleeps == [90.0]
 
 
 def test_host_state_is_bounded_but_busy_hosts_are_kept() -> None:
