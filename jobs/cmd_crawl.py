@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def run(obj: Ctx) -> None:
     if not any(site.enabled for site in config.sites):
         # a daemon with nothing to do would run forever looking healthy
         raise ConfigError(f"{config.path}: no enabled sites: nothing to run")
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, daemon=True)
     log_policy(config)
 
     async def main() -> None:
@@ -48,6 +49,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     """One discovery and fetch pass over SITES (default: all), then exit."""
     from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.crawl import Crawler
+    from jobs.worker import registered
 
     config = obj.config
     chosen = (
@@ -62,12 +64,16 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     async def main() -> dict[str, Any]:
         async with build_fetcher(config) as fetcher:
             crawler = Crawler(
-                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
-            )
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
+                lease=timedelta(seconds=config.daemon.lease),
+            )  # fmt: skip
             out = {}
-            results = await asyncio.gather(
-                *(crawler.crawl_site(s, discover=not no_discover) for s in chosen)
-            )
+            # a worker like the daemon: its leases come back if it is killed
+            async with registered(archive.sessions, config.daemon, "crawl", crawler.clock) as me:
+                crawler.worker_id = me.worker_id
+                results = await asyncio.gather(
+                    *(crawler.crawl_site(s, discover=not no_discover) for s in chosen)
+                )
             for site, stats in zip(chosen, results, strict=True):
                 out[site.name] = stats
             return out
@@ -111,6 +117,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.backfill import backfill as run_backfill
     from jobs.crawl import Crawler
+    from jobs.worker import registered
 
     config = obj.config
     site = config.site(site_name)
@@ -123,9 +130,12 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     async def main() -> Any:
         async with build_fetcher(config) as fetcher:
             crawler = Crawler(
-                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
-            )
-            return await run_backfill(crawler, site, since=since_dt, until=until_dt)
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
+                lease=timedelta(seconds=config.daemon.lease),
+            )  # fmt: skip
+            async with registered(archive.sessions, config.daemon, "backfill", crawler.clock) as me:
+                crawler.worker_id = me.worker_id
+                return await run_backfill(crawler, site, since=since_dt, until=until_dt)
 
     try:
         stats = asyncio.run(main())

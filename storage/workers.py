@@ -16,8 +16,13 @@ from storage.models import Worker
 STALE_AFTER = timedelta(minutes=1)
 
 
-def register(session: Session, *, host: str, pid: int, version: str, now: datetime) -> int:
-    worker = Worker(host=host, pid=pid, version=version, started_at=now, heartbeat_at=now)
+def register(
+    session: Session, *, host: str, pid: int, version: str, now: datetime, command: str = "run"
+) -> int:
+    """A new ``workers`` row for this process (``command``: run, crawl or backfill)."""
+    worker = Worker(
+        host=host, pid=pid, version=version, started_at=now, heartbeat_at=now, command=command
+    )
     session.add(worker)
     session.flush()
     return worker.id

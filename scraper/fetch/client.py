@@ -392,6 +392,14 @@ class Fetcher:
             elapsed=answer.elapsed,
         )
 
+    def paused_for(self, url: str) -> float:
+        """Seconds the host of ``url`` still rests after a 429/503 or Retry-After (0: none)."""
+        try:
+            host = httpx.URL(url).host
+        except httpx.InvalidURL:
+            return 0.0
+        return self._politeness.paused_for(host)
+
     async def robots_sitemaps(self, url: str) -> list[str]:
         """The ``Sitemap:`` URLs of the robots.txt of ``url``'s origin (empty if none or
         unavailable)."""
@@ -483,6 +491,16 @@ class Fetcher:
                 cls = HostUnreachableError if policy.network else RobotsDisallowedError
                 raise _error(cls, why, url, retryable=policy.unreachable)
             crawl_delay = policy.crawl_delay(s.user_agent)
+        resting = self._politeness.paused_for(parsed.host)
+        if resting > s.max_delay:
+            # the host asked for rest (429/503, Retry-After): not worth holding a site's pass
+            # for; the URL stays retryable and the caller can stop asking this host for now
+            raise _error(
+                FetchError,
+                f"host {parsed.host} asked for a pause: {resting:.0f} s to go",
+                url,
+                retryable=True,
+            )
         attempt = 0
         while True:
             attempt += 1

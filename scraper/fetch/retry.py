@@ -31,8 +31,9 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Statuses that say the host (not the URL) is overloaded: they pause the whole host
 HOST_BUSY_STATUSES = frozenset({429, 503})
 
-# Transport failures worth another try in a later pass: connect errors, timeouts, resets, truncated bodies,
-# DNS failures (socket.gaierror is an OSError). Invalid URLs and protocol misuse are not here.
+# Transport failures worth another try in a later pass: connect errors, timeouts, resets,
+# truncated bodies, DNS failures (socket.gaierror is an OSError). Invalid URLs and protocol
+# misuse are not here.
 RETRY_ERRORS: tuple[type[BaseException], ...] = (
     httpx.TimeoutException,
     httpx.NetworkError,

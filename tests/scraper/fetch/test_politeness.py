@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from scraper.errors import FetchError
 from scraper.fetch.client import Fetcher, FetchSettings
 from scraper.fetch.politeness import Politeness, next_delay
 from tests.support.faults import FakeTime, FaultServer, resolver_to
@@ -117,25 +118,37 @@ def test_pause_holds_every_request_to_the_host() -> None:
     assert time.sleeps == [120.0, 1.0]
 
 
-def test_busy_answer_pauses_the_host_for_its_other_urls(srv: FaultServer) -> None:
+@pytest.mark.parametrize("max_delay", [30.0, 120.0])
+def test_busy_answer_pauses_the_host_for_its_other_urls(srv: FaultServer, max_delay: float) -> None:
     srv.routes["/busy"] = srv.status(503, b"busy", {"retry-after": "90"})
     srv.routes["/ok"] = srv.status(200, b"<html>ok</html>")
     time = FakeTime()
 
-    async def go() -> list[int]:
+    async def go() -> list[int | str]:
         s = FetchSettings(
             min_delay=0.0, allow_hosts=frozenset({"127.0.0.1"}), respect_robots=False,
-            max_retries=2, max_delay=30.0, retry_after_cap=600.0,
+            max_retries=0, max_delay=max_delay, retry_after_cap=600.0,
         )  # fmt: skip
+        out: list[int | str] = []
         async with Fetcher(
             s, resolver=resolver_to("127.0.0.1"), sleep=time.sleep, clock=time.clock
         ) as f:
-            return [(await f.fetch(srv.url(p))).status for p in ("/busy", "/ok")]
+            for path in ("/busy", "/ok"):
+                try:
+                    out.append((await f.fetch(srv.url(path))).status)
+                except FetchError as exc:
+                    assert exc.retryable
+                    out.append(str(exc))
+            assert f.paused_for(srv.url("/x")) == (0.0 if max_delay > 90 else 90.0)
+        return out
 
-    assert asyncio.run(go()) == [503, 200]
-    # 90 s is over max_delay: no inline retry (a later pass retries the URL), but the host rests
-    assert len(srv.requests_for("/busy")) == 1
-    assert time.sleeps == [90.0]
+    got = asyncio.run(go())
+    assert got[0] == 503 and len(srv.requests_for("/busy")) == 1
+    if max_delay > 90:  # a short pause is waited out: the other URL comes after it
+        assert got[1] == 200 and time.sleeps == [90.0]
+    else:  # a long one is not worth holding the site: the other URL is left for later
+        assert "asked for a pause: 90 s to go" in str(got[1]) and time.sleeps == []
+        assert srv.requests_for("/ok") == []
 
 
 def test_host_state_is_bounded_but_busy_hosts_are_kept() -> None:
