@@ -8,7 +8,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 DB ?= sqlite:///data/vnnews.db
 CONFIG ?= sources.toml
 
-.PHONY: run install dev test lint bench-extract bench-fetch clean
+.PHONY: run install dev test lint bench-extract bench-fetch bench-soak clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,9 +26,9 @@ install: $(STAMP)
 
 dev: $(DEVSTAMP)
 
+# `run` creates or upgrades the database itself; vnnews never creates directories
 run: $(STAMP)
 	mkdir -p data
-	$(BIN)/vnnews --db '$(DB)' --config '$(CONFIG)' db upgrade
 	$(BIN)/vnnews --db '$(DB)' --config '$(CONFIG)' run
 
 test: $(DEVSTAMP)
@@ -44,6 +44,9 @@ bench-extract: $(DEVSTAMP)
 
 bench-fetch: $(DEVSTAMP)
 	$(BIN)/python bench/fetch.py
+
+bench-soak: $(DEVSTAMP)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
