@@ -8,7 +8,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 DB ?= sqlite:///data/vnnews.db
 CONFIG ?= sources.toml
 
-.PHONY: run install dev test lint bench-extract bench-fetch bench-storage clean
+.PHONY: run install dev test lint bench-extract bench-fetch bench-storage bench-soak clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,9 +26,9 @@ install: $(STAMP)
 
 dev: $(DEVSTAMP)
 
+# `run` creates or upgrades the database itself; vnnews never creates directories
 run: $(STAMP)
 	mkdir -p data
-	$(BIN)/vnnews --db '$(DB)' --config '$(CONFIG)' db upgrade
 	$(BIN)/vnnews --db '$(DB)' --config '$(CONFIG)' run
 
 test: $(DEVSTAMP)
@@ -47,6 +47,9 @@ bench-fetch: $(DEVSTAMP)
 
 bench-storage: $(DEVSTAMP)
 	$(BIN)/python bench/storage.py --export 10000 100000
+
+bench-soak: $(DEVSTAMP)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

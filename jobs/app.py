@@ -1,4 +1,8 @@
-"""Wiring shared by the CLI and the daemon: config → Fetcher, database URL → sessions."""
+"""Wiring shared by the CLI and the daemon: config → Fetcher, database URL → sessions.
+
+``open_archive`` is where a command meets its database: a new one is created and migrated, the
+daemon takes its one-per-SQLite-file lock and upgrades an older schema itself (logged), read
+commands open it read-only and create nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import Config, FetchConfig
 from scraper.fetch.client import Fetcher, FetchSettings
-from storage.db import check_schema, make_engine, session_factory
+from storage.db import check_schema, make_engine, prepare, session_factory
+from storage.locks import FileLock, daemon_lock
 
 log = logging.getLogger("vnnews")
 
@@ -29,6 +34,7 @@ def fetch_settings(cfg: FetchConfig) -> FetchSettings:
         delay_factor=cfg.delay_factor,
         crawl_delay_cap=cfg.crawl_delay_cap,
         robots_ttl=cfg.robots_ttl,
+        max_delay=cfg.max_delay,
     )
 
 
@@ -49,16 +55,38 @@ def build_fetcher(config: Config) -> Fetcher:
 class Archive:
     engine: Engine
     sessions: sessionmaker[Session]
+    #: the daemon's lock on an SQLite file, held until ``close``
+    lock: FileLock | None = None
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
 
-def open_archive(db_url: str, *, check: bool = True, read_only: bool = False) -> Archive:
-    """Open the database; with ``check``, refuse one that is not migrated (StorageError).
+def open_archive(
+    db_url: str, *, check: bool = True, read_only: bool = False, daemon: bool = False
+) -> Archive:
+    """Open the database (a URL or a plain SQLite path).
 
-    ``read_only`` for commands that only read: an SQLite archive on read-only media opens."""
+    ``read_only`` for commands that only read: the database must exist and be migrated, and an
+    SQLite archive on read-only media opens. Otherwise (``check``) a new database is created and
+    migrated, and an older schema is refused with a hint, except for the ``daemon``, which
+    first takes the one-daemon-per-SQLite-file lock (StorageError naming the holder) and then
+    upgrades it."""
     engine = make_engine(db_url, read_only=read_only)
-    if check:
-        check_schema(engine)
-    return Archive(engine, session_factory(engine))
+    lock = None
+    try:
+        if read_only:
+            if check:
+                check_schema(engine)
+        else:
+            lock = daemon_lock(engine) if daemon else None
+            if check:
+                prepare(engine, upgrade_older=daemon, lock=lock)
+    except BaseException:
+        engine.dispose()
+        if lock is not None:
+            lock.release()
+        raise
+    return Archive(engine, session_factory(engine), lock)

@@ -35,7 +35,9 @@ async def backfill(
     until: datetime | None = None, max_listing_pages: int = MAX_LISTING_PAGES,
 ) -> RunStats:  # fmt: skip
     """Archive the site's articles published in [since, until]; recorded as a ``backfill`` run."""
-    async with recorded_run(crawler.sessions, site, "backfill", crawler.clock) as p:
+    async with recorded_run(
+        crawler.sessions, site, "backfill", crawler.clock, crawler.worker_id
+    ) as p:
         await _sitemaps(crawler, p, since, until)
         await _drain_all(crawler, p)
         for listing in site.listings:

@@ -285,10 +285,12 @@ def db() -> None:
 def db_upgrade(obj: Ctx) -> None:
     """Apply the schema migrations (creates the SQLite file if needed)."""
     from storage.db import current_revision, make_engine, upgrade
+    from storage.locks import migration_lock
 
     engine = make_engine(obj.db)
     try:
-        upgrade(engine)
+        with migration_lock(engine):  # never under a running daemon's feet (SQLite)
+            upgrade(engine)
         click.echo(
             f"database at revision {current_revision(engine)}: "
             f"{engine.url.render_as_string(hide_password=True)}"

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
     if not any(site.enabled for site in config.sites):
         # a daemon with nothing to do would run forever looking healthy
         raise ConfigError(f"{config.path}: no enabled sites: nothing to run")
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, daemon=True)
     log_policy(config)
 
     async def main() -> None:
@@ -75,6 +76,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
     """One discovery and fetch pass over SITES (default: all), then exit."""
     from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.crawl import Crawler
+    from jobs.worker import registered
 
     config = obj.config
     chosen = (
@@ -89,12 +91,16 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
     async def main() -> dict[str, Any]:
         async with build_fetcher(config) as fetcher:
             crawler = Crawler(
-                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
-            )
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
+                lease=timedelta(seconds=config.daemon.lease),
+            )  # fmt: skip
             out = {}
-            results = await asyncio.gather(
-                *(crawler.crawl_site(s, discover=not no_discover) for s in chosen)
-            )
+            # a worker like the daemon: its leases come back if it is killed
+            async with registered(archive.sessions, config.daemon, "crawl", crawler.clock) as me:
+                crawler.worker_id = me.worker_id
+                results = await asyncio.gather(
+                    *(crawler.crawl_site(s, discover=not no_discover) for s in chosen)
+                )
             for site, stats in zip(chosen, results, strict=True):
                 out[site.name] = stats
             return out
@@ -142,6 +148,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
     from jobs.app import build_fetcher, log_policy, open_archive
     from jobs.backfill import backfill as run_backfill
     from jobs.crawl import Crawler
+    from jobs.worker import registered
 
     config = obj.config
     site = config.site(site_name)
@@ -154,9 +161,12 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
     async def main() -> Any:
         async with build_fetcher(config) as fetcher:
             crawler = Crawler(
-                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
-            )
-            return await run_backfill(crawler, site, since=since_dt, until=until_dt)
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
+                lease=timedelta(seconds=config.daemon.lease),
+            )  # fmt: skip
+            async with registered(archive.sessions, config.daemon, "backfill", crawler.clock) as me:
+                crawler.worker_id = me.worker_id
+                return await run_backfill(crawler, site, since=since_dt, until=until_dt)
 
     try:
         stats = asyncio.run(main())

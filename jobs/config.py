@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from scraper.errors import ConfigError
 from scraper.fetch.identity import DEFAULT_CONTACT, DEFAULT_USER_AGENT, user_agent_for
-from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR
+from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY
 from scraper.profiles import SiteProfile, load_profiles
 from scraper.urls import SlashMode, WwwMode, canonicalize
 
@@ -59,6 +59,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "fetch.delay_factor": (0, 100),
     "fetch.crawl_delay_cap": (0, DAY),
     "fetch.robots_ttl": (0, 30 * DAY),  # 0: the default
+    "fetch.max_delay": (0, 3600),  # 0: the response time adds nothing to the delay
     "daemon.drain_every": (0, DAY),  # 0: the default
     "daemon.batch": (1, 100_000),
     "daemon.jitter": (0, DAY),
@@ -68,6 +69,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "daemon.rot_window": (5, 10_000),
     "daemon.log_stats_every": (0, DAY),  # 0: the default
     "site.stale_after": (60, 365 * DAY),
+    "daemon.heartbeat": (0.1, 3600),
+    "daemon.worker_stale_after": (0.5, DAY),
+    "daemon.lease": (1, DAY),
     "site.every": (60, 30 * DAY),  # at least 1m: be polite
     "site.horizon": (0, 100 * 365 * DAY),  # 0: no horizon
     "site.min_delay": (0, 3600),
@@ -104,6 +108,8 @@ class FetchConfig:
     #: robots.txt Crawl-delay is honoured up to this many seconds
     crawl_delay_cap: float = 300.0
     robots_ttl: float = 3600.0
+    #: the response-time part of the politeness delay is capped at this (Heritrix's maxDelayMs)
+    max_delay: float = DEFAULT_MAX_DELAY
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,13 @@ class DaemonConfig:
     rot_window: int = 50
     #: how often the daemon logs one summary line (pages/min, new articles, errors)
     log_stats_every: float = 300.0
+    #: how often a process that claims URLs refreshes its ``workers`` row (and runs recovery)
+    heartbeat: float = 15.0
+    #: a worker silent for longer is dead: its leased URLs go back to the queue, its open
+    #: ``crawl_runs`` are closed as interrupted
+    worker_stale_after: float = 60.0
+    #: a claimed URL comes due again after this even if its worker still looks alive (backstop)
+    lease: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -277,6 +290,7 @@ def _fetch(r: _Reader) -> FetchConfig:
             "delay_factor",
             "crawl_delay_cap",
             "robots_ttl",
+            "max_delay",
         }
     )
     base = FetchConfig()
@@ -300,6 +314,7 @@ def _fetch(r: _Reader) -> FetchConfig:
         delay_factor=float(delay_factor),
         crawl_delay_cap=r.duration("crawl_delay_cap", base.crawl_delay_cap) or 0.0,
         robots_ttl=r.duration("robots_ttl", base.robots_ttl) or base.robots_ttl,
+        max_delay=r.duration("max_delay", base.max_delay) or 0.0,
         min_delay=r.duration("min_delay", base.min_delay) or 0.0,
         timeout=timeout or base.timeout,
         max_bytes=max_bytes,
@@ -312,10 +327,17 @@ def _fetch(r: _Reader) -> FetchConfig:
 def _daemon(r: _Reader) -> DaemonConfig:
     r.check_unknown(
         {"drain_every", "batch", "jitter", "stale_after", "failing_after", "rot_share",
-         "rot_window", "log_stats_every"}
+         "rot_window", "log_stats_every", "heartbeat", "worker_stale_after", "lease"}
     )  # fmt: skip
     base = DaemonConfig()
     batch = r.number("batch", base.batch, integer=True)
+    heartbeat = r.duration("heartbeat", base.heartbeat) or base.heartbeat
+    worker_stale_after = (
+        r.duration("worker_stale_after", base.worker_stale_after) or base.worker_stale_after
+    )
+    if worker_stale_after <= heartbeat:
+        # a live worker would look dead between two heartbeats and lose its leases
+        raise r.fail("worker_stale_after", f"must be longer than heartbeat ({heartbeat:g} s)")
     return DaemonConfig(
         drain_every=r.duration("drain_every", base.drain_every) or base.drain_every,
         batch=batch,
@@ -325,6 +347,9 @@ def _daemon(r: _Reader) -> DaemonConfig:
         rot_share=float(r.number("rot_share", base.rot_share)),
         rot_window=r.number("rot_window", base.rot_window, integer=True),
         log_stats_every=r.duration("log_stats_every", base.log_stats_every) or base.log_stats_every,
+        heartbeat=heartbeat,
+        worker_stale_after=worker_stale_after,
+        lease=r.duration("lease", base.lease) or base.lease,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,12 +72,15 @@ class Crawler:
     on_progress: Callable[[str, str], None] | None = None
     #: the daemon's Prometheus counters (``vnnews run``); None elsewhere
     metrics: Metrics | None = None
+    #: the ``workers`` row of this process: the holder of its leases (jobs.worker)
+    worker_id: int | None = None
+    lease: timedelta = revisit.LEASE
 
     async def crawl_site(self, site: SiteConfig, *, discover: bool = True) -> RunStats:
         """One pass: discovery (unless ``discover=False``), then fetch what is due. Recorded in
         ``crawl_runs``."""
         async with recorded_run(
-            self.sessions, site, "crawl" if discover else "drain", self.clock
+            self.sessions, site, "crawl" if discover else "drain", self.clock, self.worker_id
         ) as p:
             if discover:
                 await discovery.discover(self, p)
@@ -109,6 +112,14 @@ class Crawler:
             claim = self._claim(p.site_id)
             if claim is None:
                 return
+            resting = self.fetcher.paused_for(claim.url)
+            if resting > self.fetcher.settings.max_delay:
+                # the host asked for a pause (429/503, Retry-After): the URL stays due and the
+                # drain ends; a later one goes on once the pause is over
+                with self.sessions.begin() as s:
+                    frontier.release(s, [claim.row_id], self.clock())
+                log.info("site=%s host paused for %.0f s: drain stops", p.name, resting)
+                return
             try:
                 await self._fetch_one(p, claim)
             except HostUnreachableError:
@@ -124,7 +135,9 @@ class Crawler:
     def _claim(self, site_id: int) -> Claim | None:
         now = self.clock()
         with self.sessions.begin() as s:
-            rows = frontier.claim_due(s, site_id, now=now, limit=1, lease=revisit.LEASE)
+            rows = frontier.claim_due(
+                s, site_id, now=now, limit=1, lease=self.lease, holder=self.worker_id
+            )
             return next(
                 (
                     Claim(r.id, r.url, r.etag, r.last_modified, r.attempts, r.source_date)

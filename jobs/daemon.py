@@ -9,6 +9,8 @@ a site whose status changes (failing, rotting, stale, moved; ok again) gets one 
 ``log_stats_every`` one summary line. ``--http`` serves ``/healthz`` and ``/metrics``
 (``jobs.httpd``). SIGINT and SIGTERM stop the scheduler, cancel in-flight passes (which give their
 leased URLs back) and exit 0 without a traceback; SIGHUP reloads sources.toml (``jobs.reload``).
+The daemon is a worker (``jobs.worker``): it heartbeats every ``[daemon] heartbeat`` and with each
+beat hands back the leases of dead workers (crash recovery, also run once at start).
 """
 
 from __future__ import annotations
@@ -16,13 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import signal
-import socket
 from datetime import timedelta
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -35,21 +33,13 @@ from jobs.health import Health, check_health, site_reports
 from jobs.httpd import HealthServer
 from jobs.metrics import ArchiveSnapshot, Metrics
 from jobs.status import Status, human
+from jobs.worker import WorkerLife, vnnews_version
 from scraper.errors import VnnewsError
-from storage import workers
 from storage.models import Url
 
 log = logging.getLogger("vnnews.daemon")
 
-#: how often a running daemon refreshes its ``workers`` row (stale after workers.STALE_AFTER)
-HEARTBEAT_EVERY = timedelta(seconds=15)
-
-
-def vnnews_version() -> str:
-    try:
-        return package_version("vnnews")
-    except PackageNotFoundError:
-        return "unknown"
+__all__ = ["Daemon", "vnnews_version"]
 
 
 class Daemon:
@@ -75,6 +65,8 @@ class Daemon:
         self._status: dict[str, Status] = {}
         self._last_tally = (0, 0, 0)
         self.worker_id: int | None = None
+        self.life = WorkerLife(crawler.sessions, config.daemon, "run", crawler.clock)
+        crawler.lease = timedelta(seconds=config.daemon.lease)
 
     def sites(self) -> list[SiteConfig]:
         return [s for s in self.config.sites if s.enabled]
@@ -220,21 +212,17 @@ class Daemon:
         self._stop.set()
 
     def _register(self) -> None:
-        with self.crawler.sessions.begin() as s:
-            self.worker_id = workers.register(
-                s, host=socket.gethostname(), pid=os.getpid(), version=vnnews_version(),
-                now=self.crawler.clock(),
-            )  # fmt: skip
+        # registers, then releases what dead workers left leased (a kill -9 before us)
+        self.worker_id = self.crawler.worker_id = self.life.start()
 
     async def _heartbeat(self) -> None:
-        if self.worker_id is not None:
-            with self.crawler.sessions.begin() as s:
-                workers.heartbeat(s, self.worker_id, self.crawler.clock())
+        try:
+            self.life.beat()  # and recovery: leases of workers silent for stale_after
+        except Exception:  # the database may be briefly away; the next beat tries again
+            log.exception("heartbeat failed")
 
     def _unregister(self) -> None:
-        if self.worker_id is not None:
-            with self.crawler.sessions.begin() as s:
-                workers.stop(s, self.worker_id, self.crawler.clock())
+        self.life.stop()
 
     async def run(self) -> None:
         """Run until stop() or SIGINT/SIGTERM; SIGHUP reloads the configuration."""
@@ -249,7 +237,7 @@ class Daemon:
         self._register()
         scheduler = self._scheduler = self.build_scheduler()
         scheduler.add_job(
-            self._heartbeat, IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
+            self._heartbeat, IntervalTrigger(seconds=self.config.daemon.heartbeat),
             id="heartbeat", name="heartbeat", max_instances=1, coalesce=True,
         )  # fmt: skip
         scheduler.add_job(

@@ -122,7 +122,9 @@ def check_health(
     """Healthy: a daemon's heartbeat is fresh and no enabled site is failing, rotting or
     stale beyond its threshold."""
     problems: list[str] = []
-    alive = workers.alive(session, now)
+    # a daemon (not a one-shot crawl) whose heartbeat is fresh by the configured measure
+    stale = timedelta(seconds=config.daemon.worker_stale_after)
+    alive = workers.alive(session, now, stale_after=stale, command="run")
     daemons = [
         f"{w.host} pid {w.pid} (vnnews {w.version}), heartbeat {human(now - w.heartbeat_at)} ago"
         for w in alive

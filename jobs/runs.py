@@ -114,9 +114,15 @@ class SitePass:
 
 @asynccontextmanager
 async def recorded_run(
-    sessions: sessionmaker[Session], site: SiteConfig, kind: str, clock: Clock
+    sessions: sessionmaker[Session],
+    site: SiteConfig,
+    kind: str,
+    clock: Clock,
+    worker_id: int | None = None,
 ) -> AsyncIterator[SitePass]:
-    """Open a ``crawl_runs`` row for a pass and close it with the pass's counts.
+    """Open a ``crawl_runs`` row for a pass (by ``worker_id``) and close it with the pass's
+    counts and outcome (ok, failed, stopped; a run its process never closed is closed as
+    interrupted by ``storage.recovery``).
 
     A pass with nothing to do leaves no row (``repo.drop_idle_run`` counts it on the site). An
     unreachable host ends the pass quietly (it is recorded where it happened); a cancellation
@@ -124,7 +130,7 @@ async def recorded_run(
     """
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, site.name, site.base_url, clock()).id
-        run_id = repo.start_run(s, site_id, kind, clock()).id
+        run_id = repo.start_run(s, site_id, kind, clock(), worker_id=worker_id).id
         moved_to = moves.moved_domains(s, site_id)
     run = SitePass(site, site_id, site.site_profile(), RunStats(), moved_to)
     ok: bool | None = False

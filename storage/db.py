@@ -1,7 +1,12 @@
 """Engine and session setup for SQLite (the embedded default) and PostgreSQL.
 
 SQLite gets WAL mode (readers such as Datasette never block the daemon), foreign keys on and a
-busy timeout. Migrations are applied with ``upgrade`` (Alembic, scripts in storage/migrations).
+busy timeout. Migrations are applied with ``upgrade`` (Alembic, scripts in storage/migrations);
+``prepare`` is what the commands call: a new database is created and migrated, an older schema
+is upgraded when the caller may (``vnnews run``), under ``storage.locks.migration_lock``.
+
+``--db`` takes a SQLAlchemy URL or a plain file path (``database_url``); an SQLite file whose
+directory does not exist is an error naming it, and nothing is created.
 
 ``make_engine(url, read_only=True)`` (the read commands) opens an SQLite file with
 ``mode=ro``, and also ``immutable=1`` when the file or its directory is not writable: on
@@ -12,6 +17,7 @@ fails with "unable to open database file".
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -22,10 +28,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from scraper.errors import StorageError
+from scraper.errors import ConfigError, StorageError
 
 DEFAULT_DB = "sqlite:///data/vnnews.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger("vnnews.db")
+
+
+class DatabaseLocationError(ConfigError):
+    """``--db`` names a place that cannot hold a database (usage: exit status 2)."""
+
+
+def database_url(value: str) -> str:
+    """A SQLAlchemy URL as given, or a plain file path as its ``sqlite:///`` URL. Pure.
+
+    ``data/x.db`` → ``sqlite:///data/x.db``; ``/srv/x.db`` → ``sqlite:////srv/x.db``;
+    ``~/x.db`` is expanded. Anything with ``://`` (or ``sqlite:``) is a URL already."""
+    value = value.strip()
+    if "://" in value or value.startswith("sqlite:"):
+        return value
+    return f"sqlite:///{os.path.expanduser(value)}"
 
 
 def _json_dumps(value: Any) -> str:
@@ -62,7 +84,9 @@ def _can_write(path: Path) -> bool:
 
 def _sqlite_read_only(path: Path) -> Engine:
     if not path.is_file():
-        raise StorageError(f"no database at {path}: run 'vnnews db upgrade'")
+        raise StorageError(
+            f"no database at {path}: nothing archived yet (start with 'vnnews --db {path} crawl')"
+        )
     uri = sqlite_read_only_uri(path, writable=_can_write(path))
 
     def connect() -> sqlite3.Connection:
@@ -74,21 +98,24 @@ def _sqlite_read_only(path: Path) -> Engine:
 
 
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
-    """An Engine for a SQLAlchemy URL; creates the SQLite file's directory.
+    """An Engine for a SQLAlchemy URL or a plain SQLite file path (``database_url``).
 
-    ``read_only``: an SQLite file is opened read-only (see the module docstring) and must exist.
+    Creates nothing: an SQLite file's directory must exist (DatabaseLocationError otherwise);
+    the file itself is created by the first write. ``read_only``: an SQLite file is opened
+    read-only (see the module docstring) and must exist.
     """
+    url = database_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageError(f"bad database URL {url!r}: {exc}") from None
+        raise DatabaseLocationError(f"bad database URL {url!r}: {exc}") from None
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         if read_only and parsed.database and parsed.database != ":memory:":
             return _sqlite_read_only(Path(parsed.database))
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _check_location(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30}, json_serializer=_json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -98,6 +125,16 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         raise StorageError(
             f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
         ) from exc
+
+
+def _check_location(path: Path) -> None:
+    """An SQLite file can be created at ``path``: its directory exists (and is one)."""
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise DatabaseLocationError(f"database {path}: directory {parent} {what} (create it first)")
+    if path.is_dir():
+        raise DatabaseLocationError(f"database {path}: is a directory, not a database file")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -140,6 +177,68 @@ def head_revision() -> str | None:
     ).get_current_head()
 
 
+def schema_state(engine: Engine) -> tuple[str, str | None]:
+    """("new" | "current" | "older" | "unknown", current revision) of a database.
+
+    new: no tables at all (a file just created, an empty PostgreSQL database); older: a revision
+    this code can upgrade from; unknown: tables but no revision this code knows (newer code, or
+    not a vnnews database)."""
+    try:
+        tables = set(inspect(engine).get_table_names())
+        current = current_revision(engine) if "alembic_version" in tables else None
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open database {_shown(engine)}: {exc}") from exc
+    if not tables - {"alembic_version"} and current is None:
+        return "new", None
+    if current == head_revision():
+        return "current", current
+    if current is not None and current in _known_revisions():
+        return "older", current
+    return "unknown", current
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://")))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _shown(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def prepare(engine: Engine, *, upgrade_older: bool, lock: Any = None) -> str:
+    """Make the database usable by this code; returns its state before ("new", "current"...).
+
+    A new database is created and migrated; an older schema is upgraded only with
+    ``upgrade_older`` (``vnnews run``; other commands say to run ``vnnews db upgrade``), logged.
+    Migrations run under ``storage.locks.migration_lock`` (``lock``: a FileLock the caller
+    holds already), and the state is read again inside it: whoever comes second finds the work
+    done."""
+    from storage.locks import migration_lock
+
+    state, current = schema_state(engine)
+    if state == "current":
+        return state
+    if state == "unknown":
+        check_schema(engine)  # raises, naming the revisions
+    if state == "older" and not upgrade_older:
+        check_schema(engine)
+    with migration_lock(engine, held=lock):
+        again, current = schema_state(engine)
+        if again == "new":
+            log.info("creating database %s", _shown(engine))
+            upgrade(engine)
+        elif again == "older":
+            log.warning(
+                "upgrading database %s from revision %s to %s",
+                _shown(engine), current, head_revision(),
+            )  # fmt: skip
+            upgrade(engine)
+    return state
+
+
 def check_schema(engine: Engine) -> None:
     """Raise StorageError with a hint when the database is not migrated to head."""
     try:
@@ -151,8 +250,19 @@ def check_schema(engine: Engine) -> None:
         ) from exc
     head = head_revision()
     if current != head:
-        raise StorageError(
-            f"database {engine.url.render_as_string(hide_password=True)} "
-            f"is at revision {current or 'none'}, "
-            f"code expects {head}: run 'vnnews db upgrade'"
+        hint = (
+            "this vnnews is older than the database: upgrade vnnews"
+            if current is not None and current not in _known_revisions()
+            else f"run 'vnnews --db {_hint_db(engine)} db upgrade'"
         )
+        raise StorageError(
+            f"database {_shown(engine)} is at revision {current or 'none'}, "
+            f"code expects {head}: {hint}"
+        )
+
+
+def _hint_db(engine: Engine) -> str:
+    """The ``--db`` value to repeat in a hint (a plain path for SQLite files)."""
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        return engine.url.database
+    return _shown(engine)

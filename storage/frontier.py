@@ -1,10 +1,14 @@
 """The frontier: every URL we know, when it is due, and who holds it.
 
-``enqueue`` adds URLs (idempotent on the URL), ``claim_due`` leases the next due article URL
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several daemons share one frontier), ``release``
-hands leases back, and ``mark_fetched`` / ``mark_failed`` record the outcome of a fetch with the
-state and next due time that ``jobs.revisit`` decided. Like ``repo``, functions take a Session
-and never commit.
+``enqueue`` adds URLs (idempotent on the URL), ``claim_due`` leases the next due article URLs
+in one atomic ``UPDATE ... RETURNING`` (SQLite takes its write lock for the whole statement;
+PostgreSQL selects with ``FOR UPDATE SKIP LOCKED``), so a ``vnnews crawl`` beside ``vnnews run``,
+or several daemons on one PostgreSQL, never fetch a URL twice. The lease records its holder
+(``urls.leased_by``, a ``workers`` row): ``release_held_by`` hands a dead worker's URLs back (see
+``storage.recovery``). ``release`` hands leases back on shutdown, and ``mark_fetched`` /
+``mark_failed`` record the outcome of a fetch with the state and next due time that
+``jobs.revisit`` decided, ending the lease. Like ``repo``, functions take a Session and never
+commit.
 """
 
 from __future__ import annotations
@@ -90,16 +94,25 @@ def source_url(session: Session, site_id: int, url: str, kind: str, now: datetim
 
 
 def claim_due(
-    session: Session, site_id: int, *, now: datetime, limit: int, lease: timedelta
+    session: Session,
+    site_id: int,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    holder: int | None = None,
 ) -> list[Url]:
-    """Take up to ``limit`` due article URLs, highest priority first, and lease them.
+    """Take up to ``limit`` due article URLs, highest priority first, and lease them to
+    ``holder`` (a ``workers.id``).
 
-    The lease moves ``next_due`` forward so another worker (or daemon sharing PostgreSQL, with
-    SKIP LOCKED) does not take the same URL; a worker killed mid-fetch leaves URLs that simply
-    come due again when the lease runs out.
+    One statement picks and leases: ``UPDATE urls SET next_due = now + lease, leased_by = holder
+    WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING *``. A SELECT followed
+    by an UPDATE would let two SQLite connections read the same due row before either wrote.
+    The lease moves ``next_due`` forward, so the URL of a worker that dies comes due again at
+    the latest when the lease runs out; recovery hands it back sooner (``release_held_by``).
     """
-    stmt = (
-        select(Url)
+    due = (
+        select(Url.id)
         .where(
             Url.site_id == site_id,
             Url.kind == UrlKind.ARTICLE,
@@ -110,16 +123,35 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    stmt = (
+        update(Url)
+        .where(Url.id.in_(due.scalar_subquery()))
+        .values(next_due=now + lease, leased_by=holder)
+        .returning(Url)
+        .execution_options(synchronize_session=False)
+    )
     rows = list(session.scalars(stmt))
-    for row in rows:
-        row.next_due = now + lease
+    rows.sort(key=lambda r: (-r.priority, r.id))  # RETURNING order is unspecified
     return rows
 
 
 def release(session: Session, url_ids: Sequence[int], now: datetime) -> None:
     """Give leased URLs back (shutdown): due again now."""
     if url_ids:
-        session.execute(update(Url).where(Url.id.in_(url_ids)).values(next_due=now))
+        session.execute(update(Url).where(Url.id.in_(url_ids)).values(next_due=now, leased_by=None))
+
+
+def release_held_by(session: Session, worker_ids: Sequence[int], now: datetime) -> int:
+    """Hand the leases of (dead) workers back to the queue, due now. Returns how many."""
+    if not worker_ids:
+        return 0
+    result = session.execute(
+        update(Url)
+        .where(Url.leased_by.in_(list(worker_ids)))
+        .values(next_due=now, leased_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def mark_fetched(
@@ -134,6 +166,7 @@ def mark_fetched(
     next_due: datetime | None = None,
 ) -> None:
     row.state = state
+    row.leased_by = None
     row.last_status = status
     row.last_fetched_at = now
     row.attempts = 0
@@ -155,6 +188,7 @@ def mark_failed(
 ) -> None:
     """Record a failure; ``next_due=None`` means never again (gone, not an article)."""
     row.state = state
+    row.leased_by = None
     row.attempts += 1
     row.last_error = error[:2000]
     row.last_fetched_at = now

@@ -135,6 +135,11 @@ class Url(Base):
     #: the date the source gave (pubDate, lastmod) before we fetched anything
     source_date: Mapped[datetime | None]
     last_fetched_at: Mapped[datetime | None]
+    #: the worker holding the URL's lease (claimed, not yet recorded); None when not leased.
+    #: A dead worker's leases go back to the queue (storage/recovery.py)
+    leased_by: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", name="fk_urls_leased_by", ondelete="SET NULL"), index=True
+    )
 
     __table_args__ = (
         Index("ix_urls_due", "site_id", "next_due"),
@@ -324,6 +329,13 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     #: the first few errors, one line each: "URL: reason"
     error_log: Mapped[list[str]]
+    #: the process that ran the pass (workers.id)
+    worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", name="fk_crawl_runs_worker_id", ondelete="SET NULL")
+    )
+    #: None while running; ok | failed | stopped (shutdown, Ctrl-C) | interrupted (the process
+    #: died: closed by recovery)
+    outcome: Mapped[str | None] = mapped_column(String(16))
 
 
 class Worker(Base):
@@ -343,3 +355,6 @@ class Worker(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(index=True)
     #: set on a clean shutdown; None while running (or after a crash)
     stopped_at: Mapped[datetime | None]
+    #: what the process is: run (the daemon) | crawl | backfill (one-shot commands that claim
+    #: URLs and heartbeat too)
+    command: Mapped[str] = mapped_column(String(16), default="run", server_default="run")

@@ -429,10 +429,13 @@ def replace_extraction(
 # --- crawl runs --------------------------------------------------------------------------------
 
 
-def start_run(session: Session, site_id: int, kind: str, now: datetime) -> CrawlRun:
+def start_run(
+    session: Session, site_id: int, kind: str, now: datetime, *, worker_id: int | None = None
+) -> CrawlRun:
     run = CrawlRun(
         site_id=site_id,
         kind=kind,
+        worker_id=worker_id,
         started_at=now,
         error_log=[],
         discovered=0,
@@ -460,6 +463,7 @@ def finish_run(
     for key, value in counts.items():
         setattr(run, key, value)
     run.finished_at = now
+    run.outcome = "stopped" if ok is None else "ok" if ok else "failed"
     site = session.get_one(Site, run.site_id)
     if ok is None:
         return

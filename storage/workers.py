@@ -16,8 +16,13 @@ from storage.models import Worker
 STALE_AFTER = timedelta(minutes=1)
 
 
-def register(session: Session, *, host: str, pid: int, version: str, now: datetime) -> int:
-    worker = Worker(host=host, pid=pid, version=version, started_at=now, heartbeat_at=now)
+def register(
+    session: Session, *, host: str, pid: int, version: str, now: datetime, command: str = "run"
+) -> int:
+    """A new ``workers`` row for this process (``command``: run, crawl or backfill)."""
+    worker = Worker(
+        host=host, pid=pid, version=version, started_at=now, heartbeat_at=now, command=command
+    )
     session.add(worker)
     session.flush()
     return worker.id
@@ -35,12 +40,15 @@ def stop(session: Session, worker_id: int, now: datetime) -> None:
         worker.heartbeat_at = worker.stopped_at = now
 
 
-def alive(session: Session, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> list[Worker]:
-    """Workers not stopped whose heartbeat is fresh, newest first."""
-    return list(
-        session.scalars(
-            select(Worker)
-            .where(Worker.stopped_at.is_(None), Worker.heartbeat_at >= now - stale_after)
-            .order_by(Worker.heartbeat_at.desc())
-        )
+def alive(
+    session: Session, now: datetime, *, stale_after: timedelta = STALE_AFTER,
+    command: str | None = None,
+) -> list[Worker]:  # fmt: skip
+    """Workers not stopped whose heartbeat is fresh, newest first; only ``command`` ones (run:
+    the daemons; crawl and backfill register too) if given."""
+    stmt = select(Worker).where(
+        Worker.stopped_at.is_(None), Worker.heartbeat_at >= now - stale_after
     )
+    if command is not None:
+        stmt = stmt.where(Worker.command == command)
+    return list(session.scalars(stmt.order_by(Worker.heartbeat_at.desc())))

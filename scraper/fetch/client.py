@@ -8,7 +8,8 @@
         politeness — one request at a time per host, and the pause since the last one
         guard.py   — scheme and every resolved address checked, the checked address pinned
         httpx      — streamed GET; total time capped; raw and decoded bytes capped
-        retry.py   — transient failure or 408/425/429/5xx? wait and try again
+        retry.py   — 408/425/429/5xx? try again after a short wait; 429/503/Retry-After
+                     pause the whole host (transport failures: a later pass, not here)
 
 Any final HTTP answer comes back as a ``FetchResult`` (status is data); everything else raises a
 ``FetchError`` subclass from ``scraper.errors`` with ``url=`` set. Content-Encoding (gzip,
@@ -52,7 +53,7 @@ from scraper.errors import (
 from scraper.fetch import guard, retry
 from scraper.fetch.encoding import DECODE_ERRORS, CappedBuffer, OverCap, content_decoder
 from scraper.fetch.identity import DEFAULT_USER_AGENT
-from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, Politeness
+from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY, Politeness
 from scraper.fetch.robots import (
     MAX_ROBOTS_BYTES,
     RobotsCache,
@@ -79,6 +80,7 @@ class FetchSettings:
     robots_ttl: float = 3600.0
     crawl_delay_cap: float = 300.0
     delay_factor: float = DEFAULT_DELAY_FACTOR  # k x the host's last response time
+    max_delay: float = DEFAULT_MAX_DELAY  # cap of that part; also the longest inline retry wait
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,7 @@ class Fetcher:
             now=self._now,
             crawl_delay_cap=settings.crawl_delay_cap,
             delay_factor=settings.delay_factor,
+            max_delay=settings.max_delay,
         )
         self._robots = RobotsCache(now=self._now)
 
@@ -403,6 +406,14 @@ class Fetcher:
             elapsed=answer.elapsed,
             held=answer.held,
         )
+
+    def paused_for(self, url: str) -> float:
+        """Seconds the host of ``url`` still rests after a 429/503 or Retry-After (0: none)."""
+        try:
+            host = httpx.URL(url).host
+        except httpx.InvalidURL:
+            return 0.0
+        return self._politeness.paused_for(host)
 
     async def robots_sitemaps(self, url: str) -> list[str]:
         """The ``Sitemap:`` URLs of the robots.txt of ``url``'s origin (empty if none or
@@ -508,6 +519,16 @@ class Fetcher:
                 cls = HostUnreachableError if policy.network else RobotsDisallowedError
                 raise _error(cls, why, url, retryable=policy.unreachable)
             crawl_delay = policy.crawl_delay(s.user_agent)
+        resting = self._politeness.paused_for(parsed.host)
+        if resting > s.max_delay:
+            # the host asked for rest (429/503, Retry-After): not worth holding a site's pass
+            # for; the URL stays retryable and the caller can stop asking this host for now
+            raise _error(
+                FetchError,
+                f"host {parsed.host} asked for a pause: {resting:.0f} s to go",
+                url,
+                retryable=True,
+            )
         attempt = 0
         while True:
             attempt += 1
@@ -517,23 +538,20 @@ class Fetcher:
                 ):
                     answer = await self._exchange(parsed, plan)
             except LIBRARY_ERRORS as exc:
-                delay = self._retry_delay(
-                    attempt, plan.retries, status=None, error=exc, retry_after=None
-                )
-                if delay is None:
-                    raise self._translate(exc, url) from exc
-                await self._sleep(delay)
-                continue
+                # never retried inline: the frontier tries the URL again in a later pass
+                raise self._translate(exc, url) from exc
+            retry_after = answer.headers.get("retry-after")
             delay = self._retry_delay(
-                attempt,
-                plan.retries,
-                status=answer.status,
-                error=None,
-                retry_after=answer.headers.get("retry-after"),
+                attempt, plan.retries, status=answer.status, error=None, retry_after=retry_after
             )
+            pause = retry.host_pause(
+                attempt=attempt, status=answer.status, retry_after=retry_after,
+                now=self._clock(), base=s.backoff_base, cap=s.retry_after_cap,
+            )  # fmt: skip
+            # the wait before a retry is a pause of the host: its other URLs wait too
+            self._politeness.pause(parsed.host, max(pause, delay or 0.0))
             if delay is None:
                 return answer
-            await self._sleep(delay)
 
     def _retry_delay(
         self,
@@ -554,7 +572,9 @@ class Fetcher:
             now=self._clock(),
             base=s.backoff_base,
             cap=s.backoff_cap,
-            retry_after_cap=s.retry_after_cap,
+            # inline retries are short; a longer Retry-After pauses the host and the URL is
+            # tried again in a later pass
+            retry_after_cap=min(s.retry_after_cap, s.max_delay),
             rng=self._rng,
         )
 

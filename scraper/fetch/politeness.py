@@ -2,12 +2,15 @@
 
 Heritrix's rule (``FetchHTTP``/``DispositionProcessor``): after a fetch from a host ends, wait
 
-    max(robots Crawl-delay (capped), min_delay, delay_factor x last response time)
+    max(robots Crawl-delay (capped), min_delay, min(delay_factor x last response time, max_delay))
 
 before the next one starts. The pause runs from the END of the previous request, so a slow
-server is given room. ``next_delay`` is the pure rule; ``Politeness`` holds the per-host state
-(bounded LRU: idle hosts beyond ``max_hosts`` are forgotten) and takes injectable ``sleep`` and
-``now`` so tests never wait.
+server is given room; the response-time part is capped (Heritrix's ``maxDelayMs``, 30 s) so one
+URL that drips or hangs until the timeout does not make the host wait 5 x 30 s after it.
+``pause(host, seconds)`` rests a whole host (a 429/503 or a Retry-After: the server is busy, not
+the URL). ``next_delay`` is the pure rule; ``Politeness`` holds the per-host state (bounded LRU:
+idle hosts beyond ``max_hosts`` are forgotten) and takes injectable ``sleep`` and ``now`` so tests
+never wait.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from dataclasses import dataclass, field
 
 #: Heritrix's delayFactor: wait at least k x the host's last response time between requests
 DEFAULT_DELAY_FACTOR = 5.0
+#: Heritrix's maxDelayMs: the response-time part of the delay never exceeds this (seconds)
+DEFAULT_MAX_DELAY = 30.0
 
 
 def next_delay(
@@ -29,13 +34,17 @@ def next_delay(
     crawl_delay_cap: float,
     delay_factor: float,
     last_elapsed: float | None,
+    max_delay: float = DEFAULT_MAX_DELAY,
 ) -> float:
-    """Seconds between the end of one request to a host and the start of the next. Pure."""
+    """Seconds between the end of one request to a host and the start of the next. Pure.
+
+    ``max_delay`` caps only the response-time part: ``min_delay`` and the (separately capped)
+    Crawl-delay are the operator's and the site's own wishes and always hold."""
     delay = max(0.0, min_delay)
     if crawl_delay is not None and crawl_delay > 0:
         delay = max(delay, min(crawl_delay, crawl_delay_cap))
     if delay_factor > 0 and last_elapsed is not None:
-        delay = max(delay, delay_factor * last_elapsed)
+        delay = max(delay, min(delay_factor * last_elapsed, max(0.0, max_delay)))
     return delay
 
 
@@ -45,6 +54,8 @@ class _Host:
     users: int = 0  # tasks holding or waiting for the lock: never evicted while > 0
     last_end: float | None = None
     last_elapsed: float | None = None
+    #: no request to the host starts before this (a 429/503 or Retry-After asked for rest)
+    paused_until: float | None = None
 
 
 class Politeness:
@@ -57,12 +68,14 @@ class Politeness:
         now: Callable[[], float],
         crawl_delay_cap: float = 300.0,
         delay_factor: float = DEFAULT_DELAY_FACTOR,
+        max_delay: float = DEFAULT_MAX_DELAY,
         max_hosts: int = 4096,
     ) -> None:
         self._sleep = sleep
         self._now = now
         self._cap = crawl_delay_cap
         self._factor = delay_factor
+        self._max_delay = max_delay
         self._max = max_hosts
         self._hosts: OrderedDict[str, _Host] = OrderedDict()
 
@@ -94,7 +107,26 @@ class Politeness:
             crawl_delay_cap=self._cap,
             delay_factor=self._factor,
             last_elapsed=state.last_elapsed if state else None,
+            max_delay=self._max_delay,
         )
+
+    def pause(self, host: str, seconds: float) -> None:
+        """Let no request to ``host`` start for ``seconds`` (extends, never shortens, a pause)."""
+        if seconds <= 0:
+            return
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _Host()
+            self._evict()
+        until = self._now() + seconds
+        state.paused_until = max(state.paused_until or until, until)
+
+    def paused_for(self, host: str) -> float:
+        """Seconds until ``host`` may be asked again because of a pause (0: not paused)."""
+        state = self._hosts.get(host)
+        if state is None or state.paused_until is None:
+            return 0.0
+        return max(0.0, state.paused_until - self._now())
 
     @asynccontextmanager
     async def slot(
@@ -104,11 +136,13 @@ class Politeness:
         state = self._enter(host)
         try:
             async with state.lock:
+                ready = state.paused_until or 0.0
                 if state.last_end is not None:
                     delay = self.delay_for(host, min_delay=min_delay, crawl_delay=crawl_delay)
-                    wait = state.last_end + delay - self._now()
-                    if wait > 0:
-                        await self._sleep(wait)
+                    ready = max(ready, state.last_end + delay)
+                wait = ready - self._now()
+                if wait > 0:
+                    await self._sleep(wait)
                 start = self._now()
                 try:
                     yield

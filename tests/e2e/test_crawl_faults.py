@@ -59,8 +59,9 @@ def servers() -> Iterator[tuple[FaultServer, LoopbackServer, MirrorSite]]:
         200, b"User-agent: *\nAllow: /\n", {"content-type": "text/plain"}
     )
     r["/a/500.html"] = faults.status(500, b"oops")
-    r["/a/503-retry-after.html"] = faults.retry_after(503, "86400")
-    r["/a/429.html"] = faults.retry_after(429, "86400")
+    # short: a long Retry-After pauses the whole host and ends the site's pass (test_bad_urls)
+    r["/a/503-retry-after.html"] = faults.retry_after(503, "1")
+    r["/a/429.html"] = faults.retry_after(429, "1")
     r["/a/hang.html"] = faults.hang()
     r["/a/drip.html"] = faults.drip(b"<html><body>" + b"x" * 200 + b"</body></html>", interval=0.5)
     r["/a/reset.html"] = faults.reset_mid_body()

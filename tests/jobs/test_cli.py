@@ -81,7 +81,9 @@ def test_unmigrated_database_and_missing_article_are_one_line(tmp_path: Path) ->
     db = f"sqlite:///{tmp_path}/x.db"
     proc = run("--db", db, "articles")
     assert (
-        proc.returncode == 1 and "vnnews db upgrade" in proc.stderr and proc.stderr.count("\n") == 1
+        proc.returncode == 1
+        and f"start with 'vnnews --db {tmp_path}/x.db crawl'" in proc.stderr
+        and proc.stderr.count("\n") == 1
     )
     assert run("--db", db, "db", "upgrade").returncode == 0
     proc = run("--db", db, "show", "12345")

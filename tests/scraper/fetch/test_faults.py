@@ -105,7 +105,8 @@ def test_hang_times_out_retryably(srv: FaultServer, before_headers: bool) -> Non
         fetch(srv.url("/hang"), timeout=0.5)
     assert type(err.value) is FetchError and err.value.retryable
     assert err.value.url == srv.url("/hang")
-    assert len(srv.requests_for("/hang")) == 2  # first try + one retry
+    # not retried inline (a later pass does it): one hanging URL costs its site one timeout
+    assert len(srv.requests_for("/hang")) == 1
 
 
 def test_one_byte_per_second_drip_is_cut_by_total_timeout(srv: FaultServer) -> None:
@@ -120,9 +121,9 @@ def test_one_byte_per_second_drip_is_cut_by_total_timeout(srv: FaultServer) -> N
 def test_reset_mid_body(srv: FaultServer) -> None:
     srv.routes["/reset"] = srv.reset_mid_body()
     with pytest.raises(FetchError, match="connection broken") as err:
-        fetch(srv.url("/reset"))
+        fetch(srv.url("/reset"), max_retries=2)
     assert err.value.retryable
-    assert len(srv.requests_for("/reset")) == 2
+    assert len(srv.requests_for("/reset")) == 1  # retried in a later pass, not inline
 
 
 def test_content_length_longer_than_body(srv: FaultServer) -> None:

@@ -333,7 +333,7 @@ def test_retry_after_honoured_and_over_cap_not_retried() -> None:
     assert result.status == 503 and time.sleeps == [] and site.paths() == ["/a"]
 
 
-def test_transport_error_retried_then_raised_retryable() -> None:
+def test_transport_error_raised_retryable_without_inline_retries() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
@@ -343,7 +343,7 @@ def test_transport_error_retried_then_raised_retryable() -> None:
         run(fetch(site, "http://news.test/a", time, settings={"max_retries": 2}))
     assert type(err.value) is HostUnreachableError and err.value.retryable
     assert err.value.url == "http://news.test/a"
-    assert site.paths() == ["/a"] * 3 and len(time.sleeps) == 2
+    assert site.paths() == ["/a"] and time.sleeps == []  # the frontier retries it later
 
 
 def test_dns_failure_is_retryable_fetch_error() -> None:

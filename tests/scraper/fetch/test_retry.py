@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.fetch.retry import RETRY_STATUSES, parse_retry_after, retry_delay
+from scraper.fetch.retry import (
+    RETRY_STATUSES,
+    host_pause,
+    is_retryable_error,
+    parse_retry_after,
+    retry_delay,
+)
 
 NOW = datetime(2026, 9, 5, 12, 0, tzinfo=UTC)
 REQ = httpx.Request("GET", "http://news.test/")
@@ -59,8 +65,9 @@ def test_other_statuses_not_retried(status: int) -> None:
         socket.gaierror(-3, "Temporary failure in name resolution"),
     ],
 )
-def test_transport_errors_retried(error: BaseException) -> None:
-    assert delay(error=error) is not None
+def test_transport_errors_retryable_but_never_inline(error: BaseException) -> None:
+    assert is_retryable_error(error)  # a later pass tries again (jobs.revisit)
+    assert delay(error=error) is None  # never within the fetch: one timeout per pass at most
 
 
 @pytest.mark.parametrize(
@@ -131,3 +138,23 @@ def test_backoff_within_bounds(
         attempt=attempt, max_retries=50, status=status, base=base, cap=cap, rng=random.Random(seed)
     )
     assert got is not None and 0.0 <= got <= cap
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "attempt", "expected"),
+    [
+        (429, None, 1, 1.0),  # busy host, no Retry-After: the backoff ceiling, no jitter
+        (503, None, 3, 4.0),
+        (503, "120", 1, 120.0),  # the server's wish, for the whole host
+        (500, "7", 1, 7.0),
+        (503, "86400", 1, 600.0),  # capped: a day-long pause would hold a daemon
+        (500, None, 1, 0.0),  # a broken URL, not a busy host
+        (200, "30", 1, 0.0),
+        (404, None, 1, 0.0),
+    ],
+)
+def test_host_pause(status: int, retry_after: str | None, attempt: int, expected: float) -> None:
+    got = host_pause(
+        attempt=attempt, status=status, retry_after=retry_after, now=NOW, base=1.0, cap=600.0
+    )
+    assert got == expected

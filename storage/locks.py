@@ -1,0 +1,152 @@
+"""Locks between processes: one daemon per SQLite file, and one migration at a time.
+
+SQLite: an OS lock (``fcntl.flock``) on a lock file beside the database (``vnnews.db.lock``).
+``vnnews run`` holds it for its whole life, so a second daemon on the same file exits at once
+with a message naming the holder (its pid and host are written into the file); the kernel drops
+the lock when the process dies, even by ``kill -9``, so a stale lock file never blocks a restart.
+A command that must migrate a new database takes the same lock for the migration.
+
+PostgreSQL: several daemons share one database on purpose; migrations are serialized with a
+session advisory lock (``pg_advisory_lock``), so daemons started together upgrade it once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import Engine, text
+
+from scraper.errors import StorageError
+
+#: pg_advisory_lock key for migrations: any fixed 64-bit number unique to vnnews
+MIGRATION_LOCK_KEY = 0x766E6E657773  # "vnnews"
+
+
+class LockHeld(StorageError):
+    """Another process holds the lock."""
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file of an SQLite engine (None: PostgreSQL, or in memory)."""
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+class FileLock:
+    """An exclusive ``flock`` on ``path``, created if needed, released by ``release`` or death."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def holder(self) -> str:
+        """Who wrote the lock file last (``pid N on HOST, COMMAND``), or "another process"."""
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            parts = self.path.read_text(encoding="utf-8").split()
+            if len(parts) >= 3:
+                return f"pid {parts[0]} on {parts[1]}, vnnews {parts[2]}"
+        return "another process"
+
+    def acquire(self, command: str, *, wait: float = 0.0) -> FileLock:
+        """Take the lock, polling up to ``wait`` seconds; LockHeld if another process has it."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise LockHeld(self.holder()) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()} {command}\n".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)  # closing the descriptor drops the flock
+
+    def __enter__(self) -> FileLock:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def daemon_lock(engine: Engine) -> FileLock | None:
+    """Take the one-daemon-per-SQLite-file lock (None for PostgreSQL: daemons share it).
+
+    Raises LockHeld with a one-line message naming the database and the holder."""
+    database = sqlite_path(engine)
+    if database is None:
+        return None
+    lock = FileLock(lock_path(database))
+    try:
+        return lock.acquire("run")
+    except LockHeld as exc:
+        raise LockHeld(
+            f"{database}: already in use by a vnnews daemon ({exc}): one 'vnnews run' per "
+            "SQLite file (several daemons share a PostgreSQL database)"
+        ) from None
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine, *, held: FileLock | None = None) -> Iterator[None]:
+    """Serialize migrations: the SQLite lock file (unless the caller ``held`` it already), or a
+    PostgreSQL advisory lock."""
+    database = sqlite_path(engine)
+    if database is not None:
+        if held is not None and held.held:
+            yield
+            return
+        lock = FileLock(lock_path(database))
+        try:
+            lock.acquire("upgrade", wait=10.0)
+        except LockHeld as exc:
+            raise LockHeld(
+                f"{database}: cannot migrate it while another process holds it ({exc})"
+            ) from None
+        with lock:
+            yield
+        return
+    if engine.url.get_backend_name() == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    yield
