@@ -13,6 +13,7 @@ and reason on the ``urls`` and ``crawl_runs`` rows and go on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from scraper.errors import (
     FetchError,
     HostUnreachableError,
     RobotsDisallowedError,
+    StorageError,
     VnnewsError,
 )
 from scraper.extract import EXTRACTOR_VERSION, extract_article, is_article
@@ -125,8 +127,9 @@ class Crawler:
             except HostUnreachableError:
                 raise  # recorded as failed: the drain stops, the site's other URLs stay due
             except BaseException:
-                # on cancellation (shutdown) the URL in flight is given back, due now
-                with self.sessions.begin() as s:
+                # on cancellation (shutdown) the URL in flight is given back, due now; if the
+                # database itself failed, its lease (and worker recovery) brings it back
+                with contextlib.suppress(StorageError), self.sessions.begin() as s:
                     frontier.release(s, [claim.row_id], self.clock())
                 raise
             if self.on_progress:
@@ -170,6 +173,8 @@ class Crawler:
             self.metrics.fetched(p.name, result.status, len(result.body))
         try:
             self._store(p, claim, result)
+        except StorageError:
+            raise  # the database itself failed (disk full, gone): no URL is at fault
         except Exception as exc:  # per-URL containment: record, log, go on with the next URL
             log.exception("site=%s url=%s failed while storing", p.name, claim.url)
             why = f"{type(exc).__name__}: {exc}"

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import random
 import signal
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -34,10 +34,14 @@ from jobs.httpd import HealthServer
 from jobs.metrics import ArchiveSnapshot, Metrics
 from jobs.status import Status, human
 from jobs.worker import WorkerLife, vnnews_version
-from scraper.errors import VnnewsError
+from scraper.errors import StorageError, VnnewsError
 from storage.models import Url
 
 log = logging.getLogger("vnnews.daemon")
+
+#: the first pause of every pass after the database failed, and the longest
+DB_BACKOFF = timedelta(minutes=1)
+DB_BACKOFF_MAX = timedelta(minutes=30)
 
 __all__ = ["Daemon", "vnnews_version"]
 
@@ -65,6 +69,9 @@ class Daemon:
         self._status: dict[str, Status] = {}
         self._last_tally = (0, 0, 0)
         self.worker_id: int | None = None
+        #: after a database failure no pass starts before this (``_database_failed``)
+        self._db_paused_until = datetime.min.replace(tzinfo=UTC)
+        self._db_backoff = timedelta(0)
         self.life = WorkerLife(crawler.sessions, config.daemon, "run", crawler.clock)
         crawler.lease = timedelta(seconds=config.daemon.lease)
 
@@ -77,12 +84,15 @@ class Daemon:
         lock = self._locks.setdefault(site.name, asyncio.Lock())
         if lock.locked():  # the other job of this site is running; it will pick the work up
             return
+        if self.crawler.clock() < self._db_paused_until:
+            return  # the database failed (disk full): every pass waits for the back-off
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
         try:
             async with lock:
                 stats = await self.crawler.crawl_site(site, discover=discover)
+            self._db_backoff = timedelta(0)  # the database took a whole pass: back-off over
             outcome = stats.outcome()
             self.metrics.passed(site.name, outcome, stats.errors)
             if outcome != "idle":
@@ -91,11 +101,29 @@ class Daemon:
             # shutdown: the pass gave its URL back and closed its run; ending here (not
             # re-raising) keeps APScheduler from logging the cancellation as a job error
             return
+        except StorageError as exc:
+            self._database_failed(exc)
         except Exception:  # a pass that blows up is logged; the schedule and other sites go on
             log.exception("site=%s pass failed", site.name)
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    def _database_failed(self, exc: StorageError) -> None:
+        """The database refused a write (disk full, unreachable): one line, then every pass waits
+        a growing back-off (1 min doubling to 30 min) instead of failing again at once; the
+        daemon lives on and the next pass after the pause tries again."""
+        now = self.crawler.clock()
+        if now < self._db_paused_until:
+            return  # another site's pass hit the same failure: said once already
+        self._db_backoff = min(
+            DB_BACKOFF_MAX, self._db_backoff * 2 if self._db_backoff else DB_BACKOFF
+        )
+        self._db_paused_until = now + self._db_backoff
+        log.error(
+            "%s; every pass paused for %d s, then retried",
+            str(exc).splitlines()[0], self._db_backoff.total_seconds(),
+        )  # fmt: skip
 
     def add_site_jobs(self, scheduler: AsyncIOScheduler, site: SiteConfig, delay: float) -> None:
         """The crawl and drain jobs of one site, the first crawl ``delay`` seconds from now."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import SiteConfig
 from scraper.dates import DAY_FIRST, DateOrder
-from scraper.errors import HostUnreachableError
+from scraper.errors import HostUnreachableError, StorageError
 from scraper.profiles import SiteProfile
 from storage import moves, repo
 
@@ -139,12 +139,20 @@ async def recorded_run(
         with contextlib.suppress(HostUnreachableError):
             yield run
         ok = run.stats.outcome() != "failing"
-    except asyncio.CancelledError:
-        ok = None  # a clean shutdown is neither a success nor a site error
+    except (asyncio.CancelledError, StorageError):
+        # a clean shutdown, or the database failing (disk full), is neither a success nor the
+        # site's error
+        ok = None
         raise
     finally:
-        with sessions.begin() as s:
-            if ok is not None and run.stats.outcome() == "idle":
-                repo.drop_idle_run(s, run_id)
-            else:
-                repo.finish_run(s, run_id, run.stats.as_dict(), clock(), ok=ok)
+        try:
+            with sessions.begin() as s:
+                if ok is not None and run.stats.outcome() == "idle":
+                    repo.drop_idle_run(s, run_id)
+                else:
+                    repo.finish_run(s, run_id, run.stats.as_dict(), clock(), ok=ok)
+        except StorageError:
+            if ok is not None:
+                raise
+            # the pass already failed on the database: its run stays open until recovery
+            # closes it as interrupted, the error in flight is the one to report

@@ -15,6 +15,7 @@
     │   ├── HtmlTooComplexError   too large or nested too deep to parse in bounded time
     │   └── NotAnArticleError     HTML without an article (a listing): ``extract.is_article``
     └── StorageError         the database refused or is unreachable
+        └── DiskFullError         its disk is full: every write fails until there is room
 
 Library errors (httpx, SQLAlchemy, lxml) are translated once, at the module that calls the
 library, with ``raise ... from exc``. Every error carries the URL it concerns where there is one,
@@ -97,3 +98,8 @@ class NotAnArticleError(ExtractError):
 
 class StorageError(VnnewsError):
     """The database failed."""
+
+
+class DiskFullError(StorageError):
+    """The database's disk (or its size limit) is full: nothing can be written until there is
+    room. Not a site's fault: the daemon pauses every pass and tries again later."""

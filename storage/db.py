@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from scraper.errors import ConfigError, StorageError
+from scraper.errors import ConfigError, DiskFullError, StorageError
 
 DEFAULT_DB = "sqlite:///data/vnnews.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -118,13 +118,31 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             _check_location(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30}, json_serializer=_json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _disk_full)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
+        engine = create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
+        event.listen(engine, "handle_error", _disk_full)
+        return engine
     except (SQLAlchemyError, ImportError) as exc:
         raise StorageError(
             f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
         ) from exc
+
+
+#: SQLite's SQLITE_FULL message; PostgreSQL's disk_full SQLSTATE (class 53: insufficient resources)
+_SQLITE_FULL = "database or disk is full"
+_PG_DISK_FULL = "53100"
+
+
+def _disk_full(context: Any) -> None:
+    """Turn a full disk into one DiskFullError naming the database, whatever statement hit it,
+    so the CLI prints one line and the daemon pauses instead of logging tracebacks."""
+    orig = context.original_exception
+    full = _SQLITE_FULL in str(orig) or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    if full:
+        where = context.engine.url.render_as_string(hide_password=True) if context.engine else "?"
+        raise DiskFullError(f"database {where}: disk full ({str(orig).splitlines()[0]})") from orig
 
 
 def _check_location(path: Path) -> None:
