@@ -65,15 +65,19 @@ class Archive:
 
 
 def open_archive(
-    db_url: str, *, check: bool = True, read_only: bool = False, daemon: bool = False
-) -> Archive:
+    db_url: str, *, check: bool = True, read_only: bool = False, daemon: bool = False,
+    existing: bool = False,
+) -> Archive:  # fmt: skip
     """Open the database (a URL or a plain SQLite path).
 
     ``read_only`` for commands that only read: the database must exist and be migrated, and an
     SQLite archive on read-only media opens. Otherwise (``check``) a new database is created and
     migrated, and an older schema is refused with a hint, except for the ``daemon``, which
     first takes the one-daemon-per-SQLite-file lock (StorageError naming the holder) and then
-    upgrades it."""
+    upgrades it. ``existing``: a writer that must not create the database (db check, compact)."""
+    if existing and not read_only:
+        # maintenance of an archive that is not there would create an empty one and pass
+        make_engine(db_url, read_only=True).dispose()
     engine = make_engine(db_url, read_only=read_only)
     lock = None
     try:

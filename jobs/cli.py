@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from jobs import cmd_archive, cmd_crawl, cmd_export, cmd_health, cmd_pages
-from jobs.context import Ctx
+from jobs.context import EXIT_STATUS, Ctx
 from jobs.logs import setup_logging
 from scraper.errors import ConfigError, VnnewsError
 from storage.db import DEFAULT_DB
@@ -59,17 +59,18 @@ class VnnewsGroup(click.Group):
             click.echo("vnnews: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:
-            _closed_pipe()
+            _closed_pipe(ctx.meta.get(EXIT_STATUS, 0))
         except Exception as exc:
             _fail(exc, 1, unexpected=True)
 
 
-def _closed_pipe() -> NoReturn:
-    """``vnnews articles --json | head -2``: the reader has what it wanted; exit quietly (0).
+def _closed_pipe(status: int) -> NoReturn:
+    """``vnnews articles --json | head -2``: the reader has what it wanted; exit quietly, 0, or
+    the status a command decided before printing (``health``, ``db check``: their answer).
     stdout goes to /dev/null so the interpreter's final flush does not raise again."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(0)
+    sys.exit(status)
 
 
 def _usage(exc: click.UsageError) -> NoReturn:

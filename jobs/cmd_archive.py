@@ -16,7 +16,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.context import Ctx, parse_date, parse_since
+from jobs.context import EXIT_STATUS, Ctx, parse_date, parse_since
 from jobs.display import (
     dumps,
     print_article,
@@ -84,6 +84,9 @@ def articles(
         with archive.sessions() as s:
             require_site(obj, s, site)
             rows = repo.list_articles(s, site=site, since=since_dt, until=until_dt, limit=limit)
+            if not rows:  # stderr: a script reading stdout still sees an empty listing
+                click.echo("no articles archived" + (" for that choice" if site or since_dt
+                           or until_dt else " yet"), err=True)  # fmt: skip
             print_article_rows(rows, as_json, as_csv)
     finally:
         archive.close()
@@ -310,7 +313,7 @@ def db_check(obj: Ctx, as_json: bool) -> None:
     from storage.models import Page
 
     # FTS5's integrity-check is an INSERT (it writes nothing): the connection must be writable
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, existing=True)
     try:
         with archive.sessions() as s:
             total = s.query(Page).filter(Page.body_sha256.is_not(None)).count()
@@ -318,6 +321,8 @@ def db_check(obj: Ctx, as_json: bool) -> None:
                 report = check(s, tick=lambda: bar.update(1))
     finally:
         archive.close()
+    # the exit status is the verdict: a reader that closes the pipe early must not turn it to 0
+    click.get_current_context().meta[EXIT_STATUS] = 1 if report.problems else 0
     if as_json:
         click.echo(dumps({"pages": report.pages, "articles": report.articles,
                           "problems": report.problems}))  # fmt: skip
@@ -364,7 +369,7 @@ def db_compact(obj: Ctx, keep_days: int, vacuum: bool) -> None:
     from storage.maintenance import build_dicts, compact_runs
 
     now = datetime.now(UTC)
-    archive = open_archive(obj.db)
+    archive = open_archive(obj.db, existing=True)
     try:
         with archive.sessions.begin() as s:
             before, after = compact_runs(s, now - timedelta(days=keep_days))

@@ -86,7 +86,9 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
     """
     from sqlalchemy.engine import make_url
 
-    url = make_url(obj.db)
+    from storage.db import database_url
+
+    url = make_url(database_url(obj.db))  # a plain path, like every --db
     if url.get_backend_name() != "sqlite" or not url.database:
         raise VnnewsError("vnnews ui browses an SQLite archive; Datasette does not read PostgreSQL")
     db_file = Path(url.database)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import click
 
-from jobs.context import Ctx
+from jobs.context import EXIT_STATUS, Ctx
 
 
 @click.command()
@@ -32,6 +32,8 @@ def health(obj: Ctx, as_json: bool) -> None:
             h = check_health(s, config, now)
     finally:
         archive.close()
+    # the exit status is the answer: `vnnews health | head -1` must not turn unhealthy into 0
+    click.get_current_context().meta[EXIT_STATUS] = 0 if h.ok else 1
     if as_json:
         data = {
             "ok": h.ok,

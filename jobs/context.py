@@ -9,6 +9,10 @@ import click
 from jobs.config import Config, load_config
 from scraper.dates import parse_iso8601
 
+#: ``click.Context.meta`` key: the exit status a command has decided before printing (health,
+#: db check), kept when the reader closes the pipe early (``jobs.cli``)
+EXIT_STATUS = "vnnews.exit_status"
+
 
 class Ctx:
     def __init__(self, db: str, config_path: str, *, verbosity: int = 0) -> None:

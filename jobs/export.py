@@ -164,11 +164,24 @@ def export(
         if fmt == "parquet":
             return write_parquet(article_records(session, **where), path, tick)
         if fmt == "warc":
+            _require(
+                "warcio", "warc"
+            )  # before the file is opened: a failed run leaves it as it was
             with path.open("wb") as raw:
                 return write_warc(session, article_pages(session, **where), raw, tick)
         with path.open("w", encoding="utf-8", newline="") as out:
             if fmt == "csv":
                 return write_csv(article_records(session, **where), out, tick)
             return write_jsonl(article_records(session, **where), out, tick)
+    except BrokenPipeError:
+        raise  # `--out /dev/stdout | head`: the reader has what it wanted (jobs.cli: exit 0)
     except OSError as exc:
         raise VnnewsError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _require(module: str, fmt: str) -> None:
+    """Fail before writing anything when the optional library of ``fmt`` is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise VnnewsError(f"--format {fmt} needs {module}: pip install 'vnnews[export]'")

@@ -84,6 +84,7 @@ def _can_write(path: Path) -> bool:
 
 def _sqlite_read_only(path: Path) -> Engine:
     if not path.is_file():
+        _check_location(path)  # a missing directory is the user's typo: say that (exit 2)
         raise StorageError(
             f"no database at {path}: nothing archived yet (start with 'vnnews --db {path} crawl')"
         )

@@ -31,8 +31,9 @@ def test_datasette_search_box_json_and_raw_html(
     config = crawl_archive(sqlite_url, tmp_path, vnx, tt)
     port = dead_port()  # a free loopback port
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from jobs.cli import main; main()", "--db", sqlite_url,
-         "--config", str(config), "ui", "--port", str(port)],
+        # a plain path, as a user types it (--db takes one for every command, ui too)
+        [sys.executable, "-c", "from jobs.cli import main; main()", "--db",
+         sqlite_url.removeprefix("sqlite:///"), "--config", str(config), "ui", "--port", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         env={**os.environ, "NO_PROXY": "127.0.0.1"},
     )  # fmt: skip

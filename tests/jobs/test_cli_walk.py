@@ -1,0 +1,64 @@
+"""What a new user ran into, each as a test: answers that survive a closed pipe, maintenance that
+never creates an archive on a typo, an export that fails before touching its output file."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jobs.cli import cli
+
+VNNEWS = str(Path(sys.executable).parent / "vnnews")
+
+
+def _upgraded(tmp_path: Path) -> str:
+    db = str(tmp_path / "a.db")
+    assert CliRunner().invoke(cli, ["--db", db, "db", "upgrade"]).exit_code == 0
+    return db
+
+
+def test_an_unhealthy_answer_survives_a_reader_that_closes_the_pipe(tmp_path: Path) -> None:
+    db = _upgraded(tmp_path)
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(
+        '[[site]]\nname = "x"\nbase_url = "https://x.vn/"\nfeeds = ["https://x.vn/rss"]\n'
+    )
+    # no daemon runs: unhealthy. The reader closes its end at once: every write meets a closed pipe
+    script = f'"{VNNEWS}" --db "{db}" --config "{cfg}" health | {{ exec 0<&-; sleep 1; }}'
+    out = subprocess.run(["bash", "-c", script + '; echo "status=${PIPESTATUS[0]}"'],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert "status=1" in out.stdout, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", [["db", "check"], ["db", "compact"]])
+def test_maintenance_on_a_mistyped_path_creates_nothing(tmp_path: Path, command: list[str]) -> None:
+    ghost = tmp_path / "ghost.db"
+    result = CliRunner().invoke(cli, ["--db", str(ghost), *command])
+    assert result.exit_code == 1 and f"no database at {ghost}" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_missing_its_library_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _upgraded(tmp_path)
+    keep = tmp_path / "keep.warc"
+    keep.write_bytes(b"an earlier export")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "warcio" else real(name, *a)
+    )
+    result = CliRunner().invoke(cli, ["--db", db, "export", "--format", "warc", "--out", str(keep)])
+    assert result.exit_code == 1 and "needs warcio" in result.output
+    assert keep.read_bytes() == b"an earlier export"
+
+
+def test_a_read_command_on_a_missing_directory_names_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "no" / "x.db"), "articles"])
+    assert result.exit_code == 2 and f"directory {tmp_path / 'no'} does not exist" in result.output
