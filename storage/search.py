@@ -14,6 +14,8 @@ folded the same way, so ``"Da Nang"``, ``"đà nẵng"`` and ``"ĐÀ NẴNG"`` f
 
 On both, the best ``POOL`` matches are then re-ordered in Python so that articles holding the
 query with its own accents come first (``Đà Nẵng`` before ``đa năng``, which folds the same),
+then those holding the query's words together as typed (``da nang`` the place before an article
+that merely has "đã" and "năng" somewhere),
 and each hit gets a snippet of its text with the matched words between ``**``: the same pure
 functions for both databases, so both give the same answers.
 """
@@ -116,6 +118,15 @@ class Hit:
     rank: int
 
 
+def phrase_score(query: str, *parts: str | None) -> int:
+    """1 when the query's words stand together, in order, in ``parts`` (folded): Vietnamese words
+    are often two syllables, so ``da nang`` as a phrase is Đà Nẵng where "đã ... năng" is not."""
+    words = search_key(query.replace('"', " ")).split()
+    if len(words) < 2:
+        return 0
+    return int(_contains(search_key(*parts).split(), words))
+
+
 def search(
     session: Session,
     query: str,
@@ -164,7 +175,11 @@ def search(
     rows = [(row[0], row[1]) for row in session.execute(stmt.limit(pool), params)]
     scored = sorted(
         enumerate(rows),
-        key=lambda x: (-accent_score(query, x[1][0].title, x[1][0].sapo, x[1][0].text), x[0]),
+        key=lambda x: (
+            -accent_score(query, x[1][0].title, x[1][0].sapo, x[1][0].text),
+            -phrase_score(query, x[1][0].title, x[1][0].sapo, x[1][0].text),
+            x[0],
+        ),
     )
     hits = []
     for rank, (art, site_name) in scored[:limit]:

@@ -227,3 +227,25 @@ def test_snippet_is_a_window_around_the_densest_match() -> None:
     assert out.count("**Lào** **Cai**") == 2
     assert snippet("Không có gì", ["lao"]) == "Không có gì"
     assert snippet("", ["lao"]) == ""
+
+
+def test_words_standing_together_come_before_words_scattered(db_url: str) -> None:
+    # "đã" ... "năng" far apart fold to "da" and "nang" too: a match, but after the phrase
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    stories = {
+        "scattered": ("Điện năng tăng", "Sản lượng điện năng đã tăng mạnh so với năm ngoái."),
+        "place": ("Du lịch miền Trung", "Khách quốc tế đến Da Nang tăng gấp đôi trong quý."),
+    }
+    with sessions.begin() as s:
+        site = repo.ensure_site(s, "a", "https://a.vn/", NOW).id
+        for key, (title, text) in stories.items():
+            url = f"https://a.vn/{key}.html"
+            repo.store_article(
+                s, site_id=site, article=Article(url=url, title=title, text=text),
+                urls={url: "fetched"}, page_id=None, now=NOW, extractor_version="t",
+            )  # fmt: skip
+    assert keys(sessions, "da nang") == ["place", "scattered"]
+    assert keys(sessions, '"da nang"') == ["place"]  # quoted: the phrase only
+    engine.dispose()
