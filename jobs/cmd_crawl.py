@@ -18,7 +18,7 @@ from scraper.errors import ConfigError
 @click.pass_obj
 def run(obj: Ctx) -> None:
     """Run the daemon: every site on its schedule, until Ctrl-C / SIGTERM."""
-    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.app import build_fetcher, build_pool, log_policy, open_archive
     from jobs.crawl import Crawler
     from jobs.daemon import Daemon
 
@@ -28,15 +28,17 @@ def run(obj: Ctx) -> None:
         raise ConfigError(f"{config.path}: no enabled sites: nothing to run")
     archive = open_archive(obj.db)
     log_policy(config)
+    pool = build_pool(config)
 
     async def main() -> None:
-        async with build_fetcher(config) as fetcher:
-            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch)
+        async with build_fetcher(config, archive) as fetcher:
+            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch, cpu=pool)
             await Daemon(config, crawler).run()
 
     try:
         asyncio.run(main())
     finally:
+        pool.close()
         archive.close()
 
 
@@ -46,7 +48,7 @@ def run(obj: Ctx) -> None:
 @click.pass_obj
 def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     """One discovery and fetch pass over SITES (default: all), then exit."""
-    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.app import build_fetcher, build_pool, log_policy, open_archive
     from jobs.crawl import Crawler
 
     config = obj.config
@@ -58,12 +60,14 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     archive = open_archive(obj.db)
     log_policy(config)
     progress, done = progress_printer()
+    pool = build_pool(config)
 
     async def main() -> dict[str, Any]:
-        async with build_fetcher(config) as fetcher:
+        async with build_fetcher(config, archive) as fetcher:
             crawler = Crawler(
-                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
-            )
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
+                cpu=pool,
+            )  # fmt: skip
             out = {}
             results = await asyncio.gather(
                 *(crawler.crawl_site(s, discover=not no_discover) for s in chosen)
@@ -75,6 +79,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool) -> None:
     try:
         results = asyncio.run(main())
     finally:
+        pool.close()
         archive.close()
         done()
     failed = 0
@@ -108,7 +113,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     Resumable: stopped with Ctrl-C, the next run goes on from the frontier without fetching
     again what is archived.
     """
-    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.app import build_fetcher, build_pool, log_policy, open_archive
     from jobs.backfill import backfill as run_backfill
     from jobs.crawl import Crawler
 
@@ -119,17 +124,20 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None) -> 
     archive = open_archive(obj.db)
     log_policy(config)
     progress, done = progress_printer()
+    pool = build_pool(config)
 
     async def main() -> Any:
-        async with build_fetcher(config) as fetcher:
+        async with build_fetcher(config, archive) as fetcher:
             crawler = Crawler(
-                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress
-            )
+                fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
+                cpu=pool,
+            )  # fmt: skip
             return await run_backfill(crawler, site, since=since_dt, until=until_dt)
 
     try:
         stats = asyncio.run(main())
     finally:
+        pool.close()
         archive.close()
         done()
     click.echo(

@@ -10,6 +10,7 @@ and ``nan``, and ``delay_factor = inf`` hangs a crawl, ``timeout = nan`` fails e
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -47,6 +48,8 @@ def parse_duration(value: str | int | float) -> float:
 
 
 DAY = 86400.0
+#: where the crawler extracts pages: jobs.cpupool.PoolKind
+CPU_POOLS = ("process", "thread", "inline")
 
 #: key → (lowest, highest) allowed value; durations in seconds
 RANGES: dict[str, tuple[float, float]] = {
@@ -62,6 +65,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "daemon.drain_every": (0, DAY),  # 0: the default
     "daemon.batch": (1, 100_000),
     "daemon.jitter": (0, DAY),
+    "daemon.cpu_workers": (0, 64),
     "site.every": (60, 30 * DAY),  # at least 1m: be polite
     "site.horizon": (0, 100 * 365 * DAY),  # 0: no horizon
     "site.min_delay": (0, 3600),
@@ -108,6 +112,10 @@ class DaemonConfig:
     batch: int = 200
     #: random delay added to each scheduled run, so restarts do not fire every site at once
     jitter: float = 30.0
+    #: processes that extract, hash and compress fetched pages (0: on the event loop thread)
+    cpu_workers: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
+    #: "process" (every core), "thread" (overlaps fetching, one core) or "inline"
+    cpu_pool: str = "process"
 
 
 @dataclass(frozen=True)
@@ -288,13 +296,18 @@ def _fetch(r: _Reader) -> FetchConfig:
 
 
 def _daemon(r: _Reader) -> DaemonConfig:
-    r.check_unknown({"drain_every", "batch", "jitter"})
+    r.check_unknown({"drain_every", "batch", "jitter", "cpu_workers", "cpu_pool"})
     base = DaemonConfig()
     batch = r.number("batch", base.batch, integer=True)
+    pool = r.get("cpu_pool", str, base.cpu_pool)
+    if pool not in CPU_POOLS:
+        raise r.fail("cpu_pool", f"expected one of {', '.join(CPU_POOLS)}, got {pool!r}")
     return DaemonConfig(
         drain_every=r.duration("drain_every", base.drain_every) or base.drain_every,
         batch=batch,
         jitter=r.duration("jitter", base.jitter) or 0.0,
+        cpu_workers=r.number("cpu_workers", base.cpu_workers, integer=True),
+        cpu_pool=pool,
     )
 
 

@@ -13,9 +13,11 @@ and reason on the ``urls`` and ``crawl_runs`` rows and go on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,20 +25,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs import discover as discovery
 from jobs import revisit
 from jobs.config import SiteConfig
+from jobs.cpupool import CpuPool
 from jobs.discover import reason
+from jobs.prepare import Prepared, prepare
 from jobs.runs import Clock, RunStats, SitePass, recorded_run
 from scraper.errors import (
     BlockedAddressError,
     FetchError,
     HostUnreachableError,
     RobotsDisallowedError,
-    VnnewsError,
 )
-from scraper.extract import EXTRACTOR_VERSION, extract_article, is_article
+from scraper.extract import EXTRACTOR_VERSION
 from scraper.fetch import Fetcher, FetchResult
 from scraper.types import Article
-from storage import frontier, repo
-from storage.models import Url
+from storage import frontier, locks, repo
 
 log = logging.getLogger("vnnews.crawl")
 
@@ -67,6 +69,10 @@ class Crawler:
     batch: int = 200
     #: called after each URL is fetched (progress bars); gets (site, url)
     on_progress: Callable[[str, str], None] | None = None
+    #: where pages are extracted, hashed and compressed (default: inline, on the event loop)
+    cpu: CpuPool = field(default_factory=lambda: CpuPool(0))
+    #: fetched pages of one site waiting for the pool and their transaction, at most
+    pipeline: int = 4
 
     async def crawl_site(self, site: SiteConfig, *, discover: bool = True) -> RunStats:
         """One pass: discovery (unless ``discover=False``), then fetch what is due. Recorded in
@@ -75,7 +81,7 @@ class Crawler:
             self.sessions, site, "crawl" if discover else "drain", self.clock
         ) as p:
             if discover:
-                await discovery.discover(self, p)
+                await self._discover(p)
             await self.drain_pass(p)
         s = p.stats
         log.info(
@@ -86,6 +92,16 @@ class Crawler:
         )  # fmt: skip
         return p.stats
 
+    async def _discover(self, p: SitePass) -> None:
+        """Discovery, by one worker at a time per site (PostgreSQL advisory lock): another
+        daemon discovering this site now makes this pass a drain."""
+        engine = self.sessions.kw["bind"]
+        with locks.exclusive(engine, f"discover:{p.name}") as mine:
+            if mine:
+                await discovery.discover(self, p)
+            else:
+                log.info("site=%s discovery is running in another worker: draining", p.name)
+
     async def drain(
         self, site: SiteConfig, site_id: int, stats: RunStats, limit: int | None = None
     ) -> None:
@@ -93,26 +109,42 @@ class Crawler:
         await self.drain_pass(SitePass(site, site_id, site.site_profile(), stats), limit)
 
     async def drain_pass(self, p: SitePass, limit: int | None = None) -> None:
-        """Fetch the site's due article URLs, one at a time (the fetcher spaces them per host).
+        """Fetch the site's due article URLs, one request at a time (the fetcher spaces them
+        per host), while the pages already fetched are extracted and stored.
 
         Each URL is claimed just before its fetch: a whole batch leased at once would outlive
-        its lease (200 URLs x a 5 s delay > 15 min), and another daemon would fetch its tail again.
+        its lease (200 URLs x a 5 s delay > 15 min), and another daemon would fetch its tail
+        again. Up to ``pipeline`` fetched pages wait for the CPU pool and their transaction
+        meanwhile; they are finished, not dropped, when the drain stops.
         """
-        for _ in range(limit or self.batch):
-            claim = self._claim(p.site_id)
-            if claim is None:
-                return
-            try:
-                await self._fetch_one(p, claim)
-            except HostUnreachableError:
-                raise  # recorded as failed: the drain stops, the site's other URLs stay due
-            except BaseException:
-                # on cancellation (shutdown) the URL in flight is given back, due now
-                with self.sessions.begin() as s:
-                    frontier.release(s, [claim.row_id], self.clock())
-                raise
-            if self.on_progress:
-                self.on_progress(p.name, claim.url)
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            for _ in range(limit or self.batch):
+                claim = self._claim(p.site_id)
+                if claim is None:
+                    return
+                result = await self._get(p, claim)
+                if result is None:
+                    self._progress(p, claim)
+                    continue
+                pending.add(asyncio.create_task(self._keep(p, claim, result)))
+                if len(pending) >= self.pipeline:
+                    done, pending = await asyncio.wait(pending, return_when=FIRST_COMPLETED)
+                    for task in done:
+                        task.result()
+        finally:
+            if pending:
+                await asyncio.gather(*pending)
+
+    async def _fetch_one(self, p: SitePass, claim: Claim) -> None:
+        """Fetch, extract and store one claimed URL (the drain does the same, pipelined)."""
+        result = await self._get(p, claim)
+        if result is not None:
+            await self._keep(p, claim, result)
+
+    def _progress(self, p: SitePass, claim: Claim) -> None:
+        if self.on_progress:
+            self.on_progress(p.name, claim.url)
 
     def _claim(self, site_id: int) -> Claim | None:
         now = self.clock()
@@ -126,7 +158,14 @@ class Crawler:
                 None,
             )
 
-    async def _fetch_one(self, p: SitePass, claim: Claim) -> None:
+    def _release(self, claim: Claim) -> None:
+        """Give a claimed URL back, due now (shutdown)."""
+        with self.sessions.begin() as s:
+            frontier.release(s, [claim.row_id], self.clock())
+
+    async def _get(self, p: SitePass, claim: Claim) -> FetchResult | None:
+        """Fetch a claimed URL; a FetchError is recorded (None). An unreachable host raises
+        (recorded too): the drain stops, the site's other URLs stay due."""
         try:
             result = await self.fetcher.fetch(
                 claim.url, etag=claim.etag, last_modified=claim.last_modified,
@@ -140,32 +179,46 @@ class Crawler:
             self._failed(claim.row_id, reason(exc), step)
             p.error(claim.url, reason(exc))
             if isinstance(exc, HostUnreachableError):
-                raise  # the host is down: the drain stops and hands its other URLs back
-            return
+                raise
+            return None
+        except BaseException:
+            self._release(claim)  # on cancellation the URL in flight is given back, due now
+            raise
         p.stats.fetched += 1
+        return result
+
+    async def _keep(self, p: SitePass, claim: Claim, result: FetchResult) -> None:
+        """Prepare the page in the CPU pool, then store it (one transaction)."""
         try:
-            self._store(p, claim, result)
+            prepared = await self.cpu.run(prepare, result, p.profile, claim.source_date)
+            self._store(p, claim, result, prepared)
+        except asyncio.CancelledError:
+            self._release(claim)
+            raise
         except Exception as exc:  # per-URL containment: record, log, go on with the next URL
             log.exception("site=%s url=%s failed while storing", p.name, claim.url)
             why = f"{type(exc).__name__}: {exc}"
             self._failed(claim.row_id, why, revisit.after_crash(claim.attempts, self.clock()))
             p.error(claim.url, why)
+        self._progress(p, claim)
 
-    def _store(self, p: SitePass, claim: Claim, result: FetchResult) -> None:
-        """Archive the raw page, extract, store the article and the URL's next step: one
-        transaction."""
+    def _store(
+        self, p: SitePass, claim: Claim, result: FetchResult, prepared: Prepared | None = None
+    ) -> None:
+        """Archive the raw page, store the article and the URL's next step: one transaction
+        (Core statements by row id: nothing is loaded)."""
         now = self.clock()
-        article, error = None, None
-        if result.status == 200:
-            article, error = _extract(result, p, claim.source_date)
+        if prepared is None:
+            prepared = prepare(result, p.profile, claim.source_date)
+        article, error = prepared.article, prepared.error
         with self.sessions.begin() as s:
-            page = repo.record_page(s, result, url_id=claim.row_id)
-            row = s.get_one(Url, claim.row_id)
+            page = repo.record_page(s, result, url_id=claim.row_id, packed=prepared.packed)
             if result.status == 304:
-                step = revisit.after_not_modified(row.source_date, now)
+                step = revisit.after_not_modified(claim.source_date, now)
                 frontier.mark_fetched(
-                    s, row, status=304, etag=row.etag, last_modified=row.last_modified, now=now,
-                    state=step.state, next_due=step.next_due,
+                    s, claim.row_id, status=304, etag=claim.etag,
+                    last_modified=claim.last_modified, now=now, state=step.state,
+                    next_due=step.next_due,
                 )  # fmt: skip
                 p.stats.not_modified += 1
                 return
@@ -179,22 +232,21 @@ class Crawler:
                     )
                 error = error or f"HTTP {result.status}"
                 frontier.mark_failed(
-                    s, row, error=error, now=now, status=result.status, next_due=step.next_due,
-                    state=step.state,
+                    s, claim.row_id, error=error, now=now, status=result.status,
+                    next_due=step.next_due, state=step.state,
                 )  # fmt: skip
             else:
                 stored = repo.store_article(
                     s, site_id=p.site_id, article=article, urls=_urls_of(p.site, result, article),
                     page_id=page.id, now=now, extractor_version=EXTRACTOR_VERSION,
+                    digest=prepared.digest, search_text=prepared.search_text,
                 )  # fmt: skip
-                published = article.published_at or row.source_date
-                if published is not None and row.source_date is None:
-                    row.source_date = published
+                published = article.published_at or claim.source_date
                 step = revisit.after_article(published, now)
                 frontier.mark_fetched(
-                    s, row, status=result.status, etag=result.etag,
+                    s, claim.row_id, status=result.status, etag=result.etag,
                     last_modified=result.last_modified, now=now, state=step.state,
-                    next_due=step.next_due,
+                    next_due=step.next_due, source_date=published,
                 )  # fmt: skip
                 _count(p.stats, stored.outcome)
                 return
@@ -203,25 +255,9 @@ class Crawler:
     def _failed(self, row_id: int, error: str, step: revisit.Step) -> None:
         with self.sessions.begin() as s:
             frontier.mark_failed(
-                s, s.get_one(Url, row_id), error=error, now=self.clock(), next_due=step.next_due,
+                s, row_id, error=error, now=self.clock(), next_due=step.next_due,
                 state=step.state,
             )  # fmt: skip
-
-
-def _extract(
-    result: FetchResult, p: SitePass, discovered_date: datetime | None
-) -> tuple[Article | None, str | None]:
-    """The article of a 200 page, or None and why (``is_article``: the rule ``vnnews extract``
-    applies too). The feed or sitemap date helps a dateline printed without a year."""
-    try:
-        article = extract_article(
-            result.text(), result.final_url, p.profile, fallback_date=discovered_date
-        )
-    except VnnewsError as exc:
-        return None, reason(exc)
-    if not is_article(article):
-        return None, "no article body found"
-    return article, None
 
 
 def _urls_of(site: SiteConfig, result: FetchResult, article: Article) -> dict[str, str]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Url, UrlKind, UrlState
@@ -124,7 +125,7 @@ def release(session: Session, url_ids: Sequence[int], now: datetime) -> None:
 
 def mark_fetched(
     session: Session,
-    row: Url,
+    row: Url | int,
     *,
     status: int,
     etag: str | None,
@@ -132,20 +133,26 @@ def mark_fetched(
     now: datetime,
     state: str,
     next_due: datetime | None = None,
+    source_date: datetime | None = None,
 ) -> None:
-    row.state = state
-    row.last_status = status
-    row.last_fetched_at = now
-    row.attempts = 0
-    row.last_error = None
-    row.next_due = next_due
+    """Record a fetch. ``row`` is the loaded row, or its id (one UPDATE, nothing loaded: the
+    crawler's hot path). ``source_date`` fills a row that has none."""
+    values: dict[str, Any] = {
+        "state": state,
+        "last_status": status,
+        "last_fetched_at": now,
+        "attempts": 0,
+        "last_error": None,
+        "next_due": next_due,
+    }
     if etag is not None or last_modified is not None:
-        row.etag, row.last_modified = etag, last_modified
+        values.update(etag=etag, last_modified=last_modified)
+    _set(session, row, values, source_date=source_date)
 
 
 def mark_failed(
     session: Session,
-    row: Url,
+    row: Url | int,
     *,
     error: str,
     now: datetime,
@@ -154,10 +161,37 @@ def mark_failed(
     state: str = UrlState.FAILED,
 ) -> None:
     """Record a failure; ``next_due=None`` means never again (gone, not an article)."""
-    row.state = state
-    row.attempts += 1
-    row.last_error = error[:2000]
-    row.last_fetched_at = now
+    values: dict[str, Any] = {
+        "state": state,
+        "last_error": error[:2000],
+        "last_fetched_at": now,
+        "next_due": next_due,
+    }
     if status is not None:
-        row.last_status = status
-    row.next_due = next_due
+        values["last_status"] = status
+    _set(session, row, values, failed=True)
+
+
+def _set(
+    session: Session,
+    row: Url | int,
+    values: dict[str, Any],
+    *,
+    failed: bool = False,
+    source_date: datetime | None = None,
+) -> None:
+    """Write ``values`` on a loaded row, or with one UPDATE by id; a failure counts one more
+    attempt, and ``source_date`` fills the row's only if it has none."""
+    if isinstance(row, int):
+        if failed:
+            values["attempts"] = Url.attempts + 1
+        if source_date is not None:
+            values["source_date"] = func.coalesce(Url.source_date, source_date)
+        session.execute(update(Url).where(Url.id == row).values(values))
+        return
+    for key, value in values.items():
+        setattr(row, key, value)
+    if failed:
+        row.attempts += 1
+    if source_date is not None and row.source_date is None:
+        row.source_date = source_date

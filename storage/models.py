@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -259,3 +260,24 @@ class Worker(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(index=True)
     #: set on a clean shutdown; None while running (or after a crash)
     stopped_at: Mapped[datetime | None]
+
+
+class HostSlot(Base):
+    """A host's request slot, shared by every worker on one PostgreSQL (``storage/hostslots.py``).
+
+    One request at a time per host across daemons: a worker takes the slot (``holder``, until
+    ``held_until`` if it dies meanwhile) once ``next_allowed_at`` has passed, and on giving it
+    back sets the next allowed time from the politeness rule (min_delay, Crawl-delay, response
+    time) or a Retry-After pause. SQLite archives (one daemon) keep politeness in the process.
+    """
+
+    __tablename__ = "host_slots"
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_allowed_at: Mapped[datetime]
+    #: "hostname:pid" of the worker holding the slot (None: free)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    held_until: Mapped[datetime | None]
+    #: seconds the host took to answer the last request (Heritrix's delay factor uses it)
+    last_elapsed: Mapped[float | None] = mapped_column(Float)
+    #: requests sent through the slot, ever
+    requests: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

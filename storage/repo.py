@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 import zstandard
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,20 @@ def _compress(body: bytes) -> bytes:
     if compressor is None:
         compressor = _zstd.compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
     return bytes(compressor.compress(body))
+
+
+@dataclass(frozen=True)
+class PackedBody:
+    """A raw body as the ``pages`` row stores it: compressed, with its size and sha256."""
+
+    zstd: bytes
+    size: int
+    sha256: str
+
+
+def pack_body(body: bytes) -> PackedBody:
+    """The CPU half of ``record_page`` (pure): a crawler runs it in a worker process."""
+    return PackedBody(_compress(body), len(body), body_sha256(body))
 
 
 Outcome = Literal["new", "changed", "unchanged", "duplicate"]
@@ -76,19 +90,29 @@ class FetchedPage(Protocol):
     def fetched_at(self) -> datetime: ...
 
 
-def record_page(session: Session, fetched: FetchedPage, *, url_id: int | None) -> Page:
-    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it."""
+def record_page(
+    session: Session, fetched: FetchedPage, *, url_id: int | None, packed: PackedBody | None = None
+) -> Page:
+    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it.
+
+    ``packed`` is ``pack_body(fetched.body)`` when the caller computed it already (off the event
+    loop). One INSERT (Core, no ORM flush); the returned Page is detached, for its ``id``."""
     body = fetched.body if fetched.status != 304 else None
-    page = Page(
-        url_id=url_id, url=fetched.url, final_url=fetched.final_url, status=fetched.status,
-        headers=fetched.headers, fetched_at=fetched.fetched_at,
-        body_zstd=_compress(body) if body else None,
-        body_size=len(body) if body else 0,
-        body_sha256=body_sha256(body) if body else None,
-    )  # fmt: skip
-    session.add(page)
-    session.flush()
-    return page
+    if body and packed is None:
+        packed = pack_body(body)
+    values = {
+        "url_id": url_id,
+        "url": fetched.url,
+        "final_url": fetched.final_url,
+        "status": fetched.status,
+        "headers": fetched.headers,
+        "fetched_at": fetched.fetched_at,
+        "body_zstd": packed.zstd if body and packed else None,
+        "body_size": packed.size if body and packed else 0,
+        "body_sha256": packed.sha256 if body and packed else None,
+    }
+    page_id = session.execute(insert(Page).values(values).returning(Page.id)).scalar_one()
+    return Page(id=page_id, **values)
 
 
 def page_body(page: Page) -> bytes:
@@ -118,7 +142,7 @@ def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime
         )
 
 
-def _fields(a: ExtractedArticle) -> dict[str, Any]:
+def _fields(a: ExtractedArticle, search_text: str | None = None) -> dict[str, Any]:
     return {
         "url": a.url,
         "canonical_url": a.canonical_url,
@@ -134,7 +158,9 @@ def _fields(a: ExtractedArticle) -> dict[str, Any]:
         "language": a.language,
         "source": a.source,
         "extractor": a.extractor,
-        "search_text": search_key(a.title, a.sapo, a.text),
+        "search_text": search_text
+        if search_text is not None
+        else search_key(a.title, a.sapo, a.text),
     }
 
 
@@ -147,6 +173,8 @@ def store_article(
     page_id: int | None,
     now: datetime,
     extractor_version: str,
+    digest: str | None = None,
+    search_text: str | None = None,
 ) -> Stored:
     """Store an extracted article, deduplicated by content hash.
 
@@ -154,14 +182,19 @@ def store_article(
     relation. Outcomes: ``new``; ``unchanged`` (same content, URL known); ``duplicate`` (same
     content reached by a new URL: only an ``article_urls`` row is added); ``changed`` (a known
     URL now has new content: the article is updated and a version is added).
+
+    ``digest`` and ``search_text`` are ``content_hash(title, text)`` and ``search_key(title,
+    sapo, text)`` when the caller computed them already (off the event loop). The common
+    outcomes (new, unchanged, duplicate) write with Core statements, no ORM flush.
     """
-    digest = content_hash(article.title, article.text)
-    same = session.scalar(select(Article).where(Article.content_hash == digest))
-    if same is not None:
-        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == same.id)))
-        _link(session, same.id, urls, now)
-        same.last_seen = now
-        return Stored("unchanged" if set(urls) & known else "duplicate", same.id)
+    if digest is None:
+        digest = content_hash(article.title, article.text)
+    same_id = session.scalar(select(Article.id).where(Article.content_hash == digest))
+    if same_id is not None:
+        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == same_id)))
+        _link(session, same_id, urls, now)
+        session.execute(update(Article).where(Article.id == same_id).values(last_seen=now))
+        return Stored("unchanged" if set(urls) & known else "duplicate", same_id)
 
     # the URLs the server vouched for (fetched, redirected to) say which article this is, the
     # fetched one first; rel=canonical is the page's own claim, often a home or section page,
@@ -175,7 +208,7 @@ def store_article(
     prior_id = next((linked[u] for u in own if u in linked), None)
     if prior_id is not None:
         prior = session.get_one(Article, prior_id)
-        for key, value in _fields(article).items():
+        for key, value in _fields(article, search_text).items():
             if key != "url":
                 setattr(prior, key, value)
         prior.content_hash = digest
@@ -201,24 +234,26 @@ def store_article(
     # a savepoint: a second daemon may insert the same story between our SELECT and INSERT
     try:
         with session.begin_nested():
-            new = Article(
-                site_id=site_id,
-                content_hash=digest,
-                first_seen=now,
-                last_seen=now,
-                page_id=page_id,
-                extractor_version=extractor_version,
-                **_fields(article),
-            )
-            session.add(new)
-            session.flush()
+            new_id = session.execute(
+                insert(Article)
+                .values(
+                    site_id=site_id,
+                    content_hash=digest,
+                    first_seen=now,
+                    last_seen=now,
+                    page_id=page_id,
+                    extractor_version=extractor_version,
+                    **_fields(article, search_text),
+                )
+                .returning(Article.id)
+            ).scalar_one()
     except IntegrityError:  # on content_hash: the other writer won
-        same = session.scalars(select(Article).where(Article.content_hash == digest)).one()
-        _link(session, same.id, urls, now)
-        return Stored("duplicate", same.id)
-    session.add(
-        ArticleVersion(
-            article_id=new.id,
+        same_id = session.scalars(select(Article.id).where(Article.content_hash == digest)).one()
+        _link(session, same_id, urls, now)
+        return Stored("duplicate", same_id)
+    session.execute(
+        insert(ArticleVersion).values(
+            article_id=new_id,
             content_hash=digest,
             fetched_at=now,
             title=article.title,
@@ -226,8 +261,8 @@ def store_article(
             page_id=page_id,
         )
     )
-    _link(session, new.id, urls, now)
-    return Stored("new", new.id)
+    _link(session, new_id, urls, now)
+    return Stored("new", new_id)
 
 
 def _derived(row: Article) -> tuple[Any, ...]:

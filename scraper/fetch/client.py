@@ -52,7 +52,7 @@ from scraper.errors import (
 from scraper.fetch import guard, retry
 from scraper.fetch.encoding import DECODE_ERRORS, CappedBuffer, OverCap, content_decoder
 from scraper.fetch.identity import DEFAULT_USER_AGENT
-from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, Politeness
+from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, HostSlots, Politeness
 from scraper.fetch.robots import (
     MAX_ROBOTS_BYTES,
     RobotsCache,
@@ -296,6 +296,7 @@ class Fetcher:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
+        slots: HostSlots | None = None,
     ) -> None:
         self.settings = settings
         self._pins = guard.AddressPins()
@@ -312,7 +313,8 @@ class Fetcher:
             trust_env=False,  # no proxies from the environment: they would bypass the guard
             event_hooks={"response": [_vet_location]},
         )
-        self._politeness = Politeness(
+        # the host slots: this process's (default), or shared through the database (``slots``)
+        self._politeness: HostSlots = slots or Politeness(
             sleep=sleep,
             now=self._now,
             crawl_delay_cap=settings.crawl_delay_cap,
@@ -496,12 +498,20 @@ class Fetcher:
                     raise self._translate(exc, url) from exc
                 await self._sleep(delay)
                 continue
+            retry_after = answer.headers.get("retry-after")
+            if retry_after and answer.status in (429, 503):
+                # the host asked every client to wait: no request to it from any worker
+                asked = retry.parse_retry_after(retry_after, now=self._clock())
+                if asked:
+                    await self._politeness.pause(
+                        parsed.host, min(asked, self.settings.retry_after_cap)
+                    )
             delay = self._retry_delay(
                 attempt,
                 plan.retries,
                 status=answer.status,
                 error=None,
-                retry_after=answer.headers.get("retry-after"),
+                retry_after=retry_after,
             )
             if delay is None:
                 return answer

@@ -8,6 +8,11 @@ before the next one starts. The pause runs from the END of the previous request,
 server is given room. ``next_delay`` is the pure rule; ``Politeness`` holds the per-host state
 (bounded LRU: idle hosts beyond ``max_hosts`` are forgotten) and takes injectable ``sleep`` and
 ``now`` so tests never wait.
+
+``HostSlots`` is the seam: the Fetcher asks any such object for a host's slot. ``Politeness``
+serves one process (SQLite: one daemon per archive); ``jobs.hostslots.DbHostSlots`` keeps the
+slot in the database, so several daemons on one PostgreSQL share one request at a time per host
+and one delay (scraper never imports storage: the implementation comes in from outside).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 #: Heritrix's delayFactor: wait at least k x the host's last response time between requests
 DEFAULT_DELAY_FACTOR = 5.0
@@ -39,12 +45,28 @@ def next_delay(
     return delay
 
 
+class HostSlots(Protocol):
+    """Who may send the next request to a host, and when."""
+
+    def slot(
+        self, host: str, *, min_delay: float, crawl_delay: float | None
+    ) -> AbstractAsyncContextManager[None]:
+        """``async with slots.slot(host, ...):`` one request, after the host's delay."""
+        ...
+
+    async def pause(self, host: str, seconds: float) -> None:
+        """No request to ``host`` for ``seconds`` (a Retry-After), whoever sends it."""
+        ...
+
+
 @dataclass
 class _Host:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0  # tasks holding or waiting for the lock: never evicted while > 0
     last_end: float | None = None
     last_elapsed: float | None = None
+    #: no request before this (a Retry-After)
+    paused_until: float | None = None
 
 
 class Politeness:
@@ -109,12 +131,27 @@ class Politeness:
                     wait = state.last_end + delay - self._now()
                     if wait > 0:
                         await self._sleep(wait)
+                if state.paused_until is not None:
+                    wait = state.paused_until - self._now()
+                    state.paused_until = None
+                    if wait > 0:
+                        await self._sleep(wait)
                 start = self._now()
                 try:
                     yield
                 finally:
                     state.last_end = self._now()
                     state.last_elapsed = max(0.0, state.last_end - start)
+        finally:
+            state.users -= 1
+            self._evict()
+
+    async def pause(self, host: str, seconds: float) -> None:
+        """The next request to ``host`` waits ``seconds`` from now (at least)."""
+        state = self._enter(host)
+        try:
+            until = self._now() + seconds
+            state.paused_until = max(state.paused_until or until, until)
         finally:
             state.users -= 1
             self._evict()
