@@ -43,16 +43,31 @@ class WorkerError(VnnewsError):
     """A page's CPU work did not finish: its worker died twice or ran past the timeout."""
 
 
-def _worker_init() -> None:
+def _worker_init(owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
 
-    def watch() -> None:  # orphaned (the parent was killed): exit, do not linger
-        while os.getppid() == parent:
+    def watch() -> None:
+        # orphaned (the daemon was killed): exit, do not linger. The worker's parent is the
+        # forkserver, which itself lives as long as any worker does: watch the daemon itself
+        while not _gone(owner):
             time.sleep(1.0)
         os._exit(0)
 
-    threading.Thread(target=watch, name="vnnews-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="vnnews-owner-watch", daemon=True).start()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # killed but not yet reaped by its own parent
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b") ", 1)[1][:1] == b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 class CpuPool:
@@ -74,7 +89,7 @@ class CpuPool:
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["jobs.prepare"])
                 self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=ctx, initializer=_worker_init
+                    self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
                 )
         return self._executor
 

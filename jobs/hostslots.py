@@ -71,7 +71,7 @@ class DbHostSlots:
         self, host: str, *, min_delay: float, crawl_delay: float | None
     ) -> AsyncIterator[None]:
         """The row's slot for one request; given back with the next allowed time."""
-        await self._take(host)
+        await self._take(host, min_delay)
         start = self._now()
         try:
             yield
@@ -88,12 +88,13 @@ class DbHostSlots:
                     last_elapsed=elapsed,
                 )  # fmt: skip
 
-    async def _take(self, host: str) -> None:
+    async def _take(self, host: str, delay: float) -> None:
         while True:
             with self._sessions.begin() as s:
                 wait = hostslots.take(
-                    s, host, holder=self.holder, now=self._at(self._now()), hold=self._hold
-                )
+                    s, host, holder=self.holder, now=self._at(self._now()), hold=self._hold,
+                    delay=delay,
+                )  # fmt: skip
             if wait is None:
                 return
             await self._sleep(wait)

@@ -22,10 +22,17 @@ BUSY_RETRY = 0.02
 
 
 def take(
-    session: Session, host: str, *, holder: str, now: datetime, hold: timedelta
+    session: Session,
+    host: str,
+    *,
+    holder: str,
+    now: datetime,
+    hold: timedelta,
+    delay: float = 0.0,
 ) -> float | None:
     """Take ``host``'s slot: None if it is now ours, else the seconds to wait before asking
-    again (the slot is held, or the host's delay has not passed)."""
+    again: until the host's next allowed time, or, while another worker holds it, ``delay``
+    (the caller's delay for the host: the slot cannot be free sooner after that request)."""
     mine = select(HostSlot).where(HostSlot.host == host).with_for_update(skip_locked=True)
     row = session.scalar(mine)
     if row is None:  # a new host, or locked by another worker right now
@@ -38,7 +45,7 @@ def take(
     if row is None:
         return BUSY_RETRY
     if row.holder is not None and row.held_until is not None and row.held_until > now:
-        return max(BUSY_RETRY, min(0.25, (row.held_until - now).total_seconds()))
+        return max(BUSY_RETRY, min(delay, (row.held_until - now).total_seconds()))
     if row.next_allowed_at > now:
         return (row.next_allowed_at - now).total_seconds()
     row.holder, row.held_until = holder, now + hold
