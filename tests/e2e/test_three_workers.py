@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -161,7 +162,7 @@ def test_three_daemons_one_killed_archive_everything_once_politely(
     assert len(twice) <= MAX_HELD, twice  # a page fetched by the dead worker, then again
 
     times = sorted(seen.at for seen in mirror.server.seen)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(times)]
     assert min(gaps) >= MIN_DELAY, sorted(gaps)[:5]
     # the survivors stopped cleanly; the dead one left its leases and nothing else running
     for log in logs[1:]:

@@ -5,6 +5,7 @@ host for both. Real HTTP on a loopback server, which records when each request a
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 from jobs.hostslots import DbHostSlots
 from scraper.fetch.client import Fetcher, FetchSettings
@@ -24,7 +25,7 @@ def _fetcher(slots: DbHostSlots) -> Fetcher:
 
 def _gaps(srv: LoopbackServer) -> list[float]:
     times = sorted(s.at for s in srv.seen)
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in pairwise(times)]
 
 
 def test_two_workers_keep_one_delay_per_host(pg_url: str) -> None:
