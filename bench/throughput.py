@@ -228,7 +228,7 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
 # --- vnnews ----------------------------------------------------------------------------------
 
 
-def vnnews_config(host_count: int, n: int) -> str:
+def vnnews_config(host_count: int, n: int, daemon: dict[str, object] | None = None) -> str:
     lines = [
         "[fetch]",
         "min_delay = 0",
@@ -238,6 +238,7 @@ def vnnews_config(host_count: int, n: int) -> str:
         f"allow_hosts = {hosts(host_count)!r}".replace("'", '"'),
         "[daemon]",
         f"batch = {n}",
+        *(f"{key} = {value!r}".replace("'", '"') for key, value in (daemon or {}).items()),
     ]
     for k, host in enumerate(hosts(host_count)):
         lines += [
@@ -251,15 +252,18 @@ def vnnews_config(host_count: int, n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_vnnews(work: Path, host_count: int, n: int) -> Result:
+def run_vnnews(
+    work: Path, host_count: int, n: int, daemon: dict[str, object] | None = None
+) -> Result:
     cfg, db = work / f"vnnews-{host_count}.toml", work / f"vnnews-{host_count}.db"
-    cfg.write_text(vnnews_config(host_count, n), encoding="utf-8")
+    cfg.write_text(vnnews_config(host_count, n, daemon), encoding="utf-8")
     base = [str(VNNEWS), "--db", f"sqlite:///{db}", "--config", str(cfg)]
     subprocess.run([*base, "db", "upgrade"], check=True, capture_output=True)
     wall, cpu, rss = measure([*base, "crawl"])
     with sqlite3.connect(db) as con:
         articles = con.execute("select count(*) from articles").fetchone()[0]
-    return Result(f"vnnews, {host_count} host(s)", articles, wall, cpu, rss)
+    how = "".join(f", {k}={v}" for k, v in (daemon or {}).items())
+    return Result(f"vnnews, {host_count} host(s){how}", articles, wall, cpu, rss)
 
 
 # --- the reference pipeline -------------------------------------------------------------------
@@ -311,6 +315,8 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, nargs="*", default=[1, 20])
     parser.add_argument("--reference-run", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=["vnnews", "reference"])
+    parser.add_argument("--cpu-pool", choices=["process", "thread", "inline"])
+    parser.add_argument("--cpu-workers", type=int)
     args = parser.parse_args()
     if args.reference_run:
         urls = Path(args.reference_run[0]).read_text(encoding="utf-8").split()
