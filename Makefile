@@ -8,7 +8,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 DB ?= sqlite:///data/vnnews.db
 CONFIG ?= sources.toml
 
-.PHONY: run install dev test lint bench-extract bench-fetch clean
+.PHONY: run install dev test lint bench-extract bench-fetch bench-throughput clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-extract: $(DEVSTAMP)
 
 bench-fetch: $(DEVSTAMP)
 	$(BIN)/python bench/fetch.py
+
+bench-throughput: $(DEVSTAMP)
+	$(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -13,9 +13,11 @@ twice per layout:
 - **reference**: httpx 8 requests at a time + trafilatura + sqlite3 with zlib (a subprocess too).
 
 For each it prints articles/s (wall time of the subprocess), CPU ms per archived article (user +
-system of the process and its worker processes, from ``wait4``) and peak RSS (the largest sum of
-VmRSS over the process tree, sampled every 20 ms; forked workers share pages with their parent,
-so the sum over-counts). The HTTP server runs in its own process and is not counted.
+system of the process and its worker processes, from ``wait4``) and peak memory: the largest sum
+over the process tree of each process's PSS (its private pages plus its share of pages shared
+with others: the pool's workers are forked from one parent and share its pages, which a sum of
+RSS would count once per worker), sampled every 20 ms. The HTTP server runs in its own process
+and is not counted.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ class Result:
         return (
             f"{self.name:<28} {self.articles:5d} articles  {self.wall:6.2f} s  "
             f"{self.articles / self.wall:7.1f} articles/s  {per:6.2f} ms CPU/article  "
-            f"peak RSS {self.peak_rss_mb:5.0f} MB"
+            f"peak memory (PSS) {self.peak_rss_mb:5.0f} MB"
         )
 
 
@@ -190,6 +192,15 @@ def _tree(pid: int) -> list[int]:
 
 
 def _rss_kb(pid: int) -> int:
+    """The process's proportional set size (shared pages divided among their sharers: the pool's
+    workers share what they were forked with), or its RSS where the kernel has no PSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
