@@ -8,7 +8,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 DB ?= sqlite:///data/vnnews.db
 CONFIG ?= sources.toml
 
-.PHONY: run install dev test lint bench-extract bench-fetch bench-storage bench-soak clean
+.PHONY: run install dev test lint bench-extract bench-fetch bench-storage bench-soak bench-throughput clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-storage: $(DEVSTAMP)
 
 bench-soak: $(DEVSTAMP)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+bench-throughput: $(DEVSTAMP)
+	$(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

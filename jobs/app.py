@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import Config, FetchConfig
+from jobs.cpupool import CpuPool, PoolKind
+from jobs.hostslots import DbHostSlots
 from scraper.fetch.client import Fetcher, FetchSettings
 from storage.db import check_schema, make_engine, prepare, session_factory
 from storage.locks import FileLock, daemon_lock
@@ -47,8 +50,25 @@ def log_policy(config: Config) -> None:
             log.warning("site=%s robots.txt is IGNORED by configuration", site.name)
 
 
-def build_fetcher(config: Config) -> Fetcher:
-    return Fetcher(fetch_settings(config.fetch))
+def build_fetcher(config: Config, archive: Archive | None = None) -> Fetcher:
+    """The process's Fetcher. On a PostgreSQL ``archive`` its host slots live in the database
+    (``host_slots``): every daemon sharing it sends one request at a time per host, with one
+    delay. On SQLite (one daemon per file) politeness stays in the process."""
+    slots = None
+    if archive is not None and archive.engine.dialect.name == "postgresql":
+        slots = DbHostSlots(
+            archive.sessions,
+            crawl_delay_cap=config.fetch.crawl_delay_cap,
+            delay_factor=config.fetch.delay_factor,
+            max_delay=config.fetch.max_delay,
+        )
+    return Fetcher(fetch_settings(config.fetch), slots=slots)
+
+
+def build_pool(config: Config) -> CpuPool:
+    """The crawler's CPU pool (``[daemon] cpu_workers``, ``cpu_pool``); the caller closes it."""
+    kind = cast(PoolKind, config.daemon.cpu_pool)
+    return CpuPool(config.daemon.cpu_workers, kind)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from scraper.errors import ConfigError
 def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
     """Run the daemon: every site on its schedule, until Ctrl-C / SIGTERM (SIGHUP reloads the
     config)."""
-    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.app import build_fetcher, build_pool, log_policy, open_archive
     from jobs.crawl import Crawler
     from jobs.daemon import Daemon
     from jobs.httpd import parse_address
@@ -55,15 +55,17 @@ def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
         raise ConfigError(f"{config.path}: no enabled sites: nothing to run")
     archive = open_archive(obj.db, daemon=True)
     log_policy(config)
+    pool = build_pool(config)
 
     async def main() -> None:
-        async with build_fetcher(config) as fetcher:
-            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch)
+        async with build_fetcher(config, archive) as fetcher:
+            crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch, cpu=pool)
             await Daemon(config, crawler, http=http).run()
 
     try:
         asyncio.run(main())
     finally:
+        pool.close()
         archive.close()
 
 
@@ -74,7 +76,7 @@ def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
 @click.pass_obj
 def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) -> None:
     """One discovery and fetch pass over SITES (default: all), then exit."""
-    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.app import build_fetcher, build_pool, log_policy, open_archive
     from jobs.crawl import Crawler
     from jobs.worker import registered
 
@@ -87,12 +89,14 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
     archive = open_archive(obj.db)
     log_policy(config)
     progress, done = progress_printer()
+    pool = build_pool(config)
 
     async def main() -> dict[str, Any]:
-        async with build_fetcher(config) as fetcher:
+        async with build_fetcher(config, archive) as fetcher:
             crawler = Crawler(
                 fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
                 lease=timedelta(seconds=config.daemon.lease),
+                cpu=pool,
             )  # fmt: skip
             out = {}
             # a worker like the daemon: its leases come back if it is killed
@@ -108,6 +112,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
     try:
         results = asyncio.run(main())
     finally:
+        pool.close()
         archive.close()
         done()
     failed = 0
@@ -145,7 +150,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
     Resumable: stopped with Ctrl-C, the next run goes on from the frontier without fetching
     again what is archived.
     """
-    from jobs.app import build_fetcher, log_policy, open_archive
+    from jobs.app import build_fetcher, build_pool, log_policy, open_archive
     from jobs.backfill import backfill as run_backfill
     from jobs.crawl import Crawler
     from jobs.worker import registered
@@ -157,12 +162,14 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
     archive = open_archive(obj.db)
     log_policy(config)
     progress, done = progress_printer()
+    pool = build_pool(config)
 
     async def main() -> Any:
-        async with build_fetcher(config) as fetcher:
+        async with build_fetcher(config, archive) as fetcher:
             crawler = Crawler(
                 fetcher, archive.sessions, batch=config.daemon.batch, on_progress=progress,
                 lease=timedelta(seconds=config.daemon.lease),
+                cpu=pool,
             )  # fmt: skip
             async with registered(archive.sessions, config.daemon, "backfill", crawler.clock) as me:
                 crawler.worker_id = me.worker_id
@@ -171,6 +178,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
     try:
         stats = asyncio.run(main())
     finally:
+        pool.close()
         archive.close()
         done()
     if as_json:

@@ -10,6 +10,7 @@ and ``nan``, and ``delay_factor = inf`` hangs a crawl, ``timeout = nan`` fails e
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -47,6 +48,8 @@ def parse_duration(value: str | int | float) -> float:
 
 
 DAY = 86400.0
+#: where the crawler extracts pages: jobs.cpupool.PoolKind
+CPU_POOLS = ("process", "thread", "inline")
 
 #: key → (lowest, highest) allowed value; durations in seconds
 RANGES: dict[str, tuple[float, float]] = {
@@ -72,6 +75,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "daemon.heartbeat": (0.1, 3600),
     "daemon.worker_stale_after": (0.5, DAY),
     "daemon.lease": (1, DAY),
+    "daemon.cpu_workers": (0, 64),
     "site.every": (60, 30 * DAY),  # at least 1m: be polite
     "site.horizon": (0, 100 * 365 * DAY),  # 0: no horizon
     "site.min_delay": (0, 3600),
@@ -137,6 +141,10 @@ class DaemonConfig:
     worker_stale_after: float = 60.0
     #: a claimed URL comes due again after this even if its worker still looks alive (backstop)
     lease: float = 900.0
+    #: processes that extract, hash and compress fetched pages (0: on the event loop thread)
+    cpu_workers: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
+    #: "process" (every core), "thread" (overlaps fetching, one core) or "inline"
+    cpu_pool: str = "process"
 
 
 @dataclass(frozen=True)
@@ -327,7 +335,8 @@ def _fetch(r: _Reader) -> FetchConfig:
 def _daemon(r: _Reader) -> DaemonConfig:
     r.check_unknown(
         {"drain_every", "batch", "jitter", "stale_after", "failing_after", "rot_share",
-         "rot_window", "log_stats_every", "heartbeat", "worker_stale_after", "lease"}
+         "rot_window", "log_stats_every", "heartbeat", "worker_stale_after", "lease",
+         "cpu_workers", "cpu_pool"}
     )  # fmt: skip
     base = DaemonConfig()
     batch = r.number("batch", base.batch, integer=True)
@@ -338,6 +347,9 @@ def _daemon(r: _Reader) -> DaemonConfig:
     if worker_stale_after <= heartbeat:
         # a live worker would look dead between two heartbeats and lose its leases
         raise r.fail("worker_stale_after", f"must be longer than heartbeat ({heartbeat:g} s)")
+    pool = r.get("cpu_pool", str, base.cpu_pool)
+    if pool not in CPU_POOLS:
+        raise r.fail("cpu_pool", f"expected one of {', '.join(CPU_POOLS)}, got {pool!r}")
     return DaemonConfig(
         drain_every=r.duration("drain_every", base.drain_every) or base.drain_every,
         batch=batch,
@@ -350,6 +362,8 @@ def _daemon(r: _Reader) -> DaemonConfig:
         heartbeat=heartbeat,
         worker_stale_after=worker_stale_after,
         lease=r.duration("lease", base.lease) or base.lease,
+        cpu_workers=r.number("cpu_workers", base.cpu_workers, integer=True),
+        cpu_pool=pool,
     )
 
 

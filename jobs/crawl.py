@@ -13,10 +13,12 @@ and reason on the ``urls`` and ``crawl_runs`` rows and go on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,8 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs import discover as discovery
 from jobs import domains, revisit
 from jobs.config import SiteConfig
+from jobs.cpupool import CpuPool
 from jobs.discover import reason
 from jobs.metrics import Metrics
+from jobs.prepare import Prepared, prepare
 from jobs.runs import Clock, RunStats, SitePass, recorded_run
 from jobs.status import is_fallback
 from scraper.errors import (
@@ -34,13 +38,11 @@ from scraper.errors import (
     HostUnreachableError,
     RobotsDisallowedError,
     StorageError,
-    VnnewsError,
 )
-from scraper.extract import EXTRACTOR_VERSION, extract_article, is_article
+from scraper.extract import EXTRACTOR_VERSION
 from scraper.fetch import Fetcher, FetchResult
-from scraper.notices import looks_like_notice
 from scraper.types import Article
-from storage import frontier, repo
+from storage import frontier, locks, repo
 from storage.models import Url
 
 log = logging.getLogger("vnnews.crawl")
@@ -77,6 +79,10 @@ class Crawler:
     #: the ``workers`` row of this process: the holder of its leases (jobs.worker)
     worker_id: int | None = None
     lease: timedelta = revisit.LEASE
+    #: where pages are extracted, hashed and compressed (default: inline, on the event loop)
+    cpu: CpuPool = field(default_factory=lambda: CpuPool(0))
+    #: fetched pages of one site waiting for the pool and their transaction, at most
+    pipeline: int = 4
 
     async def crawl_site(self, site: SiteConfig, *, discover: bool = True) -> RunStats:
         """One pass: discovery (unless ``discover=False``), then fetch what is due. Recorded in
@@ -85,7 +91,7 @@ class Crawler:
             self.sessions, site, "crawl" if discover else "drain", self.clock, self.worker_id
         ) as p:
             if discover:
-                await discovery.discover(self, p)
+                await self._discover(p)
             await self.drain_pass(p)
         s = p.stats
         if s.outcome() == "idle":
@@ -104,36 +110,66 @@ class Crawler:
         """Fetch the site's due article URLs (for callers that keep their own stats)."""
         await self.drain_pass(SitePass(site, site_id, site.site_profile(), stats), limit)
 
+    async def _discover(self, p: SitePass) -> None:
+        """Discovery, by one worker at a time per site (PostgreSQL advisory lock): another
+        daemon discovering this site now makes this pass a drain."""
+        engine = self.sessions.kw["bind"]
+        with locks.exclusive(engine, f"discover:{p.name}") as mine:
+            if mine:
+                await discovery.discover(self, p)
+            else:
+                log.info("site=%s discovery is running in another worker: draining", p.name)
+
     async def drain_pass(self, p: SitePass, limit: int | None = None) -> None:
-        """Fetch the site's due article URLs, one at a time (the fetcher spaces them per host).
+        """Fetch the site's due article URLs, one request at a time (the fetcher spaces them
+        per host), while the pages already fetched are extracted and stored.
 
         Each URL is claimed just before its fetch: a whole batch leased at once would outlive
-        its lease (200 URLs x a 5 s delay > 15 min), and another daemon would fetch its tail again.
+        its lease (200 URLs x a 5 s delay > 15 min), and another daemon would fetch its tail
+        again. Up to ``pipeline`` fetched pages wait for the CPU pool and their transaction
+        meanwhile; they are finished, not dropped, when the drain stops.
         """
-        for _ in range(limit or self.batch):
-            claim = self._claim(p.site_id)
-            if claim is None:
-                return
-            resting = self.fetcher.paused_for(claim.url)
-            if resting > self.fetcher.settings.max_delay:
-                # the host asked for a pause (429/503, Retry-After): the URL stays due and the
-                # drain ends; a later one goes on once the pause is over
-                with self.sessions.begin() as s:
-                    frontier.release(s, [claim.row_id], self.clock())
-                log.info("site=%s host paused for %.0f s: drain stops", p.name, resting)
-                return
-            try:
-                await self._fetch_one(p, claim)
-            except HostUnreachableError:
-                raise  # recorded as failed: the drain stops, the site's other URLs stay due
-            except BaseException:
-                # on cancellation (shutdown) the URL in flight is given back, due now; if the
-                # database itself failed, its lease (and worker recovery) brings it back
-                with contextlib.suppress(StorageError), self.sessions.begin() as s:
-                    frontier.release(s, [claim.row_id], self.clock())
-                raise
-            if self.on_progress:
-                self.on_progress(p.name, claim.url)
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            for _ in range(limit or self.batch):
+                claim = self._claim(p.site_id)
+                if claim is None:
+                    return
+                resting = self.fetcher.paused_for(claim.url)
+                if resting > self.fetcher.settings.max_delay:
+                    # the host asked for a pause (429/503, Retry-After): the URL stays due and
+                    # the drain ends; a later one goes on once the pause is over
+                    self._release(claim)
+                    log.info("site=%s host paused for %.0f s: drain stops", p.name, resting)
+                    return
+                result = await self._get(p, claim)
+                if result is None:
+                    self._progress(p, claim)
+                    continue
+                pending.add(asyncio.create_task(self._keep(p, claim, result)))
+                if len(pending) >= self.pipeline:
+                    done, pending = await asyncio.wait(pending, return_when=FIRST_COMPLETED)
+                    for task in done:
+                        task.result()
+        finally:
+            if pending:
+                await asyncio.gather(*pending)
+
+    async def _fetch_one(self, p: SitePass, claim: Claim) -> None:
+        """Fetch, extract and store one claimed URL (the drain does the same, pipelined)."""
+        result = await self._get(p, claim)
+        if result is not None:
+            await self._keep(p, claim, result)
+
+    def _progress(self, p: SitePass, claim: Claim) -> None:
+        if self.on_progress:
+            self.on_progress(p.name, claim.url)
+
+    def _release(self, claim: Claim) -> None:
+        """Give a claimed URL back, due now (shutdown, a paused host); if the database itself
+        failed, its lease (and worker recovery) brings it back."""
+        with contextlib.suppress(StorageError), self.sessions.begin() as s:
+            frontier.release(s, [claim.row_id], self.clock())
 
     def _claim(self, site_id: int) -> Claim | None:
         now = self.clock()
@@ -149,7 +185,9 @@ class Crawler:
                 None,
             )
 
-    async def _fetch_one(self, p: SitePass, claim: Claim) -> None:
+    async def _get(self, p: SitePass, claim: Claim) -> FetchResult | None:
+        """Fetch a claimed URL; a FetchError is recorded (None). An unreachable host raises
+        (recorded too): the drain stops, the site's other URLs stay due."""
         try:
             result = await self.fetcher.fetch(
                 claim.url, etag=claim.etag, last_modified=claim.last_modified,
@@ -167,29 +205,54 @@ class Crawler:
             p.error(claim.url, reason(exc))
             if isinstance(exc, HostUnreachableError):
                 raise  # the host is down: the drain stops and hands its other URLs back
-            return
+            return None
+        except BaseException:
+            self._release(claim)  # on cancellation the URL in flight is given back, due now
+            raise
         p.stats.fetched += 1
         if self.metrics:
             self.metrics.fetched(p.name, result.status, len(result.body))
+        return result
+
+    async def _keep(self, p: SitePass, claim: Claim, result: FetchResult) -> None:
+        """Prepare the page in the CPU pool (extract, fold, hash, compress), then store it in
+        one transaction."""
         try:
-            self._store(p, claim, result)
+            if result.held is not None or domains.landed_on_home(result):
+                prepared = None  # nothing to extract: _store records what happened
+            else:
+                profile = domains.page_profile(p.site, p.profile, result.final_url)
+                prepared = await self.cpu.run(prepare, result, profile, claim.source_date)
+            self._store(p, claim, result, prepared)
+        except asyncio.CancelledError:
+            self._release(claim)
+            raise
         except StorageError:
+            self._release(claim)
             raise  # the database itself failed (disk full, gone): no URL is at fault
         except Exception as exc:  # per-URL containment: record, log, go on with the next URL
             log.exception("site=%s url=%s failed while storing", p.name, claim.url)
             why = f"{type(exc).__name__}: {exc}"
             self._failed(claim.row_id, why, revisit.after_crash(claim.attempts, self.clock()))
             p.error(claim.url, why)
+        self._progress(p, claim)
 
-    def _store(self, p: SitePass, claim: Claim, result: FetchResult) -> None:
-        """Archive the raw page, extract, store the article and the URL's next step: one
-        transaction."""
+    def _store(
+        self, p: SitePass, claim: Claim, result: FetchResult, prepared: Prepared | None
+    ) -> None:
+        """Archive the raw page, store the article and the URL's next step: one transaction.
+        ``prepared`` is the page's CPU work (None: a held redirect or a home page, nothing to
+        extract)."""
         now = self.clock()
-        article, error, event, not_article = None, None, "no_body", False
-        if result.status == 200:
-            article, error, event = _extract(result, p, claim.source_date)
+        not_article = False
+        article, error, event = None, None, "no_body"
+        if prepared is not None:
+            article, error, event = prepared.article, prepared.error, prepared.event
+        elif result.held is None:
+            error, event = f"redirects to the home page {result.final_url}", "home"
         with self.sessions.begin() as s:
-            page = repo.record_page(s, result, url_id=claim.row_id)
+            packed = prepared.packed if prepared is not None else None
+            page = repo.record_page(s, result, url_id=claim.row_id, packed=packed)
             row = s.get_one(Url, claim.row_id)
             if result.redirects or result.held:
                 discovery.note_move(s, p, result, "article", now)
@@ -236,6 +299,8 @@ class Crawler:
                 stored = repo.store_article(
                     s, site_id=p.site_id, article=article, urls=_urls_of(p.site, result, article),
                     page_id=page.id, now=now, extractor_version=EXTRACTOR_VERSION,
+                    digest=prepared.digest if prepared else None,
+                    search_text=prepared.search_text if prepared else None,
                 )  # fmt: skip
                 published = article.published_at or row.source_date
                 if published is not None and row.source_date is None:
@@ -261,30 +326,6 @@ class Crawler:
                 s, s.get_one(Url, row_id), error=error, now=self.clock(), next_due=step.next_due,
                 state=step.state,
             )  # fmt: skip
-
-
-def _extract(
-    result: FetchResult, p: SitePass, discovered_date: datetime | None
-) -> tuple[Article | None, str | None, str]:
-    """The article of a 200 page, or None, why, and what it is instead (an ``article_events``
-    kind: home, notice, no_body). ``is_article`` is the rule ``vnnews extract`` applies too;
-    the profile is chosen by the URL the page was served from; the feed or sitemap date helps
-    a dateline printed without a year."""
-    if domains.landed_on_home(result):
-        return None, f"redirects to the home page {result.final_url}", "home"
-    profile = domains.page_profile(p.site, p.profile, result.final_url)
-    try:
-        article = extract_article(
-            result.text(), result.final_url, profile, fallback_date=discovered_date
-        )
-    except VnnewsError as exc:
-        return None, reason(exc), "no_body"
-    if not is_article(article):
-        return None, "no article body found", "no_body"
-    notice = looks_like_notice(article.title, article.text)
-    if notice is not None:
-        return None, notice, "notice"
-    return article, None, "no_body"
 
 
 def _urls_of(site: SiteConfig, result: FetchResult, article: Article) -> dict[str, str]:

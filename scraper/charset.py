@@ -158,15 +158,34 @@ def _finish(text: str, normalize: bool = True) -> str:
     return nfc(text) if normalize else text
 
 
+#: characters outside the ranges where every character is NFC on its own and composes with
+#: nothing before it (Latin, Vietnamese, punctuation, currency, letterlike, arrows): a text
+#: without one is NFC as it stands (the quick check, done by a regex: a page is mostly these)
+NFC_UNSURE_RE = re.compile(
+    "[^\x00-\u02ff\u1e00-\u1eff\u2002-\u206f\u20a0-\u20bf\u2100-\u2125\u2190-\u21ff]"
+)
+
+
 def nfc(text: str) -> str:
-    """NFC, normalising only the lines that need it (a page is mostly markup, and a newline
-    never composes, so lines normalise independently). unicodedata's quick check is faster
-    than a regex for combining marks, and also catches singletons such as CJK compatibility
-    ideographs."""
-    if unicodedata.is_normalized("NFC", text):
+    """NFC, normalising only the markup-free stretches that may need it.
+
+    A page is mostly characters that are NFC as they stand (``NFC_UNSURE_RE``); around each
+    other character, the stretch from the "<" before it to the "<" after it is normalised.
+    Cutting before a "<" is exact: it has combining class 0 and never composes with what
+    precedes it, so NFC of the whole is the NFC of the pieces, joined."""
+    out: list[str] = []
+    pos = 0
+    for m in NFC_UNSURE_RE.finditer(text):
+        if m.start() < pos:
+            continue  # in the stretch just normalised
+        start = text.rfind("<", pos, m.start())
+        start = pos if start < 0 else start
+        end = text.find("<", m.end())
+        end = len(text) if end < 0 else end
+        out.append(text[pos:start])
+        out.append(unicodedata.normalize("NFC", text[start:end]))
+        pos = end
+    if not out:
         return text
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if not unicodedata.is_normalized("NFC", line):
-            lines[i] = unicodedata.normalize("NFC", line)
-    return "\n".join(lines)
+    out.append(text[pos:])
+    return "".join(out)

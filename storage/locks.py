@@ -8,16 +8,22 @@ A command that must migrate a new database takes the same lock for the migration
 
 PostgreSQL: several daemons share one database on purpose; migrations are serialized with a
 session advisory lock (``pg_advisory_lock``), so daemons started together upgrade it once.
+
+A site's discovery runs in one worker at a time (``exclusive``): ``pg_try_advisory_lock`` on a
+hash of the site's name, held on a connection of its own; another worker asking meanwhile is
+told no at once (it drains instead); SQLite serves one daemon per file, so it is always granted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -150,3 +156,38 @@ def migration_lock(engine: Engine, *, held: FileLock | None = None) -> Iterator[
                 conn.commit()
         return
     yield
+
+
+#: the first key of every vnnews advisory lock ("vnns"), so other users of the database's
+#: advisory locks do not collide with ours
+NAMESPACE = 0x766E6E73
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 32-bit key for ``name`` (the second key of the lock)."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big", signed=True)
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[bool]:
+    """``with exclusive(engine, "discover:site") as mine:`` — ``mine`` is False when another
+    worker holds it; the lock is released on leaving."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = lock_key(name)
+    with engine.connect() as conn:
+        got = bool(
+            conn.execute(
+                text("SELECT pg_try_advisory_lock(:ns, :key)"), {"ns": NAMESPACE, "key": key}
+            ).scalar()
+        )
+        conn.commit()  # session-level lock: it outlives the transaction, not the connection
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": NAMESPACE, "key": key}
+                )
+                conn.commit()

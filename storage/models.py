@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -358,3 +359,24 @@ class Worker(Base):
     #: what the process is: run (the daemon) | crawl | backfill (one-shot commands that claim
     #: URLs and heartbeat too)
     command: Mapped[str] = mapped_column(String(16), default="run", server_default="run")
+
+
+class HostSlot(Base):
+    """A host's request slot, shared by every worker on one PostgreSQL (``storage/hostslots.py``).
+
+    One request at a time per host across daemons: a worker takes the slot (``holder``, until
+    ``held_until`` if it dies meanwhile) once ``next_allowed_at`` has passed, and on giving it
+    back sets the next allowed time from the politeness rule (min_delay, Crawl-delay, response
+    time) or a Retry-After pause. SQLite archives (one daemon) keep politeness in the process.
+    """
+
+    __tablename__ = "host_slots"
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_allowed_at: Mapped[datetime]
+    #: "hostname:pid" of the worker holding the slot (None: free)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    held_until: Mapped[datetime | None]
+    #: seconds the host took to answer the last request (Heritrix's delay factor uses it)
+    last_elapsed: Mapped[float | None] = mapped_column(Float)
+    #: requests sent through the slot, ever
+    requests: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

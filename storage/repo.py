@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import zstandard
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -87,6 +87,21 @@ def _site_dict(session: Session, url_id: int | None) -> tuple[int, bytes] | None
     return (row[0], row[1]) if row else None
 
 
+@dataclass(frozen=True)
+class PackedBody:
+    """A raw body as the ``pages`` row stores it: compressed (no dictionary), with its size and
+    sha256."""
+
+    zstd: bytes
+    size: int
+    sha256: str
+
+
+def pack_body(body: bytes) -> PackedBody:
+    """The CPU half of ``record_page`` (pure): a crawler runs it in a worker process."""
+    return PackedBody(compress(body), len(body), body_sha256(body))
+
+
 Outcome = Literal["new", "changed", "unchanged", "duplicate", "notice"]
 
 
@@ -127,21 +142,27 @@ class FetchedPage(Protocol):
     def fetched_at(self) -> datetime: ...
 
 
-def record_page(session: Session, fetched: FetchedPage, *, url_id: int | None) -> Page:
+def record_page(
+    session: Session, fetched: FetchedPage, *, url_id: int | None, packed: PackedBody | None = None
+) -> Page:
     """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it.
 
     A body already archived (same sha256: an unchanged feed, a listing polled again) is not
     stored twice: ``body_zstd`` stays NULL and ``page_body`` (or the ``page_bodies`` view)
-    reads the earlier copy."""
+    reads the earlier copy. ``packed`` is ``pack_body(fetched.body)`` when the caller computed
+    it already, off the event loop (used unless the site has a dictionary)."""
     body = fetched.body if fetched.status != 304 else None
-    digest = body_sha256(body) if body else None
+    digest = (packed.sha256 if packed else body_sha256(body)) if body else None
     frame: bytes | None = None
     dict_id: int | None = None
     if body and not _body_stored(session, digest):
         site_dict = _site_dict(session, url_id)
         if site_dict is not None:
             dict_id = site_dict[0]
-        frame = compress(body, dict_id, site_dict[1] if site_dict else None)
+        if site_dict is None and packed is not None:
+            frame = packed.zstd
+        else:
+            frame = compress(body, dict_id, site_dict[1] if site_dict else None)
     page = Page(
         url_id=url_id, url=fetched.url, final_url=fetched.final_url, status=fetched.status,
         headers=fetched.headers, fetched_at=fetched.fetched_at,
@@ -207,7 +228,7 @@ def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime
         )
 
 
-def _fields(a: ExtractedArticle) -> dict[str, Any]:
+def _fields(a: ExtractedArticle, search_text: str | None = None) -> dict[str, Any]:
     return {
         "url": a.url,
         "canonical_url": a.canonical_url,
@@ -223,7 +244,9 @@ def _fields(a: ExtractedArticle) -> dict[str, Any]:
         "language": a.language,
         "source": a.source,
         "extractor": a.extractor,
-        "search_text": search_key(a.title, a.sapo, a.text),
+        "search_text": search_text
+        if search_text is not None
+        else search_key(a.title, a.sapo, a.text),
         "simhash": neardup.article_simhash(a.title, a.sapo, a.text),
     }
 
@@ -237,6 +260,8 @@ def store_article(
     page_id: int | None,
     now: datetime,
     extractor_version: str,
+    digest: str | None = None,
+    search_text: str | None = None,
 ) -> Stored:
     """Store an extracted article, deduplicated by content hash.
 
@@ -246,14 +271,18 @@ def store_article(
     URL now has new content: the article is updated and a version is added); ``notice`` (a
     known URL now serves something that is no edit of its story, ``scraper.notices``: the
     archived article is kept as it is and an ``article_events`` row records the fetch).
+
+    ``digest`` and ``search_text`` are ``content_hash(title, text)`` and ``search_key(title,
+    sapo, text)`` when the caller computed them already (off the event loop).
     """
-    digest = content_hash(article.title, article.text)
-    same = session.scalar(select(Article).where(Article.content_hash == digest))
-    if same is not None:
-        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == same.id)))
-        _link(session, same.id, urls, now)
-        same.last_seen = now
-        return Stored("unchanged" if set(urls) & known else "duplicate", same.id)
+    if digest is None:
+        digest = content_hash(article.title, article.text)
+    same_id = session.scalar(select(Article.id).where(Article.content_hash == digest))
+    if same_id is not None:
+        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == same_id)))
+        _link(session, same_id, urls, now)
+        session.execute(update(Article).where(Article.id == same_id).values(last_seen=now))
+        return Stored("unchanged" if set(urls) & known else "duplicate", same_id)
 
     # the URLs the server vouched for (fetched, redirected to) say which article this is, the
     # fetched one first; rel=canonical is the page's own claim, often a home or section page,
@@ -274,7 +303,7 @@ def store_article(
                 session, fetched, kind="notice", detail=why, page_id=page_id, now=now
             )
             return Stored("notice", prior.id)
-        for key, value in _fields(article).items():
+        for key, value in _fields(article, search_text).items():
             if key != "url":
                 setattr(prior, key, value)
         prior.content_hash = digest
@@ -302,24 +331,26 @@ def store_article(
     # a savepoint: a second daemon may insert the same story between our SELECT and INSERT
     try:
         with session.begin_nested():
-            new = Article(
-                site_id=site_id,
-                content_hash=digest,
-                first_seen=now,
-                last_seen=now,
-                page_id=page_id,
-                extractor_version=extractor_version,
-                **_fields(article),
-            )
-            session.add(new)
-            session.flush()
+            new_id = session.execute(
+                insert(Article)
+                .values(
+                    site_id=site_id,
+                    content_hash=digest,
+                    first_seen=now,
+                    last_seen=now,
+                    page_id=page_id,
+                    extractor_version=extractor_version,
+                    **_fields(article, search_text),
+                )
+                .returning(Article.id)
+            ).scalar_one()
     except IntegrityError:  # on content_hash: the other writer won
-        same = session.scalars(select(Article).where(Article.content_hash == digest)).one()
-        _link(session, same.id, urls, now)
-        return Stored("duplicate", same.id)
-    session.add(
-        ArticleVersion(
-            article_id=new.id,
+        same_id = session.scalars(select(Article.id).where(Article.content_hash == digest)).one()
+        _link(session, same_id, urls, now)
+        return Stored("duplicate", same_id)
+    session.execute(
+        insert(ArticleVersion).values(
+            article_id=new_id,
             content_hash=digest,
             fetched_at=now,
             title=article.title,
@@ -327,9 +358,9 @@ def store_article(
             page_id=page_id,
         )
     )
-    _link(session, new.id, urls, now)
-    link_near_duplicate(session, new, now)
-    return Stored("new", new.id)
+    _link(session, new_id, urls, now)
+    link_near_duplicate(session, session.get_one(Article, new_id), now)
+    return Stored("new", new_id)
 
 
 def record_article_event(

@@ -53,7 +53,7 @@ from scraper.errors import (
 from scraper.fetch import guard, retry
 from scraper.fetch.encoding import DECODE_ERRORS, CappedBuffer, OverCap, content_decoder
 from scraper.fetch.identity import DEFAULT_USER_AGENT
-from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY, Politeness
+from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY, HostSlots, Politeness
 from scraper.fetch.robots import (
     MAX_ROBOTS_BYTES,
     RobotsCache,
@@ -304,6 +304,7 @@ class Fetcher:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
+        slots: HostSlots | None = None,
     ) -> None:
         self.settings = settings
         self._pins = guard.AddressPins()
@@ -320,7 +321,8 @@ class Fetcher:
             trust_env=False,  # no proxies from the environment: they would bypass the guard
             event_hooks={"response": [_vet_location]},
         )
-        self._politeness = Politeness(
+        # the host slots: this process's (default), or shared through the database (``slots``)
+        self._politeness: HostSlots = slots or Politeness(
             sleep=sleep,
             now=self._now,
             crawl_delay_cap=settings.crawl_delay_cap,

@@ -11,6 +11,11 @@ URL that drips or hangs until the timeout does not make the host wait 5 x 30 s a
 the URL). ``next_delay`` is the pure rule; ``Politeness`` holds the per-host state (bounded LRU:
 idle hosts beyond ``max_hosts`` are forgotten) and takes injectable ``sleep`` and ``now`` so tests
 never wait.
+
+``HostSlots`` is the seam: the Fetcher asks any such object for a host's slot. ``Politeness``
+serves one process (SQLite: one daemon per archive); ``jobs.hostslots.DbHostSlots`` keeps the
+slot in the database, so several daemons on one PostgreSQL share one request at a time per host
+and one delay (scraper never imports storage: the implementation comes in from outside).
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 #: Heritrix's delayFactor: wait at least k x the host's last response time between requests
 DEFAULT_DELAY_FACTOR = 5.0
@@ -46,6 +52,24 @@ def next_delay(
     if delay_factor > 0 and last_elapsed is not None:
         delay = max(delay, min(delay_factor * last_elapsed, max(0.0, max_delay)))
     return delay
+
+
+class HostSlots(Protocol):
+    """Who may send the next request to a host, and when."""
+
+    def slot(
+        self, host: str, *, min_delay: float, crawl_delay: float | None
+    ) -> AbstractAsyncContextManager[None]:
+        """``async with slots.slot(host, ...):`` one request, after the host's delay."""
+        ...
+
+    def pause(self, host: str, seconds: float) -> None:
+        """No request to ``host`` for ``seconds`` (a 429/503, a Retry-After), whoever sends it."""
+        ...
+
+    def paused_for(self, host: str) -> float:
+        """Seconds until ``host`` may be asked again because of a pause (0: not paused)."""
+        ...
 
 
 @dataclass

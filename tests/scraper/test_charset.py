@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scraper.charset import (
@@ -132,3 +132,39 @@ def test_labels() -> None:
 def test_any_bytes_decode_to_nfc_text(raw: bytes, content_type: str | None) -> None:
     text = decode_body(raw, content_type)
     assert unicodedata.is_normalized("NFC", text)
+
+
+def test_nfc_fast_ranges_hold_only_characters_that_never_change_or_compose() -> None:
+    """Every character outside NFC_UNSURE_RE is NFC alone (no singleton), has combining class
+    0, and is never the second half of a canonical composition: text of them is NFC."""
+
+    from scraper.charset import NFC_UNSURE_RE
+
+    seconds = set()
+    for cp in range(0x110000):
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<") and len(d.split()) == 2:
+            seconds.add(int(d.split()[1], 16))
+    for cp in range(0x110000):
+        c = chr(cp)
+        if NFC_UNSURE_RE.match(c):
+            continue
+        assert unicodedata.normalize("NFC", c) == c, hex(cp)
+        assert unicodedata.combining(c) == 0 and cp not in seconds, hex(cp)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "<>aoeuyAĐđ ạàẬ\n\u0338\u0300\u0301\u0323\u0302\u2000\u0340한\u1161\u11a8Å"
+        )
+        | st.characters(),
+        max_size=40,
+    )
+)
+def test_nfc_is_unicodedata_nfc(text: str) -> None:
+
+    from scraper.charset import nfc
+
+    assert nfc(text) == unicodedata.normalize("NFC", text)

@@ -8,6 +8,7 @@ can drip bytes, lie about Content-Length or reset the connection.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ class Seen:
     method: str
     path: str
     headers: dict[str, str]
+    #: when the request arrived (time.time()): politeness tests check the gaps
+    at: float = field(default_factory=time.time)
 
 
 @dataclass

@@ -1,0 +1,140 @@
+"""A bounded pool for the crawler's CPU work (``jobs.prepare``), off the event loop.
+
+Extraction, compression and hashing are pure Python and C under the GIL: threads overlap them
+with fetching but use one core; processes use every core (``kind="process"``, the default;
+measured in bench/throughput.py). The pool is bounded (``workers`` processes, one task each at a
+time; callers bound how many they queue), starts on first use, and never stalls its caller:
+
+- a task running longer than ``timeout`` fails with ``WorkerError``, and the pool's processes
+  are killed and replaced (a stuck parse cannot be cancelled any other way);
+- a worker that dies (segfault, OOM kill) breaks the pool: it is replaced and the task tried
+  once more in the new one, so a page that kills its worker twice fails alone;
+- workers ignore SIGINT (the daemon decides when to stop, on SIGINT/SIGTERM, and calls
+  ``close``) and exit by themselves when their parent dies (``kill -9``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Literal, ParamSpec, TypeVar
+
+from scraper.errors import VnnewsError
+
+log = logging.getLogger("vnnews.pool")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+PoolKind = Literal["process", "thread", "inline"]
+#: a page whose extraction takes longer than this is given up (check_html bounds a parse well
+#: below it: only a bug or a starved machine gets here)
+DEFAULT_TIMEOUT = 120.0
+
+
+class WorkerError(VnnewsError):
+    """A page's CPU work did not finish: its worker died twice or ran past the timeout."""
+
+
+def _worker_init(owner: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        # orphaned (the daemon was killed): exit, do not linger. The worker's parent is the
+        # forkserver, which itself lives as long as any worker does: watch the daemon itself
+        while not _gone(owner):
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="vnnews-owner-watch", daemon=True).start()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # killed but not yet reaped by its own parent
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b") ", 1)[1][:1] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+class CpuPool:
+    def __init__(
+        self, workers: int, kind: PoolKind = "process", *, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.kind: PoolKind = kind if workers > 0 else "inline"
+        self.workers = max(1, workers)
+        self.timeout = timeout
+        self._executor: Executor | None = None
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.kind == "thread":
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="vnnews-cpu")
+            else:
+                # forkserver: workers fork from a clean process that imported jobs.prepare once,
+                # not from this one (its threads, sockets and database connections)
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(["jobs.prepare"])
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+                )
+        return self._executor
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args)`` in the pool (inline: right here). ``fn`` must be a module-level
+        function and its arguments picklable."""
+        if self.kind == "inline":
+            return fn(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._pool()
+            try:
+                future = loop.run_in_executor(pool, _call, fn, args, kwargs)
+                return await asyncio.wait_for(future, self.timeout)
+            except BrokenProcessPool:
+                self._replace(pool, "a worker process died")
+                if attempt == 2:
+                    raise WorkerError("the worker process died on this page (twice)") from None
+            except TimeoutError:
+                self._replace(pool, f"a task ran past {self.timeout:g} s")
+                raise WorkerError(f"extraction took longer than {self.timeout:g} s") from None
+        raise AssertionError("unreachable")
+
+    def _replace(self, broken: Executor, why: str) -> None:
+        if self._executor is not broken:
+            return  # another task replaced it already
+        log.warning("CPU pool: %s; starting new workers", why)
+        self._executor = None
+        _kill(broken)
+
+    def close(self) -> None:
+        """Stop the workers: queued tasks are cancelled, running ones finish (a parse is
+        bounded), then the processes exit."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _call(fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:
+    return fn(*args, **kwargs)
+
+
+def _kill(executor: Executor) -> None:
+    if isinstance(executor, ProcessPoolExecutor):
+        # a stuck task cannot be cancelled: its process is killed (private, but the only handle)
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)

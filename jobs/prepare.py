@@ -1,0 +1,77 @@
+"""The CPU work of one fetched page, in one pure function a worker process can run.
+
+Decode, extract, fold and hash the article (``content_hash``, ``search_key``), compress and hash
+the raw body: everything ``Crawler._store`` needs before its transaction, computed off the event
+loop (``jobs.cpupool``) so fetching goes on meanwhile and a second core is used. Its inputs and
+output pickle (a FetchResult, a SiteProfile, dataclasses of text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jobs.discover import reason
+from scraper.errors import VnnewsError
+from scraper.extract import extract_article, is_article
+from scraper.fetch import FetchResult
+from scraper.notices import looks_like_notice
+from scraper.profiles import SiteProfile
+from scraper.types import Article
+from storage.dedup import content_hash
+from storage.repo import PackedBody, pack_body
+from storage.search import search_key
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the store transaction writes of a page, computed beforehand."""
+
+    #: the raw body as stored (None for a 304 or an empty body)
+    packed: PackedBody | None
+    #: the article of a 200 page, or None and ``error`` says why
+    article: Article | None = None
+    error: str | None = None
+    #: what the page is instead of an article (an ``article_events`` kind): notice, no_body
+    event: str = "no_body"
+    digest: str | None = None
+    search_text: str | None = None
+
+
+def prepare(
+    result: FetchResult, profile: SiteProfile | None, discovered_date: datetime | None
+) -> Prepared:
+    """Everything CPU-bound about one fetched page. Pure; any exception is the caller's.
+    ``profile`` is the one of the URL the page was served from (``jobs.domains.page_profile``)."""
+    body = result.body if result.status != 304 else b""
+    packed = pack_body(body) if body else None
+    if result.status != 200:
+        return Prepared(packed)
+    article, error = extract(result, profile, discovered_date)
+    if article is None:
+        return Prepared(packed, error=error)
+    notice = looks_like_notice(article.title, article.text)
+    if notice is not None:  # "Báo đã sáp nhập...": the archived article must not become this
+        return Prepared(packed, error=notice, event="notice")
+    return Prepared(
+        packed,
+        article,
+        digest=content_hash(article.title, article.text),
+        search_text=search_key(article.title, article.sapo, article.text),
+    )
+
+
+def extract(
+    result: FetchResult, profile: SiteProfile | None, discovered_date: datetime | None
+) -> tuple[Article | None, str | None]:
+    """The article of a 200 page, or None and why (``is_article``: the rule ``vnnews extract``
+    applies too). The feed or sitemap date helps a dateline printed without a year."""
+    try:
+        article = extract_article(
+            result.text(), result.final_url, profile, fallback_date=discovered_date
+        )
+    except VnnewsError as exc:
+        return None, reason(exc)
+    if not is_article(article):
+        return None, "no article body found"
+    return article, None

@@ -1,0 +1,78 @@
+"""The crawler's CPU pool: work runs in worker processes; a worker that dies or a task that
+hangs fails that task alone and the pool goes on with new workers; close stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from jobs.cpupool import CpuPool, WorkerError
+
+
+def pid_of_worker(x: int) -> tuple[int, int]:
+    return os.getpid(), x * x
+
+
+def die(x: int) -> int:
+    os._exit(3)  # a segfault or an OOM kill, as the pool sees it
+
+
+def hang(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_work_runs_in_other_processes_and_both_workers_are_used() -> None:
+    pool = CpuPool(2)
+
+    async def main() -> list[tuple[int, int]]:
+        return await asyncio.gather(*(pool.run(pid_of_worker, i) for i in range(8)))
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        pool.close()
+    assert [r[1] for r in results] == [i * i for i in range(8)]
+    assert os.getpid() not in {r[0] for r in results}
+
+
+def test_a_dying_worker_fails_its_task_and_the_pool_recovers() -> None:
+    pool = CpuPool(2)
+
+    async def main() -> None:
+        with pytest.raises(WorkerError, match="died"):
+            await pool.run(die, 1)
+        assert (await pool.run(pid_of_worker, 3))[1] == 9
+
+    try:
+        asyncio.run(main())
+    finally:
+        pool.close()
+
+
+def test_a_task_past_the_timeout_fails_and_its_worker_is_replaced() -> None:
+    pool = CpuPool(1, timeout=0.5)
+
+    async def main() -> None:
+        with pytest.raises(WorkerError, match="longer than"):
+            await pool.run(hang, 60.0)
+        # the only worker was stuck: a new one answers
+        assert (await pool.run(pid_of_worker, 4))[1] == 16
+
+    try:
+        asyncio.run(main())
+    finally:
+        pool.close()
+
+
+def test_inline_and_thread_pools_run_the_same_work() -> None:
+    for pool in (CpuPool(0), CpuPool(2, "thread")):
+        try:
+            pid, value = asyncio.run(pool.run(pid_of_worker, 5))
+        finally:
+            pool.close()
+        assert (pid, value) == (os.getpid(), 25)
+        assert pool.kind in ("inline", "thread")
