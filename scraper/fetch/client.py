@@ -499,13 +499,6 @@ class Fetcher:
                 await self._sleep(delay)
                 continue
             retry_after = answer.headers.get("retry-after")
-            if retry_after and answer.status in (429, 503):
-                # the host asked every client to wait: no request to it from any worker
-                asked = retry.parse_retry_after(retry_after, now=self._clock())
-                if asked:
-                    await self._politeness.pause(
-                        parsed.host, min(asked, self.settings.retry_after_cap)
-                    )
             delay = self._retry_delay(
                 attempt,
                 plan.retries,
@@ -515,6 +508,10 @@ class Fetcher:
             )
             if delay is None:
                 return answer
+            if retry_after:
+                # the host asked to wait before this retry: no other request to it meanwhile,
+                # from this task or any other (or, with shared host slots, any other worker)
+                await self._politeness.pause(parsed.host, delay)
             await self._sleep(delay)
 
     def _retry_delay(
