@@ -15,10 +15,10 @@ from tests.support.loopback import LoopbackServer, Response, serving
 DELAY = 0.3
 
 
-def _fetcher(slots: DbHostSlots) -> Fetcher:
+def _fetcher(slots: DbHostSlots, retries: int = 0) -> Fetcher:
     settings = FetchSettings(
         min_delay=DELAY, respect_robots=False, allow_hosts=frozenset({"127.0.0.1"}),
-        max_retries=0, delay_factor=0,
+        max_retries=retries, delay_factor=0,
     )  # fmt: skip
     return Fetcher(settings, slots=slots)
 
@@ -64,14 +64,20 @@ def test_a_retry_after_pauses_the_host_for_every_worker(pg_url: str) -> None:
     }
 
     async def main(srv: LoopbackServer) -> None:
-        one = _fetcher(DbHostSlots(sessions, holder="w1", delay_factor=0))
+        # worker 1 is told to come back in 1 s and will (one retry); worker 2 asks meanwhile
+        one = _fetcher(DbHostSlots(sessions, holder="w1", delay_factor=0), retries=1)
         two = _fetcher(DbHostSlots(sessions, holder="w2", delay_factor=0))
         async with one, two:
-            assert (await one.fetch(srv.url("/busy"), min_delay=0)).status == 429
+            busy = asyncio.create_task(one.fetch(srv.url("/busy"), min_delay=0))
+            while not srv.seen:
+                await asyncio.sleep(0.01)
             assert (await two.fetch(srv.url("/ok"), min_delay=0)).status == 200
+            assert (await busy).status == 429
 
     with serving(routes) as srv:
         asyncio.run(main(srv))
+        paths = [s.path for s in sorted(srv.seen, key=lambda s: s.at)]
         gaps = _gaps(srv)
-    assert len(gaps) == 1 and gaps[0] >= 1.0, gaps
+    assert paths[0] == "/busy" and sorted(paths[1:]) == ["/busy", "/ok"], paths
+    assert len(gaps) == 2 and gaps[0] >= 1.0, gaps
     engine.dispose()
