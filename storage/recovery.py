@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.frontier import release_held_by
-from storage.models import CrawlRun, Url, Worker
+from storage.models import CrawlRun, HostSlot, Url, Worker
 
 INTERRUPTED = "interrupted"
 
@@ -96,7 +96,7 @@ def recover(
     orphans_before: datetime | None = None,
     alive: Callable[[int], bool] = pid_alive,
 ) -> Recovered:
-    """Release the leases and close the open runs of dead workers.
+    """Release the leases and host slots, and close the open runs, of dead workers.
 
     ``orphans_before``: also close open runs that name no worker (written before leases had
     holders) started before then. Only workers that hold leases or open runs are looked at, so
@@ -118,6 +118,12 @@ def recover(
     ]
     ids = [w.id for w in dead]
     urls = release_held_by(session, ids, now)
+    if dead:  # a host slot a dead worker held mid-request (PostgreSQL host_slots) is free now
+        session.execute(
+            update(HostSlot)
+            .where(HostSlot.holder.in_([f"{w.host}:{w.pid}" for w in dead]))
+            .values(holder=None, held_until=None)
+        )
     runs = 0
     last_seen = {w.id: w.heartbeat_at for w in dead}
     if ids:
