@@ -4,10 +4,8 @@ requests to the host closer than its ``min_delay``, whichever daemons sent them 
 the database). The mirror records when each request arrived.
 
 The killed daemon's leased URLs (the one it was fetching and the pages it had not stored yet)
-come back when their lease ends: 15 minutes here (``jobs.revisit.LEASE``); worker heartbeats
-bring them back within 2 minutes once lease recovery (issue #10) is merged. Until then that one
-sub-assertion is checked against the lease: those URLs are still leased, and no more of them
-than a worker holds at once.
+come back through the survivors' heartbeat recovery (``storage.recovery``: its pid is gone on
+this machine), well before their 15-minute lease ends, and the survivors archive them too.
 """
 
 from __future__ import annotations
@@ -47,6 +45,8 @@ jitter = 0
 drain_every = "2s"
 batch = 1000
 cpu_workers = 1
+heartbeat = "2s"
+worker_stale_after = "6s"
 [[site]]
 name = "big"
 base_url = "{m.url("/")}"
@@ -104,7 +104,7 @@ def test_three_daemons_one_killed_archive_everything_once_politely(
             if done != last:
                 last, steady_since = done, time.monotonic()
             # settled: the survivors archived all they could and have nothing left in flight
-            if killed_at and done >= N - MAX_HELD and time.monotonic() - steady_since > 6:
+            if killed_at and done >= N and time.monotonic() - steady_since > 6:
                 break
             assert all(p.poll() is None for p in procs[1:]), [log.read_text() for log in logs]
             time.sleep(0.5)
@@ -151,11 +151,10 @@ def test_three_daemons_one_killed_archive_everything_once_politely(
     # exactly once: one article per URL, no URL archived twice (content hashes are unique)
     assert articles == len(fetched_urls)
     assert fetched_urls | held == every, sorted(every - fetched_urls - held)[:5]
-    # depends on #10 (lease recovery through heartbeats): until then the dead worker's URLs
-    # wait for their 15-minute lease; they are few, and nobody else fetched them
-    assert len(held) <= MAX_HELD, sorted(held)
-    assert not held & fetched_urls
-    assert unfetched == len(held)  # nothing else was left behind
+    # the dead worker's leases came back (heartbeat recovery), and were archived by the others
+    assert not held, sorted(held)
+    assert fetched_urls == every and articles == N
+    assert unfetched == 0  # nothing was left behind
 
     hits = mirror.article_hits()
     twice = [path for path, n in hits.items() if n > 1]
@@ -164,7 +163,7 @@ def test_three_daemons_one_killed_archive_everything_once_politely(
     times = sorted(seen.at for seen in mirror.server.seen)
     gaps = [b - a for a, b in pairwise(times)]
     assert min(gaps) >= MIN_DELAY, sorted(gaps)[:5]
-    # the survivors stopped cleanly; the dead one left its leases and nothing else running
+    # the survivors stopped cleanly; the dead one left nothing running
     for log in logs[1:]:
         assert "Traceback" not in log.read_text()
     assert len(family) > 1, family  # the daemon had its CPU pool running
