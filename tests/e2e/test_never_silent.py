@@ -29,7 +29,7 @@ from storage.db import make_engine, session_factory, upgrade
 from storage.models import CrawlRun, Site, Url
 from tests.support.loopback import LoopbackServer, send
 from tests.support.mirror import MirrorSite, dead_port
-from tests.support.paths import golden
+from tests.support.paths import REAL, golden
 from tests.support.sites import TT_PAGES
 
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
@@ -45,17 +45,21 @@ UNDATED_PAGE = (
 )
 
 
-def _tt_site() -> MirrorSite:
+def _tt_site(tag: str) -> MirrorSite:
+    """The real tuoitre page, its headline tagged per site: the same story on two sites would
+    be one article (content hash), owned by whichever site stored it first."""
     site = MirrorSite(LoopbackServer()).start()
     for path, fixture in TT_PAGES:
-        site.real_page(path, fixture)
-        site.add_item(path, str(golden(fixture)["title"]))
+        title = str(golden(fixture)["title"])
+        body = (REAL / fixture).read_bytes().replace(title.encode(), f"{title} ({tag})".encode())
+        site.page(path, body)
+        site.add_item(path, title)
     return site
 
 
 @pytest.fixture
 def sites() -> Iterator[dict[str, MirrorSite]]:
-    good, dead, extra = _tt_site(), _tt_site(), _tt_site()
+    good, dead, extra = _tt_site("good"), _tt_site("dead"), _tt_site("extra")
     rot = MirrorSite(LoopbackServer()).start()
     for n in range(6):  # a redesign: the profile's selectors find no body, or no date
         page = EMPTY_PAGE if n % 2 else UNDATED_PAGE
