@@ -55,13 +55,18 @@ def _json_csv(f: Any) -> Any:
     return click.option("--json", "as_json", is_flag=True, help="JSON lines, every field.")(f)
 
 
+def _article_window(f: Any) -> Any:
+    """The options that choose articles: --site, --since, --until, --limit (articles, search)."""
+    f = click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))(f)
+    f = click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")(f)
+    f = click.option(
+        "--since", help="Published (or first seen) on or after this date, YYYY-MM-DD (GMT+7)."
+    )(f)
+    return click.option("--site", help="Only this site.")(f)
+
+
 @click.command()
-@click.option("--site", help="Only this site.")
-@click.option(
-    "--since", help="Published (or first seen) on or after this date, YYYY-MM-DD (GMT+7)."
-)
-@click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
+@_article_window
 @_json_csv
 @click.pass_obj
 def articles(
@@ -94,10 +99,7 @@ def articles(
 
 @click.command()
 @click.argument("query")
-@click.option("--site", help="Only this site.")
-@click.option("--since", help="Published (or first seen) on or after this date (GMT+7).")
-@click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
+@_article_window
 @_json_csv
 @click.pass_obj
 def search(
