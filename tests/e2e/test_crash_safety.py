@@ -186,9 +186,12 @@ def test_kill_9_mid_fetch_then_restart_archives_everything_once(
             assert set(per_url.values()) == {1}
             assert s.scalar(select(func.count()).select_from(Article)) == 20
             assert s.scalar(select(func.count()).where(CrawlRun.finished_at.is_(None))) == 0
-        # answered once each (the gate held the killed request unanswered): none fetched twice
+        # answered once each (the gate held the killed request unanswered), except pages the
+        # killed daemon had fetched but not stored yet (its pipeline): those, and only those, twice
         hits = big.article_hits()
-        assert len(hits) == 20 and set(hits.values()) == {1}
+        twice = {big.url(path) for path, n in hits.items() if n > 1}
+        assert len(hits) == 20 and set(hits.values()) <= {1, 2}, hits.most_common(3)
+        assert twice <= set(held) - {big.url(hung)}, (twice, held)
     finally:
         engine.dispose()
 
