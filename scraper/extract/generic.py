@@ -26,6 +26,7 @@ from functools import lru_cache
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.extract.chrome import is_chrome_node
+from scraper.extract.classindex import Marked
 from scraper.extract.vocabulary import (
     CHROME_CLASS_WORDS,
     CHROME_ID_WORDS,
@@ -75,42 +76,61 @@ def _is_chrome_marked(cls: str, id_: str) -> bool:
     return is_chrome_node(f"{cls} {id_}")
 
 
-def strip_generic_chrome(tree: LexborHTMLParser) -> None:
-    """Remove navigation, header/footer and class-named widgets that hold little text.
+def strip_generic_chrome(tree: LexborHTMLParser, marked: Marked | None = None) -> int:
+    """Remove navigation, header/footer and class-named widgets that hold little text; return
+    how many characters of text they held (``text(strip=True)`` lengths add up over disjoint
+    subtrees, so the page's text before is its text after plus this).
 
     lexbor returns matches in document order, and ``decompose`` detaches every node of the
     removed subtree, so a match inside an already removed widget has no parent and is skipped
     without reading its text: most widgets nest inside other widgets.
 
-    Widgets by name are picked in Python from one query for every element with a class or id:
-    each distinct class/id value is tested once (``_is_chrome_marked`` is cached).
+    Widgets by name are picked in Python from one query for every element with a class or id
+    (``marked``, when the caller made it already: ``classindex``): each distinct class/id value
+    is tested once (``_is_chrome_marked`` is cached).
     """
     root = tree.body
     if root is None:
-        return
+        return 0
+    removed = 0
     for node in root.css(STRUCTURAL_DROP_CSS):
         if node.parent is None:
             continue
         # an <article> inside <header>/<main> is rare, but a header holding the body is not
-        if len(node.text(deep=True, strip=True)) < 400 or node.css_first("p") is None:
+        chars = len(node.text(deep=True, strip=True))
+        if chars < 400 or node.css_first("p") is None:
+            removed += chars
             node.decompose()
     for node in root.css(RELATED_BOX_CSS):
+        if node.parent is not None:
+            removed += len(node.text(deep=True, strip=True))
+            node.decompose()
+    for node, cls, id_ in marked if marked is not None else _marked(root):
+        # removed already (lexbor detaches every node of a removed subtree)
+        if node.parent is None or node.tag in ("html", "body"):
+            continue
+        if not _is_chrome_marked(cls, id_):
+            continue
+        # widgets hold little paragraph text; a wrapper with many paragraphs is kept
+        chars = len(node.text(deep=True, strip=True))
+        if chars > 1500 and len(node.css("p")) > 4:
+            continue
+        removed += chars
         node.decompose()
+    return removed
+
+
+def _marked(root: LexborNode) -> Marked:
+    out: list[tuple[LexborNode, str, str]] = []
     previous = 0
     for node in root.css("[class], [id]"):
         # lexbor lists an element once per alternative it matches: once more if it has both
         if node.mem_id == previous:
             continue
         previous = node.mem_id
-        if node.parent is None or node.tag in ("html", "body"):
-            continue
-        # attrs.get reads one attribute without building the node's attribute dict
-        if not _is_chrome_marked(node.attrs.get("class") or "", node.id or ""):
-            continue
-        # widgets hold little paragraph text; a wrapper with many paragraphs is kept
-        if len(node.text(deep=True, strip=True)) > 1500 and len(node.css("p")) > 4:
-            continue
-        node.decompose()
+        attrs = node.attributes
+        out.append((node, attrs.get("class") or "", attrs.get("id") or ""))
+    return tuple(out)
 
 
 def _paragraph_score(text: str) -> float:
@@ -310,10 +330,13 @@ class Body:
 
     parts: list[LexborNode] = field(default_factory=list)
     listing: bool = False
+    _chars: int = -1
 
     @property
     def text_length(self) -> int:
-        return sum(len(p.text(deep=True, strip=True)) for p in self.parts)
+        if self._chars < 0:  # measured once: the parts are not changed after
+            self._chars = sum(len(p.text(deep=True, strip=True)) for p in self.parts)
+        return self._chars
 
 
 def _stage(root: LexborNode, *, text_holders: bool) -> Body:
@@ -327,8 +350,27 @@ def _stage(root: LexborNode, *, text_holders: bool) -> Body:
     return Body(_with_siblings(top, score, found))
 
 
-def find_article_body(tree: LexborHTMLParser) -> Body:
-    """Stages 1 and 2 on an already stripped tree (see the module docstring)."""
+class _PageChars:
+    """The length of a tree's text, measured at most once and only when asked: the whole page's
+    text costs as much as parsing it, and most articles are recognised without it."""
+
+    __slots__ = ("_root", "_value")
+
+    def __init__(self, root: LexborNode) -> None:
+        self._root = root
+        self._value = -1
+
+    def __call__(self) -> int:
+        if self._value < 0:
+            self._value = len(self._root.text(deep=True, strip=True))
+        return self._value
+
+
+def find_article_body(
+    tree: LexborHTMLParser, *, page_chars: Callable[[], int] | None = None
+) -> Body:
+    """Stages 1 and 2 on an already stripped tree (see the module docstring). ``page_chars``:
+    the tree's text length, when the caller measures it too."""
     root = tree.body
     if root is None:
         return Body()
@@ -336,7 +378,8 @@ def find_article_body(tree: LexborHTMLParser) -> Body:
     if body.listing:
         return body
     found = body.text_length
-    if found >= _ENOUGH_CHARS or found >= _ENOUGH_SHARE * len(root.text(deep=True, strip=True)):
+    chars = page_chars or _PageChars(root)
+    if found >= _ENOUGH_CHARS or found >= _ENOUGH_SHARE * chars():
         return body
     wider = _stage(root, text_holders=True)
     if wider.listing:
@@ -344,17 +387,23 @@ def find_article_body(tree: LexborHTMLParser) -> Body:
     return wider if wider.text_length > found else body
 
 
-def generic_body(tree: LexborHTMLParser, reparse: Callable[[], LexborHTMLParser]) -> Body:
+def generic_body(
+    tree: LexborHTMLParser,
+    reparse: Callable[[], LexborHTMLParser],
+    *,
+    marked: Marked | None = None,
+) -> Body:
     """All three stages. ``reparse`` gives a fresh tree of the same page with only the
-    never-text tags removed, for stage 3."""
+    never-text tags removed, for stage 3; ``marked``: ``tree``'s elements with a class or id,
+    when the caller has them (``classindex.PageClasses``)."""
     root = tree.body
     if root is None:
         return Body()
-    before = len(root.text(deep=True, strip=True))
-    strip_generic_chrome(tree)
-    body = find_article_body(tree)
+    removed = strip_generic_chrome(tree, marked)
+    remaining = _PageChars(root)
+    body = find_article_body(tree, page_chars=remaining)
     found = body.text_length
-    if body.listing or found >= _ENOUGH_CHARS or found >= _ENOUGH_SHARE * before:
+    if body.listing or found >= _ENOUGH_CHARS or found >= _ENOUGH_SHARE * (remaining() + removed):
         return body
     unstripped = reparse()
     # only the structural chrome goes: the class-named "widgets" stay

@@ -18,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.dates import VN_TZ
 from scraper.extract.blocks import fast_clean
+from scraper.extract.classindex import PageClasses, page_css
 from scraper.extract.metadata import PageMeta, parse_date_value
 from scraper.extract.textdates import labeled_dates
 from scraper.extract.vocabulary import DATE_CSS
@@ -82,11 +83,14 @@ def node_dates(node: LexborNode, ref: datetime | None) -> tuple[datetime | None,
 
 
 def _visible(
-    tree: LexborHTMLParser, date_node: LexborNode | None, ref: datetime | None
+    tree: LexborHTMLParser,
+    date_node: LexborNode | None,
+    ref: datetime | None,
+    classes: PageClasses | None,
 ) -> tuple[datetime | None, datetime | None]:
     if date_node is not None:
         return node_dates(date_node, ref)
-    for node in tree.css(DATE_CSS)[:_DATE_NODES]:
+    for node in page_css(classes, tree, DATE_CSS)[:_DATE_NODES]:
         if len(node.text(deep=True, strip=True)) > _MAX_DATELINE:
             continue
         found, upd = node_dates(node, ref)
@@ -107,12 +111,14 @@ def article_dates(
     *,
     date_node: LexborNode | None,
     fallback: datetime | None,
+    classes: PageClasses | None = None,
 ) -> tuple[datetime | None, datetime | None]:
-    """(published, updated): metadata first unless the visible dateline is more precise."""
+    """(published, updated): metadata first unless the visible dateline is more precise.
+    ``classes``: the page's class index, to skip date selectors that cannot match."""
     published, updated = meta.published, meta.updated
     if published is not None and meta.published_has_time:
         return published, updated
-    seen, seen_upd = _visible(tree, date_node, reference_date(url, meta, fallback))
+    seen, seen_upd = _visible(tree, date_node, reference_date(url, meta, fallback), classes)
     if published is None:
         return seen, updated or seen_upd
     same_day = (

@@ -17,6 +17,7 @@ from scraper.charset import decode_body
 from scraper.errors import ExtractError, NotAnArticleError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
+from scraper.extract.classindex import PageClasses
 from scraper.extract.cleanup import clean_paragraphs, is_lead
 from scraper.extract.generic import generic_body
 from scraper.extract.limits import check_html
@@ -208,7 +209,9 @@ def _headline_block(title_node: LexborNode) -> LexborNode:
     return block
 
 
-def _generic_sapo(tree: LexborHTMLParser, title_node: LexborNode | None) -> list[LexborNode]:
+def _generic_sapo(
+    tree: LexborHTMLParser, title_node: LexborNode | None, classes: PageClasses
+) -> list[LexborNode]:
     """The sapo by class name: first near the headline, else anywhere on the page.
 
     Near the headline first because a description-like box elsewhere (a teaser, a sidebar)
@@ -219,16 +222,16 @@ def _generic_sapo(tree: LexborHTMLParser, title_node: LexborNode | None) -> list
     if title_node is not None and title_node.parent is not None:
         scopes.insert(0, _headline_block(title_node))
     for scope in scopes:
-        for node in scope.css(SAPO_CSS)[:20]:
+        for node in classes.css(scope, SAPO_CSS)[:20]:
             if node.tag != "meta" and 30 <= len(node.text(deep=True, strip=True)) <= 1500:
                 return [node]
     return []
 
 
-def _drop_never_text(tree: LexborHTMLParser) -> LexborHTMLParser:
+def _drop_never_text(tree: LexborHTMLParser, classes: PageClasses) -> LexborHTMLParser:
     # only the body is read from here on: the head's scripts and styles can stay
     page = tree.body if tree.body is not None else tree
-    for node in page.css(_DROP_CSS):
+    for node in classes.css(page, _DROP_CSS):
         if node.parent is not None:  # not inside a subtree removed already
             node.decompose()
     return tree
@@ -290,14 +293,20 @@ def _title(
 
 
 def _authors(
-    tree: LexborHTMLParser, sel: Selectors, meta: PageMeta, site_words: frozenset[str]
+    tree: LexborHTMLParser,
+    sel: Selectors,
+    meta: PageMeta,
+    site_words: frozenset[str],
+    classes: PageClasses,
 ) -> tuple[list[LexborNode], list[str], list[str]]:
     """(nodes read, authors, photo credits) from the visible byline: the profile's selector,
     else a byline by class name. Metadata names are only a fallback (``_merge_authors``)."""
     nodes = _all(tree, sel.authors) if sel.authors else []
     if not nodes:
         nodes = [
-            n for n in tree.css(AUTHOR_CSS)[:3] if 0 < len(n.text(deep=True, strip=True)) <= 80
+            n
+            for n in classes.css(tree, AUTHOR_CSS)[:3]
+            if 0 < len(n.text(deep=True, strip=True)) <= 80
         ][:1]
     authors: list[str] = []
     photos: list[str] = []
@@ -308,12 +317,14 @@ def _authors(
     return (nodes if authors or photos else []), authors, photos
 
 
-def _category(tree: LexborHTMLParser, sel: Selectors, meta: PageMeta) -> str | None:
+def _category(
+    tree: LexborHTMLParser, sel: Selectors, meta: PageMeta, classes: PageClasses
+) -> str | None:
     node = _first(tree, sel.category) if sel.category else None
     category = (_node_text(node) or None) if node is not None else None
     category = category or meta.category
     if category is None:
-        crumb = tree.css_first(BREADCRUMB_CSS)
+        crumb = classes.css_first(tree, BREADCRUMB_CSS)
         if crumb is not None:
             category = _node_text(crumb) or None
     return category
@@ -341,14 +352,17 @@ _FALLBACK_RATIO = 3
 
 
 def _body_parts(
-    tree: LexborHTMLParser, sel: Selectors, parse_input: bytes | str
+    tree: LexborHTMLParser, sel: Selectors, parse_input: bytes | str, classes: PageClasses
 ) -> tuple[list[LexborNode], bool]:
     """The profile's body element with its drops removed, else the generic stages; and whether
     the profile's body selector failed (matched nothing, or much less text than the generic
     stages find), so the generic extractor took over: layout rot the daemon reports."""
 
+    def reparse() -> LexborHTMLParser:
+        return _drop_never_text(LexborHTMLParser(parse_input), classes)
+
     def generic() -> list[LexborNode]:
-        return generic_body(tree, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
+        return generic_body(tree, reparse, marked=classes.marked).parts
 
     body = _first(tree, sel.body) if sel.body else None
     if body is None:
@@ -361,9 +375,7 @@ def _body_parts(
         return [body], False
     # a short profile body: a redesign may have moved the article; ask the generic stages on a
     # fresh tree (they remove nodes) and keep the profile's body unless they find far more
-    fresh = LexborHTMLParser(parse_input)
-    _drop_never_text(fresh)
-    parts = generic_body(fresh, lambda: _drop_never_text(LexborHTMLParser(parse_input))).parts
+    parts = generic_body(reparse(), reparse).parts
     if sum(len(n.text(deep=True, strip=True)) for n in parts) > _FALLBACK_RATIO * max(found, 1):
         return parts, True
     return [body], False
@@ -427,6 +439,7 @@ def _extract(
     check_html(html, url=url)
     parse_input = _parse_input(html, url)
     tree = LexborHTMLParser(parse_input)
+    classes = PageClasses.of(tree)
     if profile is None and choose_profile:
         profile = _pick_profile(url, tree)
     sel = profile.selectors if profile is not None else Selectors()
@@ -437,27 +450,29 @@ def _extract(
     title_node, title = _title(tree, sel, meta)
     sapo_nodes = _all(tree, sel.sapo) if sel.sapo else []
     if not sapo_nodes:
-        sapo_nodes = _generic_sapo(tree, title_node)
+        sapo_nodes = _generic_sapo(tree, title_node, classes)
     sapo = fast_clean(" ".join(_node_text(n) for n in sapo_nodes)) or None
     date_node = _first(tree, sel.published) if sel.published else None
-    published, updated = article_dates(tree, meta, url, date_node=date_node, fallback=fallback_date)
+    published, updated = article_dates(
+        tree, meta, url, date_node=date_node, fallback=fallback_date, classes=classes
+    )
     if updated is None and sel.updated:
         upd_node = _first(tree, sel.updated)
         if upd_node is not None:
             updated = node_dates(upd_node, None)[0]
-    author_nodes, authors, photo_credits = _authors(tree, sel, meta, site_words)
-    category = _category(tree, sel, meta)
+    author_nodes, authors, photo_credits = _authors(tree, sel, meta, site_words, classes)
+    category = _category(tree, sel, meta, classes)
     tags = _tags(tree, sel, meta)
     source_node = _first(tree, sel.source) if sel.source else None
     source = _node_text(source_node) if source_node is not None else None
     extra_images = _extra_images(tree, sel, url)
 
     # stage 2: the body (profile selector, else the generic stages), without the nodes used
-    _drop_never_text(tree)
+    _drop_never_text(tree, classes)
     for used in [title_node, *sapo_nodes, *author_nodes]:
         if used is not None and used.parent is not None:
             used.decompose()
-    parts, fell_back = _body_parts(tree, sel, parse_input)
+    parts, fell_back = _body_parts(tree, sel, parse_input, classes)
     if sapo is None:
         sapo, parts = _lead(parts)
     paragraphs: list[Paragraph] = []
