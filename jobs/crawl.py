@@ -299,8 +299,7 @@ class Crawler:
                 stored = repo.store_article(
                     s, site_id=p.site_id, article=article, urls=_urls_of(p.site, result, article),
                     page_id=page.id, now=now, extractor_version=EXTRACTOR_VERSION,
-                    digest=prepared.digest if prepared else None,
-                    search_text=prepared.search_text if prepared else None,
+                    keys=prepared.keys if prepared else None,
                 )  # fmt: skip
                 published = article.published_at or row.source_date
                 if published is not None and row.source_date is None:

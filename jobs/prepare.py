@@ -1,7 +1,7 @@
 """The CPU work of one fetched page, in one pure function a worker process can run.
 
-Decode, extract, fold and hash the article (``content_hash``, ``search_key``), compress and hash
-the raw body: everything ``Crawler._store`` needs before its transaction, computed off the event
+Decode, extract, fold and hash the article (``storage.repo.article_keys``), compress and hash the
+raw body: everything ``Crawler._store`` needs before its transaction, computed off the event
 loop (``jobs.cpupool``) so fetching goes on meanwhile and a second core is used. Its inputs and
 output pickle (a FetchResult, a SiteProfile, dataclasses of text).
 """
@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jobs.discover import reason
+from scraper.charset import reads_as_utf8
 from scraper.errors import VnnewsError
 from scraper.extract import extract_article, is_article
 from scraper.fetch import FetchResult
 from scraper.notices import looks_like_notice
 from scraper.profiles import SiteProfile
 from scraper.types import Article
-from storage.dedup import content_hash
-from storage.repo import PackedBody, pack_body
-from storage.search import search_key
+from storage.repo import ArticleKeys, PackedBody, article_keys, pack_body
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,7 @@ class Prepared:
     error: str | None = None
     #: what the page is instead of an article (an ``article_events`` kind): notice, no_body
     event: str = "no_body"
-    digest: str | None = None
-    search_text: str | None = None
+    keys: ArticleKeys | None = None
 
 
 def prepare(
@@ -53,12 +51,16 @@ def prepare(
     notice = looks_like_notice(article.title, article.text)
     if notice is not None:  # "Báo đã sáp nhập...": the archived article must not become this
         return Prepared(packed, error=notice, event="notice")
-    return Prepared(
-        packed,
-        article,
-        digest=content_hash(article.title, article.text),
-        search_text=search_key(article.title, article.sapo, article.text),
-    )
+    return Prepared(packed, article, keys=article_keys(article))
+
+
+def page_input(result: FetchResult) -> bytes | str:
+    """What the extractor parses: a UTF-8 body as it came (lexbor reads the bytes, and every
+    string the extractor outputs is NFC-normalised on its own), else the decoded text. Decoding
+    a page to NFC text costs about as much as extracting it, for the same article."""
+    if reads_as_utf8(result.body, result.content_type):
+        return result.body
+    return result.text()
 
 
 def extract(
@@ -68,7 +70,7 @@ def extract(
     applies too). The feed or sitemap date helps a dateline printed without a year."""
     try:
         article = extract_article(
-            result.text(), result.final_url, profile, fallback_date=discovered_date
+            page_input(result), result.final_url, profile, fallback_date=discovered_date
         )
     except VnnewsError as exc:
         return None, reason(exc)

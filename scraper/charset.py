@@ -152,6 +152,24 @@ def decode_body(body: bytes, content_type: str | None, *, normalize: bool = True
     return _finish(text, normalize)
 
 
+def reads_as_utf8(body: bytes, content_type: str | None) -> bool:
+    """Whether ``decode_body`` reads ``body`` as UTF-8 (ASCII included): no BOM, no UTF-16/32
+    header, and the bytes are valid UTF-8. Such a body can go to lexbor as it is, undecoded."""
+    if sniff_bom(body) is not None:
+        return False
+    header = charset_from_content_type(content_type)
+    codec = normalize_label(header) if header else None
+    if codec is not None and codec.startswith(("utf-16", "utf-32")):
+        return False
+    if body.isascii():
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _finish(text: str, normalize: bool = True) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]

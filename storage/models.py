@@ -25,6 +25,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -217,6 +220,18 @@ class Article(Base):
 
     urls: Mapped[list[ArticleUrl]] = relationship(
         back_populates="article", cascade="all, delete-orphan"
+    )
+
+    # the near-duplicate window (storage.repo.link_near_duplicate) reads this index alone
+    __table_args__ = (
+        Index(
+            "ix_articles_window",
+            sql_text("coalesce(published_at, first_seen)"),
+            "simhash",
+            "id",
+            "published_at",
+            "first_seen",
+        ),
     )
 
 

@@ -44,21 +44,33 @@ def _hash64(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
 
 
-#: a byte's 8 bits spread to 8 lanes of 32 bits: votes are summed lane-wise as one big integer
-_LANE = 32
-_SPREAD = [sum((b >> i & 1) << (_LANE * i) for i in range(8)) for b in range(256)]
-
-
-def _spread(h: int) -> int:
-    return sum(_SPREAD[h >> (8 * k) & 0xFF] << (8 * _LANE * k) for k in range(8))
-
-
 def simhash(features: Iterable[str]) -> int:
-    """The unsigned 64-bit SimHash of ``features`` (each weighs 1; duplicates count once)."""
+    """The unsigned 64-bit SimHash of ``features`` (each weighs 1; duplicates count once).
+
+    Bit j is set when more than half the features' hashes have bit j set. The 64 counts are
+    kept bit-sliced: bit j of ``counters[i]`` is bit i of the count for bit j, so adding a hash
+    is a ripple-carry over a few machine-word integers instead of 64 separate counters.
+    """
     unique = set(features)
-    ones = sum(_spread(_hash64(f)) for f in unique)  # per bit: how many hashes have it set
-    lane = (1 << _LANE) - 1
-    return sum(1 << bit for bit in range(64) if 2 * (ones >> (_LANE * bit) & lane) > len(unique))
+    counters: list[int] = []
+    for feature in unique:
+        carry = _hash64(feature)
+        for i, counter in enumerate(counters):
+            if not carry:
+                break
+            counters[i] = counter ^ carry
+            carry &= counter
+        else:
+            if carry:
+                counters.append(carry)
+    out = 0
+    for bit in range(64):
+        count = 0
+        for i, counter in enumerate(counters):
+            count |= (counter >> bit & 1) << i
+        if 2 * count > len(unique):
+            out |= 1 << bit
+    return out
 
 
 def to_signed(value: int) -> int:
@@ -72,7 +84,13 @@ def hamming(a: int, b: int) -> int:
 
 def article_simhash(title: str | None, sapo: str | None, text: str | None) -> int | None:
     """The stored (signed) SimHash of an article, or None when it is too short to compare."""
-    words = words_of(title, sapo, text)
+    return simhash_of_key(search_key(title, sapo, text))
+
+
+def simhash_of_key(key: str) -> int | None:
+    """``article_simhash`` from the article's ``search_key`` (``articles.search_text``), which
+    the crawler has computed already."""
+    words = key.split()
     if len(words) < MIN_WORDS:
         return None
     return to_signed(simhash(shingles(words)))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import zstandard
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -228,7 +228,22 @@ def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime
         )
 
 
-def _fields(a: ExtractedArticle, search_text: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ArticleKeys:
+    """What the archive derives from an article's text, computed once (by the crawler off the
+    event loop: ``jobs.prepare``): its content hash, search key and SimHash."""
+
+    digest: str
+    search_text: str
+    simhash: int | None
+
+
+def article_keys(a: ExtractedArticle) -> ArticleKeys:
+    search = search_key(a.title, a.sapo, a.text)
+    return ArticleKeys(content_hash(a.title, a.text), search, neardup.simhash_of_key(search))
+
+
+def _fields(a: ExtractedArticle, keys: ArticleKeys) -> dict[str, Any]:
     return {
         "url": a.url,
         "canonical_url": a.canonical_url,
@@ -244,10 +259,8 @@ def _fields(a: ExtractedArticle, search_text: str | None = None) -> dict[str, An
         "language": a.language,
         "source": a.source,
         "extractor": a.extractor,
-        "search_text": search_text
-        if search_text is not None
-        else search_key(a.title, a.sapo, a.text),
-        "simhash": neardup.article_simhash(a.title, a.sapo, a.text),
+        "search_text": keys.search_text,
+        "simhash": keys.simhash,
     }
 
 
@@ -260,8 +273,7 @@ def store_article(
     page_id: int | None,
     now: datetime,
     extractor_version: str,
-    digest: str | None = None,
-    search_text: str | None = None,
+    keys: ArticleKeys | None = None,
 ) -> Stored:
     """Store an extracted article, deduplicated by content hash.
 
@@ -272,11 +284,10 @@ def store_article(
     known URL now serves something that is no edit of its story, ``scraper.notices``: the
     archived article is kept as it is and an ``article_events`` row records the fetch).
 
-    ``digest`` and ``search_text`` are ``content_hash(title, text)`` and ``search_key(title,
-    sapo, text)`` when the caller computed them already (off the event loop).
+    ``keys``: ``article_keys(article)`` when the caller computed them already.
     """
-    if digest is None:
-        digest = content_hash(article.title, article.text)
+    keys = keys or article_keys(article)
+    digest = keys.digest
     same_id = session.scalar(select(Article.id).where(Article.content_hash == digest))
     if same_id is not None:
         known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == same_id)))
@@ -303,7 +314,7 @@ def store_article(
                 session, fetched, kind="notice", detail=why, page_id=page_id, now=now
             )
             return Stored("notice", prior.id)
-        for key, value in _fields(article, search_text).items():
+        for key, value in _fields(article, keys).items():
             if key != "url":
                 setattr(prior, key, value)
         prior.content_hash = digest
@@ -340,7 +351,7 @@ def store_article(
                     last_seen=now,
                     page_id=page_id,
                     extractor_version=extractor_version,
-                    **_fields(article, search_text),
+                    **_fields(article, keys),
                 )
                 .returning(Article.id)
             ).scalar_one()
@@ -380,28 +391,34 @@ def record_article_event(
     return article_id
 
 
+def near_duplicate_window(article: Article) -> Select[int, int | None]:
+    """The (id, simhash) of the earlier articles published within the window of ``article``;
+    the expression index ``ix_articles_window`` (migration 0009) answers it alone."""
+    when = func.coalesce(Article.published_at, Article.first_seen)
+    center = article.published_at or article.first_seen
+    window = timedelta(days=neardup.WINDOW_DAYS)
+    return select(Article.id, Article.simhash).where(
+        Article.simhash.is_not(None),
+        Article.id < article.id,
+        when.between(center - window, center + window),
+    )
+
+
 def link_near_duplicate(session: Session, article: Article, now: datetime) -> ArticleLink | None:
     """Link ``article`` to the earlier article it is a near-copy of (storage/neardup.py):
     SimHash candidates published within the window, confirmed on their words."""
     if article.simhash is None:
         return None
-    when = func.coalesce(Article.published_at, Article.first_seen)
-    center = article.published_at or article.first_seen
-    window = timedelta(days=neardup.WINDOW_DAYS)
-    others = session.execute(
-        select(Article.id, Article.simhash).where(
-            Article.simhash.is_not(None),
-            Article.id < article.id,
-            when.between(center - window, center + window),
-        )
-    ).all()
+    # every article of the window is compared: plain Core rows (the ORM's row loading costs
+    # ten times as much, and this runs once per stored article)
+    others = session.connection().execute(near_duplicate_window(article))
     found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
     if not found:
         return None
-    words = neardup.words_of(article.title, article.sapo, article.text)
+    # the stored search keys are the folded words: no need to fold the texts again
+    words = _words(article)
     for other_id, distance in found[:5]:
-        other = session.get_one(Article, other_id)
-        theirs = neardup.words_of(other.title, other.sapo, other.text)
+        theirs = _words(session.get_one(Article, other_id))
         if neardup.containment(words, theirs) >= neardup.MIN_CONTAINMENT:
             session.execute(
                 dialect_insert(session, ArticleLink)
@@ -415,6 +432,12 @@ def link_near_duplicate(session: Session, article: Article, now: datetime) -> Ar
                 )
             ).one()
     return None
+
+
+def _words(row: Article) -> list[str]:
+    if row.search_text is not None:
+        return row.search_text.split()
+    return neardup.words_of(row.title, row.sapo, row.text)
 
 
 def near_duplicates_of(session: Session, article_id: int) -> list[tuple[ArticleLink, Article]]:
@@ -448,7 +471,7 @@ def replace_extraction(
     if other is not None:
         return "collision"
     before = _derived(row)
-    for key, value in _fields(article).items():
+    for key, value in _fields(article, article_keys(article)).items():
         if key != "url":
             setattr(row, key, value)
     row.content_hash = digest

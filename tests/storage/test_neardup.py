@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from scraper.types import Article
 from storage import neardup, repo
+from storage.models import Article as ArticleRow
 from storage.models import ArticleLink
 from tests.support.archive import migrated
 from tests.support.neardup_set import EDITS, pairs, republished, stories
@@ -41,6 +44,28 @@ def test_simhash_is_stable_signed_and_close_for_small_edits() -> None:
     assert h2 is not None and neardup.hamming(h, h2) <= neardup.MAX_DISTANCE
     assert neardup.article_simhash("Ngắn", None, "Chỉ vài chữ.") is None
     assert neardup.candidates(5, [(1, 5), (2, 4), (3, ~5)]) == [(1, 0), (2, 1)]
+
+
+def _reference_simhash(features: list[str]) -> int:
+    """The definition, bit by bit (the bit-sliced counters of ``neardup.simhash`` must agree)."""
+    hashes = [neardup._hash64(f) for f in set(features)]
+    return sum(1 << bit for bit in range(64) if 2 * sum(h >> bit & 1 for h in hashes) > len(hashes))
+
+
+def test_simhash_agrees_with_its_definition_on_real_articles_and_edge_cases() -> None:
+    for story in stories():
+        words = neardup.words_of(story.title, story.sapo, story.text)
+        features = neardup.shingles(words)
+        assert neardup.simhash(features) == _reference_simhash(features)
+        key = repo.article_keys(story)
+        assert key.simhash == neardup.article_simhash(story.title, story.sapo, story.text)
+    for features in ([], ["một"], ["một", "một"], [str(i) for i in range(1025)]):
+        assert neardup.simhash(features) == _reference_simhash(features)
+
+
+@given(st.lists(st.text(max_size=6), max_size=300))
+def test_simhash_agrees_with_its_definition(features: list[str]) -> None:
+    assert neardup.simhash(features) == _reference_simhash(features)
 
 
 def _store(s, site_id: int, url: str, title: str, sapo: str, body: str, when: datetime):  # type: ignore[no-untyped-def]
@@ -101,3 +126,23 @@ def test_a_syndicated_copy_on_another_site_is_linked(db_url: str) -> None:
         view = s.execute(text("select site, other_site, distance from duplicates")).all()
         assert [(r[0], r[1]) for r in view] == [("congso", "baotinh")]
     engine.dispose()
+
+
+def test_the_window_query_reads_the_index_alone(sqlite_url: str) -> None:
+    """Migration 0009: without ``ix_articles_window`` every stored article read every article
+    row of the archive (the SimHash sits after the text, on SQLite's overflow pages)."""
+    engine, sessions = migrated(sqlite_url)
+    try:
+        with sessions.begin() as s:
+            site = repo.ensure_site(s, "baotinh", "https://a.vn/", NOW).id
+            story = stories()[0]
+            stored = _store(
+                s, site, "https://a.vn/1.html", story.title, story.sapo, story.text, NOW
+            )
+            row = s.get_one(ArticleRow, stored.article_id)
+            query = repo.near_duplicate_window(row)
+            compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+            plan = " ".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        assert "USING COVERING INDEX ix_articles_window" in plan, plan
+    finally:
+        engine.dispose()

@@ -1,0 +1,83 @@
+"""``jobs.prepare``: a UTF-8 page goes to the extractor undecoded, and the article is the same.
+
+Decoding a page to NFC text cost about as much as extracting it. The bytes path must give the
+same article field for field on every real page, also when the page's text is decomposed (NFD:
+some CMSs write Vietnamese that way); a page in another charset is still decoded by its header.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from jobs.prepare import page_input, prepare
+from scraper.charset import decode_body, reads_as_utf8
+from scraper.fetch import FetchResult
+from storage.repo import article_keys
+from tests.support.paths import REAL
+
+PAGES = sorted(REAL.glob("*/*.html"))
+
+
+def _result(body: bytes, content_type: str, url: str = "https://example.vn/a.html") -> FetchResult:
+    return FetchResult(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": content_type},
+        body=body,
+        fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
+        redirects=(),
+        elapsed=0.0,
+    )
+
+
+@pytest.mark.parametrize("form", ["as served", "NFD"])
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_bytes_path_gives_the_article_the_text_path_gives(path: Path, form: str) -> None:
+    raw = path.read_bytes()
+    if form == "NFD":
+        raw = unicodedata.normalize("NFD", raw.decode("utf-8", "replace")).encode("utf-8")
+    result = _result(raw, "text/html; charset=utf-8", f"https://{path.parent.name}/{path.name}")
+    assert page_input(result) is raw
+    fast = prepare(result, None, None)
+    slow = prepare(
+        _result(decode_body(raw, result.content_type).encode("utf-8"), "text/html", result.url),
+        None,
+        None,
+    )
+    if fast.article is None:
+        assert slow.article is None and fast.error == slow.error
+        return
+    assert slow.article is not None
+    assert dataclasses.asdict(fast.article) == dataclasses.asdict(slow.article)
+    assert fast.keys == slow.keys == article_keys(fast.article)
+
+
+def test_a_legacy_charset_is_decoded_by_its_header() -> None:
+    # windows-1258 writes the dot below as a combining mark: "Nô" + U+0323 + "i"
+    body = "<html><body><h1>Tin</h1><p>Đà, Hà Nô\u0323i</p></body></html>".encode("cp1258")
+    result = _result(body, "text/html; charset=windows-1258")
+    assert not reads_as_utf8(body, result.content_type)
+    assert page_input(result) == result.text()
+    assert "Đà, Hà Nội" in str(page_input(result))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (b"<p>plain ascii</p>", "text/html; charset=iso-8859-1", True),
+        ("<p>Việt Nam</p>".encode(), "text/html; charset=iso-8859-1", True),
+        (b"\xef\xbb\xbf<p>bom</p>", "text/html", False),
+        ("<p>x</p>".encode("utf-16-le"), "text/html; charset=utf-16le", False),
+        (b"<p>caf\xe9</p>", "text/html", False),
+    ],
+)
+def test_reads_as_utf8_follows_decode_body(body: bytes, content_type: str, expected: bool) -> None:
+    assert reads_as_utf8(body, content_type) is expected
+    if expected:
+        assert decode_body(body, content_type) == body.decode("utf-8")
