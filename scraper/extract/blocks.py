@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.extract.chrome import is_chrome_node
 from scraper.extract.vocabulary import CAPTION_CLASS_RE, CAPTION_CSS, DROP_TAGS
@@ -68,6 +68,24 @@ BLOCK_TAGS = frozenset(
 )
 # never text: the widgets every mode drops, plus the document's head and media sources
 SKIP_TAGS = frozenset(DROP_TAGS) | {"head", "title", "meta", "link", "picture", "source"}
+
+
+def _tag_ids(names: frozenset[str] | set[str]) -> frozenset[int]:
+    """lexbor's ids of standard tag names (fixed numbers: its tag table is static). The walk
+    compares ids, which lexbor hands over without building a string per node."""
+    maker = LexborHTMLParser("")
+    return frozenset(maker.create_node(name).tag_id for name in names)
+
+
+# lexbor's ids below 6 are the non-elements: undef, end of file, text (2), document, comment,
+# doctype; custom elements get ids far above the standard ones
+_TEXT_ID, _LAST_SPECIAL_ID = 2, 5
+_SKIP_IDS = _tag_ids(SKIP_TAGS)
+_BLOCK_IDS = _tag_ids(BLOCK_TAGS)
+(_BR_ID,) = _tag_ids({"br"})
+(_IMG_ID,) = _tag_ids({"img"})
+(_FIGCAPTION_ID,) = _tag_ids({"figcaption"})
+(_A_ID,) = _tag_ids({"a"})
 _WS_RE = re.compile(r"\s+")
 
 
@@ -197,33 +215,23 @@ def _collect_media(node: LexborNode, base: str, images: list[Image]) -> None:
             images.append(Image(url=url, caption=caption))
 
 
-class _Builder:
-    __slots__ = ("buf", "link_chars", "paragraphs", "tag")
-
-    def __init__(self) -> None:
-        self.buf: list[str] = []
-        self.link_chars = 0
-        self.paragraphs: list[Paragraph] = []
-        self.tag = "p"
-
-    def add(self, text: str, in_link: bool) -> None:
-        self.buf.append(text)
-        if in_link:
-            self.link_chars += len(text.strip())
-
-    def flush(self) -> None:
-        if self.buf:
-            text = fast_clean("".join(self.buf))
-            if text:
-                self.paragraphs.append(Paragraph(text, min(self.link_chars, len(text)), self.tag))
-        self.buf = []
-        self.link_chars = 0
+def _emit(paragraphs: list[Paragraph], buf: list[str], link_chars: int, tag: str) -> None:
+    """The paragraph of the text pieces in ``buf``, if it has any text."""
+    text = fast_clean("".join(buf))
+    if text:
+        paragraphs.append(Paragraph(text, min(link_chars, len(text)), tag))
 
 
 def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
-    """Paragraphs and images of ``root``; chrome-named widgets skipped when ``drop_chrome``."""
-    out = BodyContent()
-    b = _Builder()
+    """Paragraphs and images of ``root``; chrome-named widgets skipped when ``drop_chrome``.
+
+    The loop runs once per node of the body (thousands): its state lives in local variables,
+    and a paragraph is only emitted where text was collected."""
+    images: list[Image] = []
+    paragraphs: list[Paragraph] = []
+    buf: list[str] = []  # the text pieces of the paragraph being read
+    link_chars = 0  # of those, the characters inside links
+    para_tag = "p"  # the block element the paragraph is in
     # stack of (node, link_depth); None marks "leaving a block" so the paragraph is flushed
     stack: list[tuple[LexborNode | None, int]] = []
     child = root.last_child
@@ -233,57 +241,69 @@ def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
     while stack:
         node, in_link = stack.pop()
         if node is None:
-            b.flush()
+            if buf:
+                _emit(paragraphs, buf, link_chars, para_tag)
+                buf, link_chars = [], 0
             continue
-        tag = node.tag
-        if tag == "-text":
+        tag_id = node.tag_id
+        if tag_id == _TEXT_ID:
             text = node.text_content
-            if text:
-                b.add(text, in_link > 0)
+            # whitespace opening a paragraph is dropped by fast_clean anyway: most text nodes
+            # of a page are the newlines between its tags
+            if text and (buf or not text.isspace()):
+                buf.append(text)
+                if in_link:
+                    link_chars += len(text.strip())
             continue
-        if tag is None or tag.startswith("-") or tag in SKIP_TAGS:
+        if tag_id <= _LAST_SPECIAL_ID or tag_id in _SKIP_IDS:
             continue
-        if tag == "br":
-            b.flush()
+        if tag_id == _BR_ID:
+            if buf:
+                _emit(paragraphs, buf, link_chars, para_tag)
+                buf, link_chars = [], 0
             continue
-        if tag == "img":
+        if tag_id == _IMG_ID:
             url = image_url(node, base)
             if url:
-                out.images.append(Image(url=url, caption=None))
+                images.append(Image(url=url, caption=None))
             continue
-        if tag == "figcaption":
+        if tag_id == _FIGCAPTION_ID:
             continue
-        if tag in BLOCK_TAGS:
+        if tag_id in _BLOCK_IDS:
+            tag = node.tag or ""
             attrs = node.attributes
             cls = attrs.get("class") or ""
+            ends_here = False  # the block is not text: the paragraph before it ends
             if _is_media_block(node, tag, cls):
-                b.flush()
-                _collect_media(node, base, out.images)
+                if buf:
+                    _emit(paragraphs, buf, link_chars, para_tag)
+                    buf, link_chars = [], 0
+                _collect_media(node, base, images)
                 continue
             if drop_chrome:
                 marker = cls + " " + (attrs.get("id") or "")
-                if marker != " " and is_chrome_node(marker):
-                    b.flush()
-                    continue
-            if cls and _is_caption_class(cls):
-                b.flush()
-                continue
-            if tag == "p" and out.images:
+                ends_here = marker != " " and is_chrome_node(marker)
+            if not ends_here and cls and _is_caption_class(cls):
+                ends_here = True
+            if not ends_here and tag == "p" and images:
                 caption = _emphasis_caption(node)
                 if caption is not None:
-                    b.flush()
-                    last = out.images[-1]
+                    ends_here = True
+                    last = images[-1]
                     if last.caption is None:
-                        out.images[-1] = Image(url=last.url, caption=caption)
-                    continue
-            b.flush()
-            b.tag = tag
+                        images[-1] = Image(url=last.url, caption=caption)
+            if buf:
+                _emit(paragraphs, buf, link_chars, para_tag)
+                buf, link_chars = [], 0
+            if ends_here:
+                continue
+            para_tag = tag
             stack.append((None, in_link))
-        link = in_link + (1 if tag == "a" else 0)
+        link = in_link + 1 if tag_id == _A_ID else in_link
         child = node.last_child
         while child is not None:
             stack.append((child, link))
             child = child.prev
-    b.flush()
-    out.paragraphs = b.paragraphs
-    return out
+    if buf:
+        _emit(paragraphs, buf, link_chars, para_tag)
+    return BodyContent(paragraphs, images)

@@ -94,12 +94,14 @@ def is_chrome_text(text: str) -> bool:
     if not text:
         return True
     lower = text.lower()
-    if any(p in lower for p in _ANYWHERE_PHRASES) or _START_RE.match(lower):
+    if any(map(lower.__contains__, _ANYWHERE_PHRASES)) or _START_RE.match(lower):
         return True
     if "giây" in lower and _TIMEOUT_RE.search(lower):
         return True
     if len(text) <= 200 and (_ONLY_CHROME_RE.match(text) or _RELATIVE_TIME_RE.match(text)):
         return True
+    if " " in text:  # a URL, file name or slug is one token without spaces: prose is not
+        return False
     return bool(_BARE_URL_RE.match(text) or _FILE_RE.match(text) or _SLUG_RE.match(text))
 
 

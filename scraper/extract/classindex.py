@@ -36,7 +36,7 @@ _NAME_RE = re.compile(r"[.#](-?[_a-zA-Z][\w-]*)")
 class _Needs:
     """What one selector alternative needs of a page to match anything."""
 
-    tokens: tuple[str, ...]  # class names and ids, lower-cased
+    tokens: frozenset[str]  # class names and ids, lower-cased
     substrings: tuple[str, ...]  # of some class value (``[class*=x]``), lower-cased
 
 
@@ -64,14 +64,14 @@ def _split_alternatives(selector: str) -> list[str]:
 
 def _needs(alternative: str) -> _Needs:
     if "(" in alternative or "\\" in alternative:
-        return _Needs((), ())
+        return _Needs(frozenset(), ())
     substrings: list[str] = []
     for attr in _ATTR_RE.findall(alternative):
         m = _CLASS_SUBSTRING_RE.match(attr)
         if m is not None:
             substrings.append(m.group(2).lower())
     bare = _ATTR_RE.sub(" ", alternative)
-    tokens = tuple(name.lower() for name in _NAME_RE.findall(bare))
+    tokens = frozenset(name.lower() for name in _NAME_RE.findall(bare))
     return _Needs(tokens, tuple(substrings))
 
 
@@ -96,20 +96,18 @@ class PageClasses:
         body = tree.body
         if body is None:
             return cls(frozenset(), "", (), complete=False)
-        values: set[str] = set()
-        ids: set[str] = set()
         marked: list[tuple[LexborNode, str, str]] = []
         previous = 0
         for node in body.css("[class], [id]"):
             # lexbor lists an element once per alternative it matches
-            if node.mem_id == previous:
+            key = node.mem_id
+            if key == previous:
                 continue
-            previous = node.mem_id
+            previous = key
             attrs = node.attributes
-            value, id_ = attrs.get("class") or "", attrs.get("id") or ""
-            marked.append((node, value, id_))
-            values.add(value)
-            ids.add(id_)
+            marked.append((node, attrs.get("class") or "", attrs.get("id") or ""))
+        values = {value for _, value, _ in marked}
+        ids = {id_ for _, _, id_ in marked}
         # the few outside the body: <html>, <body> and the head's elements
         outside = [*(tree.head.css("[class], [id]") if tree.head is not None else ()), body]
         root = tree.root
@@ -124,9 +122,7 @@ class PageClasses:
         return cls(tokens, joined, tuple(marked))
 
     def can_match(self, needs: _Needs) -> bool:
-        return all(t in self.tokens for t in needs.tokens) and all(
-            s in self.values for s in needs.substrings
-        )
+        return needs.tokens <= self.tokens and all(s in self.values for s in needs.substrings)
 
     def trim(self, selector: str) -> str:
         """``selector`` without the alternatives that cannot match on this page ("" if none

@@ -162,14 +162,35 @@ class _Scores:
     flat: dict[int, float] = field(default_factory=dict)
     #: link density by node key, computed once (page-wide wrappers hold thousands of links)
     density: dict[int, float] = field(default_factory=dict)
+    #: text length of each link by node key (``_link_density``)
+    links: dict[int, int] = field(default_factory=dict)
     nodes: dict[int, LexborNode] = field(default_factory=dict)
     #: each paragraph with the keys of the ancestors it scored (parent first)
     scored: list[tuple[LexborNode, tuple[int, ...]]] = field(default_factory=list)
 
+    #: the scored ancestors of a holder, by its key: the paragraphs of a body share a parent
+    chains: dict[int, tuple[tuple[int, ...], tuple[tuple[int, float, float], ...]]] = field(
+        default_factory=dict
+    )
+
     def add(self, para: LexborNode, holder: LexborNode, text: str) -> None:
         score = _paragraph_score(text)
+        chain = self.chains.get(holder.mem_id)
+        if chain is None:
+            chain = self.chains[holder.mem_id] = self._chain(holder)
+        keys, weighted = chain
+        scores, flat = self.scores, self.flat
+        for key, weight, flat_weight in weighted:
+            scores[key] += score * weight
+            flat[key] += score * flat_weight
+        self.scored.append((para, keys))
+
+    def _chain(
+        self, holder: LexborNode
+    ) -> tuple[tuple[int, ...], tuple[tuple[int, float, float], ...]]:
+        """``holder`` and the ancestors it passes scores to, each entered as a candidate."""
         node: LexborNode | None = holder
-        chain: list[int] = []
+        weighted: list[tuple[int, float, float]] = []
         for weight, flat in zip(_LEVEL_WEIGHTS, _FLAT_WEIGHTS, strict=True):
             if node is None or node.tag in ("html", "-undef", "#document"):
                 break
@@ -178,11 +199,9 @@ class _Scores:
                 self.nodes[key] = node
                 self.scores[key] = _initial_score(node)
                 self.flat[key] = 0.0
-            self.scores[key] += score * weight
-            self.flat[key] += score * flat
-            chain.append(key)
+            weighted.append((key, weight, flat))
             node = node.parent
-        self.scored.append((para, tuple(chain)))
+        return tuple(k for k, _, _ in weighted), tuple(weighted)
 
 
 def _block_of(node: LexborNode) -> LexborNode | None:
@@ -226,8 +245,19 @@ def _score_paragraphs(root: LexborNode, *, text_holders: bool) -> _Scores:
     return out
 
 
-def _link_density(node: LexborNode, text_len: int) -> float:
-    link_len = sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
+def _link_density(node: LexborNode, text_len: int, links: dict[int, int] | None = None) -> float:
+    """The share of ``node``'s text inside links. ``links``: each link's text length by node,
+    kept across the candidates of one page, which nest and so share their links."""
+    if links is None:
+        link_len = sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
+    else:
+        link_len = 0
+        for a in node.css("a"):
+            key = a.mem_id
+            chars = links.get(key)
+            if chars is None:
+                chars = links[key] = len(a.text(deep=True, strip=True))
+            link_len += chars
     return min(link_len / max(text_len, 1), 1.0)
 
 
@@ -235,7 +265,8 @@ def _density(found: _Scores, node: LexborNode) -> float:
     key = node.mem_id
     value = found.density.get(key)
     if value is None:
-        value = found.density[key] = _link_density(node, len(node.text(deep=True, strip=True)))
+        chars = len(node.text(deep=True, strip=True))
+        value = found.density[key] = _link_density(node, chars, found.links)
     return value
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 from scraper.dates import parse_epoch, parse_iso8601, parse_rfc822
 from scraper.extract.textdates import parse_vn_datetime
@@ -191,19 +191,16 @@ def read_jsonld(tree: LexborHTMLParser, meta: PageMeta) -> None:
                 meta.category = _breadcrumb(obj)
 
 
-def _meta_key(node: LexborNode) -> str | None:
-    attrs = node.attributes
-    key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
-    return key.strip().lower() if key else None
-
-
 def read_meta(tree: LexborHTMLParser, meta: PageMeta, url: str) -> None:
     values: dict[str, str] = {}
     for node in tree.css("meta[content]"):
-        key = _meta_key(node)
-        content = node.attributes.get("content")
-        if key and content and key not in values:
-            values[key] = content
+        attrs = node.attributes  # one dict per tag: lexbor builds a new one on every call
+        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+        content = attrs.get("content")
+        if key and content:
+            key = key.strip().lower()
+            if key not in values:
+                values[key] = content
     meta.og_title = unescape(values.get("og:title", "")) or None
     meta.description = (
         unescape(values.get("og:description") or values.get("description") or "") or None

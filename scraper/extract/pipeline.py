@@ -56,13 +56,15 @@ _HEADLINE_LEVELS = 3
 _TITLE_SEP_RE = re.compile(r"\s+[|\-–—]\s+")
 
 
-def _looks_like_html(head: bytes) -> bool:
-    """``head``: the first 100 KB of the page as UTF-8 bytes."""
-    if not head.strip():
+def _looks_like_html(page: bytes) -> bool:
+    """Whether ``page`` (UTF-8 bytes) looks like HTML in its first 100 KB (read in place: no
+    copy of the page is made)."""
+    if not page or page.isspace():
         return False
-    if len(_CONTROL_RE.findall(head[:4096])) > len(head[:4096]) // 20:
+    start = page[:4096]
+    if len(_CONTROL_RE.findall(start)) > len(start) // 20:
         return False
-    return bool(_HTML_RE.search(head))
+    return _HTML_RE.search(page, 0, 100_000) is not None
 
 
 def _parse_input(html: bytes | str, url: str) -> bytes | str:
@@ -84,7 +86,7 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
             head = parse_input[:100_000].encode("utf-8", "replace")
     else:
         raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
-    if not _looks_like_html(head[:100_000]):
+    if not _looks_like_html(head):
         raise ExtractError("not an HTML document", url=url)
     return parse_input
 
