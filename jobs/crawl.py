@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from asyncio import FIRST_COMPLETED
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,8 @@ class Claim:
     last_modified: str | None
     attempts: int
     source_date: datetime | None
+    #: when the lease began (it ends ``Crawler.lease`` later)
+    claimed_at: datetime | None = None
 
 
 @dataclass
@@ -124,17 +127,29 @@ class Crawler:
         """Fetch the site's due article URLs, one request at a time (the fetcher spaces them
         per host), while the pages already fetched are extracted and stored.
 
-        Each URL is claimed just before its fetch: a whole batch leased at once would outlive
-        its lease (200 URLs x a 5 s delay > 15 min), and another daemon would fetch its tail
-        again. Up to ``pipeline`` fetched pages wait for the CPU pool and their transaction
-        meanwhile; they are finished, not dropped, when the drain stops.
+        URLs are claimed a few at a time (``pipeline``), just before their fetches: a whole
+        batch leased at once would outlive its lease (200 URLs x a 5 s delay > 15 min), and
+        another daemon would fetch its tail again. Up to ``pipeline`` fetched pages wait for
+        the CPU pool and their transaction meanwhile; they are finished, not dropped, when the
+        drain stops, and the claimed URLs not yet fetched are handed back.
         """
         pending: set[asyncio.Task[None]] = set()
+        ahead: deque[Claim] = deque()
+        budget = limit or self.batch
+        size = self.pipeline  # URLs claimed at once; 1 once a claim waited too long
         try:
-            for _ in range(limit or self.batch):
-                claim = self._claim(p.site_id)
-                if claim is None:
-                    return
+            for done_count in range(budget):
+                while ahead and self._stale(ahead[0]):
+                    # its lease is half spent (slow fetches): it may lapse mid-fetch and another
+                    # daemon take the URL, so it is left to lapse, unfetched and not released
+                    # (a release could cancel the lease of a daemon that took it meanwhile)
+                    ahead.popleft()
+                    size = 1
+                if not ahead:
+                    ahead.extend(self._claim(p.site_id, min(size, budget - done_count)))
+                    if not ahead:
+                        return
+                claim = ahead.popleft()
                 resting = self.fetcher.paused_for(claim.url)
                 if resting > self.fetcher.settings.max_delay:
                     # the host asked for a pause (429/503, Retry-After): the URL stays due and
@@ -152,6 +167,9 @@ class Crawler:
                     for task in done:
                         task.result()
         finally:
+            # claimed, not fetched: due again now (a stale one is left to lapse)
+            if fresh := [c for c in ahead if not self._stale(c)]:
+                self._release(*fresh)
             if pending:
                 await asyncio.gather(*pending)
 
@@ -165,25 +183,26 @@ class Crawler:
         if self.on_progress:
             self.on_progress(p.name, claim.url)
 
-    def _release(self, claim: Claim) -> None:
-        """Give a claimed URL back, due now (shutdown, a paused host); if the database itself
-        failed, its lease (and worker recovery) brings it back."""
+    def _release(self, *claims: Claim) -> None:
+        """Give claimed URLs back, due now (shutdown, a paused host, a drain that stops); if
+        the database itself failed, their lease (and worker recovery) brings them back."""
         with contextlib.suppress(StorageError), self.sessions.begin() as s:
-            frontier.release(s, [claim.row_id], self.clock())
+            frontier.release(s, [c.row_id for c in claims], self.clock())
 
-    def _claim(self, site_id: int) -> Claim | None:
+    def _stale(self, claim: Claim) -> bool:
+        return claim.claimed_at is not None and self.clock() - claim.claimed_at > self.lease / 2
+
+    def _claim(self, site_id: int, limit: int = 1) -> list[Claim]:
+        """Lease up to ``limit`` due URLs of the site, in the order they are to be fetched."""
         now = self.clock()
         with self.sessions.begin() as s:
             rows = frontier.claim_due(
-                s, site_id, now=now, limit=1, lease=self.lease, holder=self.worker_id
+                s, site_id, now=now, limit=limit, lease=self.lease, holder=self.worker_id
             )
-            return next(
-                (
-                    Claim(r.id, r.url, r.etag, r.last_modified, r.attempts, r.source_date)
-                    for r in rows
-                ),
-                None,
-            )
+            return [
+                Claim(r.id, r.url, r.etag, r.last_modified, r.attempts, r.source_date, now)
+                for r in rows
+            ]
 
     async def _get(self, p: SitePass, claim: Claim) -> FetchResult | None:
         """Fetch a claimed URL; a FetchError is recorded (None). An unreachable host raises

@@ -16,7 +16,9 @@ copy). The thresholds were chosen on edits of the real pages (tests/storage/test
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from storage.search import search_key
 
@@ -102,10 +104,42 @@ def words_of(title: str | None, sapo: str | None, text: str | None) -> list[str]
 
 def containment(a: list[str], b: list[str]) -> float:
     """The share of the shorter word list's shingles that are in the other one."""
-    sa, sb = set(shingles(a, VERIFY_SHINGLE)), set(shingles(b, VERIFY_SHINGLE))
+    return set_containment(verify_set(a), verify_set(b))
+
+
+def verify_set(words: list[str]) -> frozenset[str]:
+    """The shingles ``containment`` compares (what ``ShingleCache`` keeps per text)."""
+    return frozenset(shingles(words, VERIFY_SHINGLE))
+
+
+def set_containment(sa: frozenset[str], sb: frozenset[str]) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / min(len(sa), len(sb))
+
+
+class ShingleCache:
+    """The verify shingles of recently compared texts, by content hash (the same hash is the
+    same text, in any archive). Syndicated copies cluster around one original, which every
+    copy is checked against: its shingles are built once, not once per copy."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, content_hash: str, words: Callable[[], list[str]]) -> frozenset[str]:
+        with self._lock:
+            found = self._items.get(content_hash)
+            if found is not None:
+                self._items.move_to_end(content_hash)
+                return found
+        value = verify_set(words())
+        with self._lock:
+            self._items[content_hash] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
 
 
 def near_duplicates(a: list[str], b: list[str]) -> bool:

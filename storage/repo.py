@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal, Protocol
 
 import zstandard
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -404,6 +405,9 @@ def near_duplicate_window(article: Article) -> Select[int, int | None]:
     )
 
 
+_SHINGLES = neardup.ShingleCache()
+
+
 def link_near_duplicate(session: Session, article: Article, now: datetime) -> ArticleLink | None:
     """Link ``article`` to the earlier article it is a near-copy of (storage/neardup.py):
     SimHash candidates published within the window, confirmed on their words."""
@@ -415,11 +419,19 @@ def link_near_duplicate(session: Session, article: Article, now: datetime) -> Ar
     found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
     if not found:
         return None
-    # the stored search keys are the folded words: no need to fold the texts again
-    words = _words(article)
-    for other_id, distance in found[:5]:
-        theirs = _words(session.get_one(Article, other_id))
-        if neardup.containment(words, theirs) >= neardup.MIN_CONTAINMENT:
+    # each candidate's shingles come from the cache by content hash, else from its stored
+    # search key (the folded words: the texts are not folded again)
+    found = found[:5]
+    conn = session.connection()
+    hashes = dict(
+        conn.execute(
+            select(Article.id, Article.content_hash).where(Article.id.in_([i for i, _ in found]))
+        ).all()
+    )
+    mine = _SHINGLES.get(article.content_hash, lambda: _words(article))
+    for other_id, distance in found:
+        shingles = _SHINGLES.get(hashes[other_id], partial(_stored_words, conn, other_id))
+        if neardup.set_containment(mine, shingles) >= neardup.MIN_CONTAINMENT:
             session.execute(
                 dialect_insert(session, ArticleLink)
                 .values(article_id=article.id, other_id=other_id, relation="near_duplicate",
@@ -432,6 +444,16 @@ def link_near_duplicate(session: Session, article: Article, now: datetime) -> Ar
                 )
             ).one()
     return None
+
+
+def _stored_words(conn: Connection, article_id: int) -> list[str]:
+    key = conn.scalar(select(Article.search_text).where(Article.id == article_id))
+    if key is not None:
+        return list(key.split())
+    row = conn.execute(
+        select(Article.title, Article.sapo, Article.text).where(Article.id == article_id)
+    ).one()
+    return neardup.words_of(row.title, row.sapo, row.text)
 
 
 def _words(row: Article) -> list[str]:

@@ -130,3 +130,40 @@ def test_a_slow_drain_keeps_the_lease_on_every_url_it_will_fetch(
     fetched = {mirror.url(path) for path in mirror.article_hits()}
     assert stats.fetched == len(fetched) >= 1
     assert not fetched & taken_by_other, sorted(fetched & taken_by_other)
+
+
+@pytest.mark.parametrize("mirror", [6], indirect=True)
+def test_urls_claimed_ahead_are_handed_back_when_the_drain_stops(
+    db_url: str, mirror: BigMirror
+) -> None:
+    """The drain leases a few URLs at a time (``Crawler.pipeline``); those it did not fetch
+    when it stops are due again at once, for this daemon or another, not after the lease."""
+    config = parse_config(config_text(mirror))
+    site = config.sites[0]
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, site.name, site.base_url, now).id
+        frontier.enqueue(s, site_id, [frontier.NewUrl(u) for u in mirror.article_urls()], now=now)
+
+    async def drain() -> RunStats:
+        stats = RunStats()
+        async with build_fetcher(config) as fetcher:
+            # after the first page the host asks for an hour's pause (a Retry-After): the
+            # drain stops with URLs claimed and not fetched
+            def pause(_site: str, _url: str) -> None:
+                fetcher._politeness.pause("127.0.0.1", 3600)
+
+            crawler = Crawler(fetcher, sessions, clock=lambda: now, pipeline=4, on_progress=pause)
+            await crawler.drain(site, site_id, stats)
+        return stats
+
+    stats = asyncio.run(drain())
+    fetched = {mirror.url(path) for path in mirror.article_hits()}
+    assert 1 <= stats.fetched == len(fetched) < 4
+    with sessions.begin() as s:
+        rest = {u.url for u in frontier.claim_due(s, site_id, now=now, limit=10, lease=LEASE)}
+    assert rest == set(mirror.article_urls()) - fetched
+    engine.dispose()

@@ -146,3 +146,60 @@ def test_the_window_query_reads_the_index_alone(sqlite_url: str) -> None:
         assert "USING COVERING INDEX ix_articles_window" in plan, plan
     finally:
         engine.dispose()
+
+
+def test_the_shingle_cache_builds_each_text_once_and_keeps_the_newest() -> None:
+    cache = neardup.ShingleCache(size=2)
+    built: list[str] = []
+
+    def words(name: str) -> list[str]:
+        built.append(name)
+        return f"{name} một hai ba bốn".split()
+
+    a = cache.get("hash-a", lambda: words("a"))
+    assert cache.get("hash-a", lambda: words("a")) is a and built == ["a"]
+    cache.get("hash-b", lambda: words("b"))
+    cache.get("hash-a", lambda: words("a"))  # a is the newest again
+    cache.get("hash-c", lambda: words("c"))  # b, the oldest, goes
+    cache.get("hash-b", lambda: words("b"))
+    assert built == ["a", "b", "c", "b"]
+    assert a == neardup.verify_set(["a", "một", "hai", "ba", "bốn"])
+    assert neardup.set_containment(a, a) == 1.0 and neardup.set_containment(a, frozenset()) == 0.0
+
+
+def test_copies_of_one_original_are_all_linked_to_it(db_url: str) -> None:
+    """Many syndicated copies: each is confirmed against the original (cached by its content
+    hash), and an edit of the original (a new hash) is compared on its new words."""
+    engine, sessions = migrated(db_url)
+    original = stories()[0]
+    when = datetime(2026, 3, 6, 8, tzinfo=UTC)
+    try:
+        with sessions.begin() as s:
+            a = repo.ensure_site(s, "baotinh", "https://a.vn/", NOW).id
+            b = repo.ensure_site(s, "congso", "https://b.gov.vn/", NOW).id
+            first = _store(
+                s, a, "https://a.vn/1.html", original.title, original.sapo, original.text, when
+            )
+            copy = republished(original)
+            stored = [
+                _store(
+                    s,
+                    b,
+                    f"https://b.gov.vn/{i}.html",
+                    copy.title,
+                    copy.sapo,
+                    f"{copy.text}\n\nBản sao số {i}.",
+                    when,
+                )
+                for i in range(4)
+            ]
+            links = s.scalars(select(ArticleLink).order_by(ArticleLink.article_id)).all()
+        # each copy is linked once, to the original or to an earlier copy of it
+        assert [link.article_id for link in links] == [x.article_id for x in stored]
+        assert links[0].other_id == first.article_id
+        earlier = {first.article_id}
+        for link in links:
+            assert link.other_id in earlier
+            earlier.add(link.article_id)
+    finally:
+        engine.dispose()
