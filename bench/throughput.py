@@ -342,8 +342,18 @@ def main() -> None:
         ready.wait(60)
         try:
             with tempfile.TemporaryDirectory(prefix="vnnews-bench-") as tmp:
+                pool = {
+                    key: value
+                    for key, value in (
+                        ("cpu_pool", args.cpu_pool),
+                        ("cpu_workers", args.cpu_workers),
+                    )
+                    if value is not None
+                }
                 ours = (
-                    None if args.only == "reference" else run_vnnews(Path(tmp), host_count, args.n)
+                    None
+                    if args.only == "reference"
+                    else run_vnnews(Path(tmp), host_count, args.n, pool)
                 )
                 if ours:
                     print(ours.line(), flush=True)
