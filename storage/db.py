@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scraper.errors import ConfigError, DiskFullError, StorageError
+from storage import neardup
 
 DEFAULT_DB = "sqlite:///data/vnnews.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -55,7 +56,13 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _sqlite_functions(dbapi_conn: Any) -> None:
+    """SQL functions the repository's SQLite queries call (PostgreSQL has them built in)."""
+    dbapi_conn.create_function(neardup.SQLITE_HAMMING, 2, neardup.sql_hamming, deterministic=True)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    _sqlite_functions(dbapi_conn)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -65,6 +72,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_read_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    _sqlite_functions(dbapi_conn)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")

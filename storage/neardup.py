@@ -84,6 +84,15 @@ def hamming(a: int, b: int) -> int:
     return ((a ^ b) & _MASK).bit_count()
 
 
+#: ``hamming`` as an SQLite function (``storage.db`` registers it on every connection), so the
+#: window query returns only the candidates, not every SimHash of the week
+SQLITE_HAMMING = "vnnews_hamming"
+
+
+def sql_hamming(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else hamming(a, b)
+
+
 def article_simhash(title: str | None, sapo: str | None, text: str | None) -> int | None:
     """The stored (signed) SimHash of an article, or None when it is too short to compare."""
     return simhash_of_key(search_key(title, sapo, text))

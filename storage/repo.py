@@ -15,7 +15,19 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 import zstandard
-from sqlalchemy import Connection, Select, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -392,16 +404,25 @@ def record_article_event(
     return article_id
 
 
-def near_duplicate_window(article: Article) -> Select[int, int | None]:
-    """The (id, simhash) of the earlier articles published within the window of ``article``;
-    the expression index ``ix_articles_window`` (migration 0009) answers it alone."""
+def near_duplicate_window(article: Article, dialect: str) -> Select[int, int | None]:
+    """The (id, simhash) of the earlier articles published within the window of ``article``
+    whose SimHash is within ``neardup.MAX_DISTANCE`` bits of its own. The expression index
+    ``ix_articles_window`` (migration 0009) answers it alone, and the distance is computed by
+    the database (PostgreSQL's ``bit_count``; on SQLite ``neardup.sql_hamming``), so only the
+    candidates come back, not the week's every SimHash."""
     when = func.coalesce(Article.published_at, Article.first_seen)
     center = article.published_at or article.first_seen
     window = timedelta(days=neardup.WINDOW_DAYS)
+    mine = literal(article.simhash, BigInteger)
+    if dialect == "postgresql":
+        distance = func.bit_count(cast(Article.simhash.op("#")(mine), BIT(64)))
+    else:
+        distance = getattr(func, neardup.SQLITE_HAMMING)(Article.simhash, mine)
     return select(Article.id, Article.simhash).where(
         Article.simhash.is_not(None),
         Article.id < article.id,
         when.between(center - window, center + window),
+        distance <= neardup.MAX_DISTANCE,
     )
 
 
@@ -413,9 +434,9 @@ def link_near_duplicate(session: Session, article: Article, now: datetime) -> Ar
     SimHash candidates published within the window, confirmed on their words."""
     if article.simhash is None:
         return None
-    # every article of the window is compared: plain Core rows (the ORM's row loading costs
-    # ten times as much, and this runs once per stored article)
-    others = session.connection().execute(near_duplicate_window(article))
+    # plain Core rows: the ORM's row loading costs several times as much, once per article
+    dialect = session.get_bind().dialect.name
+    others = session.connection().execute(near_duplicate_window(article, dialect))
     found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
     if not found:
         return None

@@ -140,7 +140,7 @@ def test_the_window_query_reads_the_index_alone(sqlite_url: str) -> None:
                 s, site, "https://a.vn/1.html", story.title, story.sapo, story.text, NOW
             )
             row = s.get_one(ArticleRow, stored.article_id)
-            query = repo.near_duplicate_window(row)
+            query = repo.near_duplicate_window(row, "sqlite")
             compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
             plan = " ".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
         assert "USING COVERING INDEX ix_articles_window" in plan, plan
@@ -201,5 +201,43 @@ def test_copies_of_one_original_are_all_linked_to_it(db_url: str) -> None:
         for link in links:
             assert link.other_id in earlier
             earlier.add(link.article_id)
+    finally:
+        engine.dispose()
+
+
+def test_the_database_computes_the_same_distance_as_python(db_url: str) -> None:
+    """The window query filters by Hamming distance in SQL (PostgreSQL ``bit_count``, SQLite a
+    registered function): the same candidates as ``neardup.candidates``, signed values too."""
+    engine, sessions = migrated(db_url)
+    base = 0xF0F0_F0F0_0F0F_0F0F
+    probe = neardup.to_signed(base)
+    mask = (1 << 64) - 1
+    unsigned = [
+        base, ~base & mask, mask, 0, 1 << 63, (1 << 63) - 1, base ^ 0b1,
+        base ^ ((1 << 63) | 0x1FFFF), base ^ 0x7FFFF, base ^ (1 << 63),
+    ]  # fmt: skip
+    values = [neardup.to_signed(v) for v in unsigned]
+    try:
+        with sessions.begin() as s:
+            site = repo.ensure_site(s, "baotinh", "https://a.vn/", NOW).id
+            ids = []
+            for i, value in enumerate([*values, probe]):
+                row = ArticleRow(
+                    site_id=site, url=f"https://a.vn/{i}.html", title=str(i), text="x",
+                    authors=[], tags=[], images=[], content_hash=f"{i:064d}", simhash=value,
+                    first_seen=NOW, last_seen=NOW, published_at=NOW, extractor_version="t",
+                    extractor="generic",
+                )  # fmt: skip
+                s.add(row)
+                s.flush()
+                ids.append(row.id)
+            dialect = s.get_bind().dialect.name
+            found = {i for i, _ in s.execute(repo.near_duplicate_window(row, dialect))}
+        expected = {
+            i for i, _ in neardup.candidates(probe, list(zip(ids[:-1], values, strict=True)))
+        }
+        assert found == expected
+        # itself, 1 bit, 18 bits (the sign bit among them), the sign bit; not 19 bits
+        assert len(expected) == 4
     finally:
         engine.dispose()
