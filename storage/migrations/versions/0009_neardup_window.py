@@ -6,7 +6,7 @@ that expression the query reads every article row, and ``simhash`` sits after th
 SQLite follows each row's overflow pages: the cost grew with the archive's text. The index
 holds the expression, the SimHash, the id and the expression's own columns (SQLite reads an
 index alone only when it holds every column the query names), so the query reads the index
-alone.
+alone. It replaces 0004's ``ix_articles_published_simhash``, which that expression never used.
 
 Revision ID: 0009
 Revises: 0008
@@ -25,6 +25,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.drop_index("ix_articles_published_simhash", table_name="articles")
     op.create_index(
         "ix_articles_window",
         "articles",
@@ -34,3 +35,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_articles_window", table_name="articles")
+    op.create_index("ix_articles_published_simhash", "articles", ["published_at", "simhash"])
