@@ -30,7 +30,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from scraper.extract import EXTRACTOR_VERSION, extract_article  # noqa: E402
 from scraper.fetch.client import FetchResult  # noqa: E402
-from storage import frontier, repo  # noqa: E402
+from storage import bodies, frontier, repo  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
 from storage.maintenance import build_dicts  # noqa: E402
 from storage.models import Article, Page, Url  # noqa: E402
@@ -46,15 +46,15 @@ def pages() -> dict[str, list[tuple[str, bytes]]]:
     return by_site
 
 
-def levels(bodies: list[bytes]) -> None:
-    raw = sum(map(len, bodies))
-    print(f"zstd levels over {len(bodies)} real pages ({raw / 1e6:.1f} MB raw)")
+def levels(raws: list[bytes]) -> None:
+    raw = sum(map(len, raws))
+    print(f"zstd levels over {len(raws)} real pages ({raw / 1e6:.1f} MB raw)")
     print("  level  stored/raw  ms/page")
     for level in (1, 3, 6, 10, 15, 19):
         c = zstandard.ZstdCompressor(level=level)
         t = time.perf_counter()
-        out = sum(len(c.compress(b)) for b in bodies)
-        ms = (time.perf_counter() - t) / len(bodies) * 1000
+        out = sum(len(c.compress(b)) for b in raws)
+        ms = (time.perf_counter() - t) / len(raws) * 1000
         print(f"  {level:>5}  {out / raw:>10.3f}  {ms:>7.2f}")
 
 
@@ -66,7 +66,7 @@ def leave_one_out(by_site: dict[str, list[tuple[str, bytes]]]) -> float:
             others = b"".join(b for j, (_, b) in enumerate(items) if j != i)[: 512 * 1024]
             raw += len(body)
             key -= 1
-            stored += len(repo.compress(body, key, others) if others else repo.compress(body))
+            stored += len(bodies.compress(body, key, others) if others else bodies.compress(body))
     return stored / raw
 
 
@@ -87,7 +87,7 @@ def archive(by_site: dict[str, list[tuple[str, bytes]]]) -> None:
                     fetched = FetchResult(url=url, final_url=url, status=200, redirects=(),
                                           elapsed=0.0, headers={"content-type": "text/html"},
                                           body=body, fetched_at=NOW)  # fmt: skip
-                    page = repo.record_page(s, fetched, url_id=url_id)
+                    page = bodies.record_page(s, fetched, url_id=url_id)
                     raw += len(body)
                     if kind == "article":
                         art = extract_article(body, url)
@@ -98,20 +98,20 @@ def archive(by_site: dict[str, list[tuple[str, bytes]]]) -> None:
 
         def sizes() -> tuple[int, int]:
             with sessions() as s:
-                bodies = int(s.scalar(select(func.sum(func.length(Page.body_zstd)))) or 0)
+                stored = int(s.scalar(select(func.sum(func.length(Page.body_zstd)))) or 0)
                 cols = (Article.title, Article.sapo, Article.text, Article.search_text)
                 rows = sum(int(s.scalar(select(func.sum(func.length(c)))) or 0) for c in cols)
-            return bodies, rows
+            return stored, rows
 
-        bodies, rows = sizes()
+        stored, rows = sizes()
         with sessions.begin() as s:
             build_dicts(s, NOW)
         bodies_d, _ = sizes()
         engine.dispose()
     print(f"\narchive of {sum(map(len, by_site.values()))} real pages, {articles} articles, "
-          f"{raw / 1e6:.2f} MB raw HTML (level {repo.ZSTD_LEVEL})")  # fmt: skip
-    print(f"  raw bodies, zstd                      {bodies / raw:6.1%} of raw")
-    print(f"  raw bodies + article rows             {(bodies + rows) / raw:6.1%} of raw")
+          f"{raw / 1e6:.2f} MB raw HTML (level {bodies.ZSTD_LEVEL})")  # fmt: skip
+    print(f"  raw bodies, zstd                      {stored / raw:6.1%} of raw")
+    print(f"  raw bodies + article rows             {(stored + rows) / raw:6.1%} of raw")
     print(f"  after db compact (site dictionaries)  {(bodies_d + rows) / raw:6.1%} of raw "
           f"(bodies alone {bodies_d / raw:.1%})")  # fmt: skip
     print(f"  leave-one-out dictionary, bodies      {leave_one_out(by_site):6.1%} of raw")

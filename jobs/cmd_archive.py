@@ -146,7 +146,7 @@ def search(
 def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> None:
     """Show one archived article by id or by any URL that led to it."""
     from jobs.app import open_archive
-    from storage import repo
+    from storage import bodies, links, repo
 
     archive = open_archive(obj.db, read_only=True)
     try:
@@ -158,7 +158,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 page = repo.latest_page_for(s, art)
                 if page is None:
                     raise VnnewsError(f"article {art.id} has no stored page")
-                sys.stdout.buffer.write(repo.page_body(page))
+                sys.stdout.buffer.write(bodies.page_body(page))
                 return
             if versions:
                 print_versions(repo.article_versions(s, art.id))
@@ -189,7 +189,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 "near_duplicates": [
                     {"id": other.id, "url": other.url, "title": other.title,
                      "distance": link.distance, "relation": link.relation}
-                    for link, other in repo.near_duplicates_of(s, art.id)
+                    for link, other in links.near_duplicates_of(s, art.id)
                 ],
             }  # fmt: skip
             if as_json:

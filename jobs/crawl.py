@@ -2,7 +2,7 @@
 
 This is the only module that knows the order of a URL's path:
 
-    discover (jobs.discover) → frontier.claim_due → Fetcher.fetch → repo.record_page
+    discover (jobs.discover) → frontier.claim_due → Fetcher.fetch → bodies.record_page
         → extract_article → repo.store_article → revisit step → frontier.mark_*
 
 Dependencies come in as arguments (a Fetcher, a sessionmaker, a clock), so the scheduler, the
@@ -43,7 +43,7 @@ from scraper.errors import (
 from scraper.extract import EXTRACTOR_VERSION
 from scraper.fetch import Fetcher, FetchResult
 from scraper.types import Article
-from storage import frontier, locks, repo
+from storage import bodies, frontier, locks, repo
 from storage.models import Url
 
 log = logging.getLogger("vnnews.crawl")
@@ -271,7 +271,7 @@ class Crawler:
             error, event = f"redirects to the home page {result.final_url}", "home"
         with self.sessions.begin() as s:
             packed = prepared.packed if prepared is not None else None
-            page = repo.record_page(s, result, url_id=claim.row_id, packed=packed)
+            page = bodies.record_page(s, result, url_id=claim.row_id, packed=packed)
             row = s.get_one(Url, claim.row_id)
             if result.redirects or result.held:
                 discovery.note_move(s, p, result, "article", now)

@@ -31,7 +31,7 @@ from scraper.discover.sitemaps import parse_sitemap
 from scraper.errors import DiscoveryError, FetchError, HostUnreachableError, VnnewsError
 from scraper.fetch import FetchResult
 from scraper.urls import registrable_domain
-from storage import frontier, moves, repo
+from storage import bodies, frontier, moves
 from storage.frontier import NewUrl
 from storage.models import Url, UrlKind
 
@@ -128,7 +128,7 @@ async def check_home(crawler: Crawler, p: SitePass) -> None:
         with crawler.sessions.begin() as s:
             if domains.find_move(p.site, result) is None:
                 continue
-            repo.record_page(s, result, url_id=None)
+            bodies.record_page(s, result, url_id=None)
             note_move(s, p, result, kind, crawler.clock())
         return
 
@@ -209,7 +209,7 @@ async def fetch_source(
     if result.held is not None:
         step = revisit.after_moved(source=True, now=crawler.clock())
         with crawler.sessions.begin() as s:
-            repo.record_page(s, result, url_id=row_id)
+            bodies.record_page(s, result, url_id=row_id)
             frontier.mark_failed(
                 s, s.get_one(Url, row_id), error=moved_error(result.held), now=crawler.clock(),
                 status=result.status, next_due=step.next_due, state=step.state,
@@ -219,7 +219,7 @@ async def fetch_source(
     if result.not_modified:
         step = revisit.after_source(not_modified=True)
         with crawler.sessions.begin() as s:
-            repo.record_page(s, result, url_id=row_id)
+            bodies.record_page(s, result, url_id=row_id)
             row = s.get_one(Url, row_id)
             frontier.mark_fetched(
                 s, row, status=304, etag=row.etag, last_modified=row.last_modified,
@@ -243,7 +243,7 @@ def accept_source(
     result = source.result
     step = revisit.after_source(not_modified=False)
     with crawler.sessions.begin() as s:
-        repo.record_page(s, result, url_id=source.row_id)
+        bodies.record_page(s, result, url_id=source.row_id)
         added = frontier.enqueue(
             s, p.site_id, found, now=crawler.clock(), priority=priority, via=result.url
         )
@@ -264,7 +264,7 @@ def source_failed(
     why = reason(exc) if isinstance(exc, VnnewsError) else f"{type(exc).__name__}: {exc}"
     with crawler.sessions.begin() as s:
         if source is not None:
-            repo.record_page(s, source.result, url_id=row_id)
+            bodies.record_page(s, source.result, url_id=row_id)
         frontier.mark_failed(
             s, s.get_one(Url, row_id), error=why, now=crawler.clock(), next_due=None
         )

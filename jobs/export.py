@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from scraper.errors import VnnewsError
-from storage import repo
+from storage import bodies
 from storage.export import FIELDS, article_pages, article_records
 
 FORMATS = ("jsonl", "csv", "parquet", "warc")
@@ -107,7 +107,7 @@ def write_warc(
     writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
     n = 0
     for article_id, page in pages:
-        body = repo.page_body(page)
+        body = bodies.page_body(page)
         date = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         split = urlsplit(page.final_url)
         request = writer.create_warc_record(

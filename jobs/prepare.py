@@ -19,7 +19,8 @@ from scraper.fetch import FetchResult
 from scraper.notices import looks_like_notice
 from scraper.profiles import SiteProfile
 from scraper.types import Article
-from storage.repo import ArticleKeys, PackedBody, article_keys, pack_body
+from storage.bodies import PackedBody, pack_body
+from storage.repo import ArticleKeys, article_keys
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from scraper.charset import decode_body
 from scraper.errors import VnnewsError
 from scraper.extract import EXTRACTOR_VERSION, extract_article, is_article
 from scraper.profiles import SiteProfile, load_profiles
-from storage import repo
+from storage import bodies, repo
 from storage.models import Article, Page, Site
 
 log = logging.getLogger("vnnews.reextract")
@@ -78,7 +78,7 @@ def _one(
         return
     site_name = s.get_one(Site, art.site_id).name
     try:
-        html = decode_body(repo.page_body(page), page.headers.get("content-type"))
+        html = decode_body(bodies.page_body(page), page.headers.get("content-type"))
         fresh = extract_article(
             html, page.final_url, _profile(profiles.get(site_name), page.final_url, page),
             fallback_date=art.published_at or art.first_seen,

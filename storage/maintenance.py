@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from scraper.errors import StorageError
-from storage import repo
+from storage import bodies
 from storage.models import Article, CrawlRun, Page, Url, ZstdDict
 from storage.search import search_key
 
@@ -49,7 +49,7 @@ def check(session: Session, tick: Callable[[], None] = lambda: None) -> CheckRep
     for page_id in ids:
         page = session.get_one(Page, page_id)
         try:
-            body = repo.page_body(page)
+            body = bodies.page_body(page)
         except Exception as exc:  # a corrupt frame: zstd's own error says what
             report.problems.append(f"page {page.id} ({page.url}): body unreadable: {exc}")
             continue
@@ -172,7 +172,7 @@ def build_dicts(session: Session, now: datetime) -> dict[int, int]:
             .order_by(Page.id.desc())
             .limit(DICT_PAGES)
         ).all()
-        sample = b"".join(repo.page_body(p) for p in newest)[:DICT_BYTES]
+        sample = b"".join(bodies.page_body(p) for p in newest)[:DICT_BYTES]
         row = ZstdDict(site_id=site_id, created_at=now, pages=len(newest), dict=sample)
         session.add(row)
         session.flush()
@@ -188,8 +188,8 @@ def recompress(session: Session, site_id: int, zdict: ZstdDict) -> int:
     ).all()
     for page_id in ids:
         page = session.get_one(Page, page_id)
-        body = repo.page_body(page)
-        frame = repo.compress(body, zdict.id, zdict.dict)
+        body = bodies.page_body(page)
+        frame = bodies.compress(body, zdict.id, zdict.dict)
         if len(frame) < len(page.body_zstd or b""):
             session.execute(
                 update(Page)

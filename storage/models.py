@@ -222,7 +222,7 @@ class Article(Base):
         back_populates="article", cascade="all, delete-orphan"
     )
 
-    # the near-duplicate window (storage.repo.link_near_duplicate) reads this index alone
+    # the near-duplicate window (storage.links.link_near_duplicate) reads this index alone
     __table_args__ = (
         Index(
             "ix_articles_window",

@@ -8,112 +8,37 @@ duplicate rows.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import partial
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal
 
-import zstandard
 from sqlalchemy import (
-    BigInteger,
-    Connection,
-    Select,
-    cast,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from scraper.notices import not_an_edit
 from scraper.types import Article as ExtractedArticle
 from storage import neardup
-from storage.dedup import body_sha256, content_hash
+from storage.dedup import content_hash
+from storage.links import link_near_duplicate
 from storage.models import (
     Article,
     ArticleEvent,
-    ArticleLink,
     ArticleUrl,
     ArticleVersion,
     CrawlRun,
     Page,
     Site,
     Url,
-    ZstdDict,
 )
 from storage.search import search_key
 from storage.sql import dialect_insert
-
-#: bench/storage.py: level 3 costs ~1 ms a page (level 10: ~5 ms) for 10% more bytes; a
-#: site's dictionary (``vnnews db compact``) saves far more than a higher level would
-ZSTD_LEVEL = 3
-# a zstd context is not thread-safe (two daemons in one process crashed sharing one): one a thread
-_zstd = threading.local()
-
-
-def _dict(data: bytes | None) -> zstandard.ZstdCompressionDict | None:
-    if not data:
-        return None
-    return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-
-
-def _compressor(dict_id: int | None, dict_bytes: bytes | None) -> zstandard.ZstdCompressor:
-    cache = _zstd.__dict__.setdefault("compressors", {})
-    if dict_id not in cache:
-        cache[dict_id] = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=_dict(dict_bytes))
-    return cache[dict_id]  # type: ignore[no-any-return]
-
-
-def _decompressor(dict_id: int | None, dict_bytes: bytes | None) -> zstandard.ZstdDecompressor:
-    cache = _zstd.__dict__.setdefault("decompressors", {})
-    if dict_id not in cache:
-        cache[dict_id] = zstandard.ZstdDecompressor(dict_data=_dict(dict_bytes))
-    return cache[dict_id]  # type: ignore[no-any-return]
-
-
-def compress(body: bytes, dict_id: int | None = None, dict_bytes: bytes | None = None) -> bytes:
-    """A zstd frame of ``body``, with the dictionary ``dict_id`` when given."""
-    return bytes(_compressor(dict_id, dict_bytes).compress(body))
-
-
-def decompress(frame: bytes, dict_id: int | None = None, dict_bytes: bytes | None = None) -> bytes:
-    return bytes(_decompressor(dict_id, dict_bytes).decompress(frame))
-
-
-def _site_dict(session: Session, url_id: int | None) -> tuple[int, bytes] | None:
-    """The newest dictionary of the site ``url_id`` belongs to."""
-    if url_id is None:
-        return None
-    row = session.execute(
-        select(ZstdDict.id, ZstdDict.dict)
-        .join(Url, Url.site_id == ZstdDict.site_id)
-        .where(Url.id == url_id)
-        .order_by(ZstdDict.id.desc())
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
-@dataclass(frozen=True)
-class PackedBody:
-    """A raw body as the ``pages`` row stores it: compressed (no dictionary), with its size and
-    sha256."""
-
-    zstd: bytes
-    size: int
-    sha256: str
-
-
-def pack_body(body: bytes) -> PackedBody:
-    """The CPU half of ``record_page`` (pure): a crawler runs it in a worker process."""
-    return PackedBody(compress(body), len(body), body_sha256(body))
-
 
 Outcome = Literal["new", "changed", "unchanged", "duplicate", "notice"]
 
@@ -136,92 +61,6 @@ def ensure_site(session: Session, name: str, base_url: str, now: datetime) -> Si
 
 
 # --- pages -------------------------------------------------------------------------------------
-
-
-class FetchedPage(Protocol):
-    """What ``record_page`` stores of a fetch (``scraper.fetch.FetchResult`` is one)."""
-
-    @property
-    def url(self) -> str: ...
-    @property
-    def final_url(self) -> str: ...
-    @property
-    def status(self) -> int: ...
-    @property
-    def headers(self) -> dict[str, str]: ...
-    @property
-    def body(self) -> bytes: ...
-    @property
-    def fetched_at(self) -> datetime: ...
-
-
-def record_page(
-    session: Session, fetched: FetchedPage, *, url_id: int | None, packed: PackedBody | None = None
-) -> Page:
-    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it.
-
-    A body already archived (same sha256: an unchanged feed, a listing polled again) is not
-    stored twice: ``body_zstd`` stays NULL and ``page_body`` (or the ``page_bodies`` view)
-    reads the earlier copy. ``packed`` is ``pack_body(fetched.body)`` when the caller computed
-    it already, off the event loop (used unless the site has a dictionary)."""
-    body = fetched.body if fetched.status != 304 else None
-    digest = (packed.sha256 if packed else body_sha256(body)) if body else None
-    frame: bytes | None = None
-    dict_id: int | None = None
-    if body and not _body_stored(session, digest):
-        site_dict = _site_dict(session, url_id)
-        if site_dict is not None:
-            dict_id = site_dict[0]
-        if site_dict is None and packed is not None:
-            frame = packed.zstd
-        else:
-            frame = compress(body, dict_id, site_dict[1] if site_dict else None)
-    page = Page(
-        url_id=url_id, url=fetched.url, final_url=fetched.final_url, status=fetched.status,
-        headers=fetched.headers, fetched_at=fetched.fetched_at,
-        body_zstd=frame, body_dict_id=dict_id,
-        body_size=len(body) if body else 0,
-        body_sha256=digest,
-    )  # fmt: skip
-    session.add(page)
-    session.flush()
-    return page
-
-
-def _body_stored(session: Session, digest: str | None) -> bool:
-    return (
-        digest is not None
-        and session.scalar(
-            select(Page.id).where(Page.body_sha256 == digest, Page.body_zstd.is_not(None)).limit(1)
-        )
-        is not None
-    )
-
-
-def page_body(page: Page) -> bytes:
-    """The raw body of a stored fetch (from the earlier identical one when it was not stored)."""
-    session = object_session(page)
-    frame, dict_id = page.body_zstd, page.body_dict_id
-    if frame is None and page.body_sha256 and session is not None:
-        holder = session.execute(
-            select(Page.body_zstd, Page.body_dict_id)
-            .where(Page.body_sha256 == page.body_sha256, Page.body_zstd.is_not(None))
-            .order_by(Page.id)
-            .limit(1)
-        ).first()
-        if holder is not None:
-            frame, dict_id = holder[0], holder[1]
-    if frame is None:
-        return b""
-    dict_bytes = None
-    if dict_id is not None:
-        if session is None:
-            raise ValueError(f"page {page.id}: a detached page cannot load its dictionary")
-        dict_bytes = session.scalar(select(ZstdDict.dict).where(ZstdDict.id == dict_id))
-    return decompress(frame, dict_id, dict_bytes)
-
-
-# --- articles ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -402,99 +241,6 @@ def record_article_event(
         )
     )
     return article_id
-
-
-def near_duplicate_window(article: Article, dialect: str) -> Select[int, int | None]:
-    """The (id, simhash) of the earlier articles published within the window of ``article``
-    whose SimHash is within ``neardup.MAX_DISTANCE`` bits of its own. The expression index
-    ``ix_articles_window`` (migration 0009) answers it alone, and the distance is computed by
-    the database (PostgreSQL's ``bit_count``; on SQLite ``neardup.sql_hamming``), so only the
-    candidates come back, not the week's every SimHash."""
-    when = func.coalesce(Article.published_at, Article.first_seen)
-    center = article.published_at or article.first_seen
-    window = timedelta(days=neardup.WINDOW_DAYS)
-    mine = literal(article.simhash, BigInteger)
-    if dialect == "postgresql":
-        distance = func.bit_count(cast(Article.simhash.op("#")(mine), BIT(64)))
-    else:
-        distance = getattr(func, neardup.SQLITE_HAMMING)(Article.simhash, mine)
-    return select(Article.id, Article.simhash).where(
-        Article.simhash.is_not(None),
-        Article.id < article.id,
-        when.between(center - window, center + window),
-        distance <= neardup.MAX_DISTANCE,
-    )
-
-
-_SHINGLES = neardup.ShingleCache()
-
-
-def link_near_duplicate(session: Session, article: Article, now: datetime) -> ArticleLink | None:
-    """Link ``article`` to the earlier article it is a near-copy of (storage/neardup.py):
-    SimHash candidates published within the window, confirmed on their words."""
-    if article.simhash is None:
-        return None
-    # plain Core rows: the ORM's row loading costs several times as much, once per article
-    dialect = session.get_bind().dialect.name
-    others = session.connection().execute(near_duplicate_window(article, dialect))
-    found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
-    if not found:
-        return None
-    # each candidate's shingles come from the cache by content hash, else from its stored
-    # search key (the folded words: the texts are not folded again)
-    found = found[:5]
-    conn = session.connection()
-    hashes = dict(
-        conn.execute(
-            select(Article.id, Article.content_hash).where(Article.id.in_([i for i, _ in found]))
-        ).all()
-    )
-    mine = _SHINGLES.get(article.content_hash, lambda: _words(article))
-    for other_id, distance in found:
-        shingles = _SHINGLES.get(hashes[other_id], partial(_stored_words, conn, other_id))
-        if neardup.set_containment(mine, shingles) >= neardup.MIN_CONTAINMENT:
-            session.execute(
-                dialect_insert(session, ArticleLink)
-                .values(article_id=article.id, other_id=other_id, relation="near_duplicate",
-                        distance=distance, created_at=now)
-                .on_conflict_do_nothing(index_elements=["article_id", "other_id"])
-            )  # fmt: skip
-            return session.scalars(
-                select(ArticleLink).where(
-                    ArticleLink.article_id == article.id, ArticleLink.other_id == other_id
-                )
-            ).one()
-    return None
-
-
-def _stored_words(conn: Connection, article_id: int) -> list[str]:
-    key = conn.scalar(select(Article.search_text).where(Article.id == article_id))
-    if key is not None:
-        return list(key.split())
-    row = conn.execute(
-        select(Article.title, Article.sapo, Article.text).where(Article.id == article_id)
-    ).one()
-    return neardup.words_of(row.title, row.sapo, row.text)
-
-
-def _words(row: Article) -> list[str]:
-    if row.search_text is not None:
-        return row.search_text.split()
-    return neardup.words_of(row.title, row.sapo, row.text)
-
-
-def near_duplicates_of(session: Session, article_id: int) -> list[tuple[ArticleLink, Article]]:
-    """The links of an article either way, with the article at the other end."""
-    links = session.scalars(
-        select(ArticleLink)
-        .where(or_(ArticleLink.article_id == article_id, ArticleLink.other_id == article_id))
-        .order_by(ArticleLink.id)
-    ).all()
-    out = []
-    for link in links:
-        other = link.other_id if link.article_id == article_id else link.article_id
-        out.append((link, session.get_one(Article, other)))
-    return out
 
 
 def _derived(row: Article) -> tuple[Any, ...]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from scraper.dates import parse_iso8601
-from storage import repo
+from storage import bodies, repo
 from storage.db import make_engine, session_factory
 from storage.models import Article, ArticleUrl, CrawlRun, Page, Url
 from tests.support.loopback import LoopbackServer
@@ -54,7 +54,7 @@ def test_crawl_archives_real_pages_end_to_end(
                 assert art.extractor.startswith("profile:")
                 # the raw HTML is archived byte for byte
                 page = s.get_one(Page, art.page_id)
-                assert repo.page_body(page) == (REAL / fixture).read_bytes()
+                assert bodies.page_body(page) == (REAL / fixture).read_bytes()
         # the copy is an alias of the first story
         first = articles[vnx.url(VNX_PAGES[0][0])]
         aliases = set(s.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == first.id)))

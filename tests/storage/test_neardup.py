@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from scraper.types import Article
-from storage import neardup, repo
+from storage import links, neardup, repo
 from storage.models import Article as ArticleRow
 from storage.models import ArticleLink
 from tests.support.archive import migrated
@@ -113,16 +113,16 @@ def test_a_syndicated_copy_on_another_site_is_linked(db_url: str) -> None:
         )
     assert second.outcome == "new" and first.article_id != second.article_id
     with sessions() as s:
-        links = s.scalars(select(ArticleLink)).all()
-        assert [(x.article_id, x.other_id, x.relation) for x in links] == [
+        found = s.scalars(select(ArticleLink)).all()
+        assert [(x.article_id, x.other_id, x.relation) for x in found] == [
             (second.article_id, first.article_id, "near_duplicate")
         ]
-        assert links[0].distance <= neardup.MAX_DISTANCE
-        assert [o.id for _, o in repo.near_duplicates_of(s, first.article_id)] == [
+        assert found[0].distance <= neardup.MAX_DISTANCE
+        assert [o.id for _, o in links.near_duplicates_of(s, first.article_id)] == [
             second.article_id
         ]
-        assert repo.near_duplicates_of(s, unrelated.article_id) == []
-        assert repo.near_duplicates_of(s, late.article_id) == []
+        assert links.near_duplicates_of(s, unrelated.article_id) == []
+        assert links.near_duplicates_of(s, late.article_id) == []
         view = s.execute(text("select site, other_site, distance from duplicates")).all()
         assert [(r[0], r[1]) for r in view] == [("congso", "baotinh")]
     engine.dispose()
@@ -140,7 +140,7 @@ def test_the_window_query_reads_the_index_alone(sqlite_url: str) -> None:
                 s, site, "https://a.vn/1.html", story.title, story.sapo, story.text, NOW
             )
             row = s.get_one(ArticleRow, stored.article_id)
-            query = repo.near_duplicate_window(row, "sqlite")
+            query = links.near_duplicate_window(row, "sqlite")
             compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
             plan = " ".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
         assert "USING COVERING INDEX ix_articles_window" in plan, plan
@@ -193,12 +193,12 @@ def test_copies_of_one_original_are_all_linked_to_it(db_url: str) -> None:
                 )
                 for i in range(4)
             ]
-            links = s.scalars(select(ArticleLink).order_by(ArticleLink.article_id)).all()
+            found = s.scalars(select(ArticleLink).order_by(ArticleLink.article_id)).all()
         # each copy is linked once, to the original or to an earlier copy of it
-        assert [link.article_id for link in links] == [x.article_id for x in stored]
-        assert links[0].other_id == first.article_id
+        assert [link.article_id for link in found] == [x.article_id for x in stored]
+        assert found[0].other_id == first.article_id
         earlier = {first.article_id}
-        for link in links:
+        for link in found:
             assert link.other_id in earlier
             earlier.add(link.article_id)
     finally:
@@ -232,7 +232,7 @@ def test_the_database_computes_the_same_distance_as_python(db_url: str) -> None:
                 s.flush()
                 ids.append(row.id)
             dialect = s.get_bind().dialect.name
-            found = {i for i, _ in s.execute(repo.near_duplicate_window(row, dialect))}
+            found = {i for i, _ in s.execute(links.near_duplicate_window(row, dialect))}
         expected = {
             i for i, _ in neardup.candidates(probe, list(zip(ids[:-1], values, strict=True)))
         }

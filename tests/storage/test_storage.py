@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 
 from scraper.fetch import FetchResult
 from scraper.types import Article, Image
-from storage import frontier, repo
+from storage import bodies, frontier, repo
 from storage.db import (
     check_schema,
     current_revision,
@@ -220,12 +220,12 @@ def test_raw_pages_are_compressed_and_restorable(sessions) -> None:  # type: ign
             body=body,
             fetched_at=NOW,
         )
-        page = repo.record_page(s, fetched, url_id=url_id)
+        page = bodies.record_page(s, fetched, url_id=url_id)
         page_id = page.id
     with sessions() as s:
         page = s.get_one(Page, page_id)
         assert page.body_zstd is not None and len(page.body_zstd) < len(body) / 20
-        assert repo.page_body(page) == body
+        assert bodies.page_body(page) == body
         assert page.body_size == len(body)
         assert repo.stats(s)["raw_bytes"] == len(body)
 

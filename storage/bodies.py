@@ -1,0 +1,172 @@
+"""Raw bodies in the archive: every HTTP exchange's page row, its body compressed once.
+
+``record_page`` archives a fetch before anything parses it; a body already stored (same
+sha256) is not stored again, and ``page_body`` reads it back from whichever row holds it. zstd
+frames use the site's dictionary when ``vnnews db compact`` made one. ``pack_body`` is the CPU
+half, which the crawler runs in its worker pool. Like ``repo``, functions take a ``Session``
+and leave the transaction to the caller.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import zstandard
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from storage.dedup import body_sha256
+from storage.models import Page, Url, ZstdDict
+
+#: bench/storage.py: level 3 costs ~1 ms a page (level 10: ~5 ms) for 10% more bytes; a
+#: site's dictionary (``vnnews db compact``) saves far more than a higher level would
+ZSTD_LEVEL = 3
+# a zstd context is not thread-safe (two daemons in one process crashed sharing one): one a thread
+_zstd = threading.local()
+
+
+def _dict(data: bytes | None) -> zstandard.ZstdCompressionDict | None:
+    if not data:
+        return None
+    return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def _compressor(dict_id: int | None, dict_bytes: bytes | None) -> zstandard.ZstdCompressor:
+    cache = _zstd.__dict__.setdefault("compressors", {})
+    if dict_id not in cache:
+        cache[dict_id] = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=_dict(dict_bytes))
+    return cache[dict_id]  # type: ignore[no-any-return]
+
+
+def _decompressor(dict_id: int | None, dict_bytes: bytes | None) -> zstandard.ZstdDecompressor:
+    cache = _zstd.__dict__.setdefault("decompressors", {})
+    if dict_id not in cache:
+        cache[dict_id] = zstandard.ZstdDecompressor(dict_data=_dict(dict_bytes))
+    return cache[dict_id]  # type: ignore[no-any-return]
+
+
+def compress(body: bytes, dict_id: int | None = None, dict_bytes: bytes | None = None) -> bytes:
+    """A zstd frame of ``body``, with the dictionary ``dict_id`` when given."""
+    return bytes(_compressor(dict_id, dict_bytes).compress(body))
+
+
+def decompress(frame: bytes, dict_id: int | None = None, dict_bytes: bytes | None = None) -> bytes:
+    return bytes(_decompressor(dict_id, dict_bytes).decompress(frame))
+
+
+def _site_dict(session: Session, url_id: int | None) -> tuple[int, bytes] | None:
+    """The newest dictionary of the site ``url_id`` belongs to."""
+    if url_id is None:
+        return None
+    row = session.execute(
+        select(ZstdDict.id, ZstdDict.dict)
+        .join(Url, Url.site_id == ZstdDict.site_id)
+        .where(Url.id == url_id)
+        .order_by(ZstdDict.id.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class PackedBody:
+    """A raw body as the ``pages`` row stores it: compressed (no dictionary), with its size and
+    sha256."""
+
+    zstd: bytes
+    size: int
+    sha256: str
+
+
+def pack_body(body: bytes) -> PackedBody:
+    """The CPU half of ``record_page`` (pure): a crawler runs it in a worker process."""
+    return PackedBody(compress(body), len(body), body_sha256(body))
+
+
+class FetchedPage(Protocol):
+    """What ``record_page`` stores of a fetch (``scraper.fetch.FetchResult`` is one)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def final_url(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def fetched_at(self) -> datetime: ...
+
+
+def record_page(
+    session: Session, fetched: FetchedPage, *, url_id: int | None, packed: PackedBody | None = None
+) -> Page:
+    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it.
+
+    A body already archived (same sha256: an unchanged feed, a listing polled again) is not
+    stored twice: ``body_zstd`` stays NULL and ``page_body`` (or the ``page_bodies`` view)
+    reads the earlier copy. ``packed`` is ``pack_body(fetched.body)`` when the caller computed
+    it already, off the event loop (used unless the site has a dictionary)."""
+    body = fetched.body if fetched.status != 304 else None
+    digest = (packed.sha256 if packed else body_sha256(body)) if body else None
+    frame: bytes | None = None
+    dict_id: int | None = None
+    if body and not _body_stored(session, digest):
+        site_dict = _site_dict(session, url_id)
+        if site_dict is not None:
+            dict_id = site_dict[0]
+        if site_dict is None and packed is not None:
+            frame = packed.zstd
+        else:
+            frame = compress(body, dict_id, site_dict[1] if site_dict else None)
+    page = Page(
+        url_id=url_id, url=fetched.url, final_url=fetched.final_url, status=fetched.status,
+        headers=fetched.headers, fetched_at=fetched.fetched_at,
+        body_zstd=frame, body_dict_id=dict_id,
+        body_size=len(body) if body else 0,
+        body_sha256=digest,
+    )  # fmt: skip
+    session.add(page)
+    session.flush()
+    return page
+
+
+def _body_stored(session: Session, digest: str | None) -> bool:
+    return (
+        digest is not None
+        and session.scalar(
+            select(Page.id).where(Page.body_sha256 == digest, Page.body_zstd.is_not(None)).limit(1)
+        )
+        is not None
+    )
+
+
+def page_body(page: Page) -> bytes:
+    """The raw body of a stored fetch (from the earlier identical one when it was not stored)."""
+    session = object_session(page)
+    frame, dict_id = page.body_zstd, page.body_dict_id
+    if frame is None and page.body_sha256 and session is not None:
+        holder = session.execute(
+            select(Page.body_zstd, Page.body_dict_id)
+            .where(Page.body_sha256 == page.body_sha256, Page.body_zstd.is_not(None))
+            .order_by(Page.id)
+            .limit(1)
+        ).first()
+        if holder is not None:
+            frame, dict_id = holder[0], holder[1]
+    if frame is None:
+        return b""
+    dict_bytes = None
+    if dict_id is not None:
+        if session is None:
+            raise ValueError(f"page {page.id}: a detached page cannot load its dictionary")
+        dict_bytes = session.scalar(select(ZstdDict.dict).where(ZstdDict.id == dict_id))
+    return decompress(frame, dict_id, dict_bytes)
+
+
+# --- articles ----------------------------------------------------------------------------------
