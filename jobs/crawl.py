@@ -167,11 +167,13 @@ class Crawler:
                     for task in done:
                         task.result()
         finally:
-            # claimed, not fetched: due again now (a stale one is left to lapse)
-            if fresh := [c for c in ahead if not self._stale(c)]:
-                self._release(*fresh)
-            if pending:
-                await asyncio.gather(*pending)
+            try:
+                if pending:
+                    await asyncio.gather(*pending)
+            finally:
+                # claimed, not fetched: due again now (a stale one is left to lapse)
+                if fresh := [c for c in ahead if not self._stale(c)]:
+                    self._release(*fresh)
 
     async def _fetch_one(self, p: SitePass, claim: Claim) -> None:
         """Fetch, extract and store one claimed URL (the drain does the same, pipelined)."""

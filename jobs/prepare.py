@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jobs.discover import reason
-from scraper.charset import reads_as_utf8
+from scraper.charset import decodes_unchanged
 from scraper.errors import VnnewsError
 from scraper.extract import extract_article, is_article
 from scraper.fetch import FetchResult
@@ -56,10 +56,10 @@ def prepare(
 
 
 def page_input(result: FetchResult) -> bytes | str:
-    """What the extractor parses: a UTF-8 body as it came (lexbor reads the bytes, and every
-    string the extractor outputs is NFC-normalised on its own), else the decoded text. Decoding
-    a page to NFC text costs about as much as extracting it, for the same article."""
-    if reads_as_utf8(result.body, result.content_type):
+    """What the extractor parses: the body as it came when decoding would not change it
+    (``charset.decodes_unchanged``: UTF-8, already NFC), else the decoded text. Decoding a page
+    to NFC text costs about as much as extracting it, for the same article."""
+    if decodes_unchanged(result.body, result.content_type):
         return result.body
     return result.text()
 

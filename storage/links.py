@@ -55,18 +55,22 @@ def link_near_duplicate(session: Session, article: Article, now: datetime) -> Ar
     found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
     if not found:
         return None
-    # each candidate's shingles come from the cache by content hash, else from its stored
-    # search key (the folded words: the texts are not folded again)
+    # each candidate's shingles come from the cache, else from its stored search key (the
+    # folded words: the texts are not folded again). The key is what the words are made of:
+    # the content hash (title and text) and the sapo
     found = found[:5]
     conn = session.connection()
-    hashes = dict(
-        conn.execute(
-            select(Article.id, Article.content_hash).where(Article.id.in_([i for i, _ in found]))
-        ).all()
-    )
-    mine = _SHINGLES.get(article.content_hash, lambda: _words(article))
+    keys = {
+        row.id: _cache_key(row.content_hash, row.sapo)
+        for row in conn.execute(
+            select(Article.id, Article.content_hash, Article.sapo).where(
+                Article.id.in_([i for i, _ in found])
+            )
+        )
+    }
+    mine = _SHINGLES.get(_cache_key(article.content_hash, article.sapo), lambda: _words(article))
     for other_id, distance in found:
-        shingles = _SHINGLES.get(hashes[other_id], partial(_stored_words, conn, other_id))
+        shingles = _SHINGLES.get(keys[other_id], partial(_stored_words, conn, other_id))
         if neardup.set_containment(mine, shingles) >= neardup.MIN_CONTAINMENT:
             session.execute(
                 dialect_insert(session, ArticleLink)
@@ -80,6 +84,10 @@ def link_near_duplicate(session: Session, article: Article, now: datetime) -> Ar
                 )
             ).one()
     return None
+
+
+def _cache_key(digest: str, sapo: str | None) -> str:
+    return f"{digest}\n{sapo or ''}"
 
 
 def _stored_words(conn: Connection, article_id: int) -> list[str]:

@@ -128,24 +128,25 @@ def set_containment(sa: frozenset[str], sb: frozenset[str]) -> float:
 
 
 class ShingleCache:
-    """The verify shingles of recently compared texts, by content hash (the same hash is the
-    same text, in any archive). Syndicated copies cluster around one original, which every
-    copy is checked against: its shingles are built once, not once per copy."""
+    """The verify shingles of recently compared articles, by a key of what their words are
+    made of (``storage.links``: the content hash and the sapo, the same in any archive).
+    Syndicated copies cluster around one original, which every copy is checked against: its
+    shingles are built once, not once per copy."""
 
     def __init__(self, size: int = 64) -> None:
         self._size = size
         self._items: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, content_hash: str, words: Callable[[], list[str]]) -> frozenset[str]:
+    def get(self, key: str, words: Callable[[], list[str]]) -> frozenset[str]:
         with self._lock:
-            found = self._items.get(content_hash)
+            found = self._items.get(key)
             if found is not None:
-                self._items.move_to_end(content_hash)
+                self._items.move_to_end(key)
                 return found
         value = verify_set(words())
         with self._lock:
-            self._items[content_hash] = value
+            self._items[key] = value
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return value

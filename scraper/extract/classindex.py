@@ -27,7 +27,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 #: (node, class value, id value) of each element with a class or id, in document order
 Marked = tuple[tuple[LexborNode, str, str], ...]
 
-_ATTR_RE = re.compile(r"\[[^\]]*\]")
+# an attribute selector, with "]" allowed inside a quoted value
+_ATTR_RE = re.compile(r"""\[(?:[^\]'"]|'[^']*'|"[^"]*")*\]""")
 _CLASS_SUBSTRING_RE = re.compile(r"""^\[\s*class\s*\*=\s*(['"]?)([^'"\s\]]+)\1\s*[iIsS]?\s*\]$""")
 _NAME_RE = re.compile(r"[.#](-?[_a-zA-Z][\w-]*)")
 
@@ -44,9 +45,13 @@ def _split_alternatives(selector: str) -> list[str]:
     """The comma-separated alternatives of a selector list (commas inside brackets, parentheses
     or quotes do not split)."""
     out: list[str] = []
-    depth, quote, start = 0, "", 0
+    depth, quote, start, escaped = 0, "", 0, False
     for i, ch in enumerate(selector):
-        if quote:
+        if escaped:  # the character after a backslash is literal (".a\\,b" is one class)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif quote:
             if ch == quote:
                 quote = ""
         elif ch in "'\"":
@@ -63,7 +68,8 @@ def _split_alternatives(selector: str) -> list[str]:
 
 
 def _needs(alternative: str) -> _Needs:
-    if "(" in alternative or "\\" in alternative:
+    # a pseudo-class argument (":not(.x)"), an escape or a non-ASCII name: nothing is assumed
+    if "(" in alternative or "\\" in alternative or not alternative.isascii():
         return _Needs(frozenset(), ())
     substrings: list[str] = []
     for attr in _ATTR_RE.findall(alternative):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.charset import decode_body
+from scraper.charset import decode_body, decodes_unchanged
 from scraper.errors import ExtractError, NotAnArticleError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
@@ -47,7 +47,6 @@ MIN_ARTICLE_WORDS = 20
 _ARTICLE_PROBE = 2000  # characters enough to count that many words
 _WORD_RE = re.compile(r"\w+")
 _CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1f]")
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 # one selector, one pass over the tree (strip_tags would make one pass per tag)
 _DROP_CSS = ", ".join(DROP_TAGS) + ", " + ALWAYS_DROP_CSS
 # how far above the h1 the sapo is looked for first (on the golden pages it sits within the
@@ -68,8 +67,9 @@ def _looks_like_html(page: bytes) -> bool:
 
 
 def _parse_input(html: bytes | str, url: str) -> bytes | str:
-    """What lexbor parses: the page's own bytes when they are BOM-less valid UTF-8 (the common
-    case, and faster than a str lexbor must re-encode), else the decoded text.
+    """What lexbor parses: the page's own bytes when decoding would not change them (BOM-less
+    valid UTF-8, already NFC: the common case, and faster than a str lexbor must re-encode),
+    else the decoded NFC text.
 
     The document is not NFC-normalised as a whole: a page is mostly markup, so each string the
     extractor outputs is normalised instead (``blocks.fast_clean``, ``clean_inline``).
@@ -81,7 +81,7 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
     elif isinstance(html, bytes | bytearray):
         raw = bytes(html)
         parse_input = head = raw
-        if raw.startswith(_BOMS) or not _is_utf8(raw):
+        if not decodes_unchanged(raw, None):
             parse_input = decode_body(raw, None)
             head = parse_input[:100_000].encode("utf-8", "replace")
     else:
@@ -89,32 +89,6 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
     if not _looks_like_html(head):
         raise ExtractError("not an HTML document", url=url)
     return parse_input
-
-
-_UTF8_CHUNK = 16_384
-
-
-def _is_utf8(raw: bytes) -> bool:
-    """Whether ``raw`` is valid UTF-8, checked in chunks cut before a ``<``.
-
-    One emoji makes CPython build the whole page as a 4-byte-per-character str: decoding
-    500 KB then takes ~1 ms instead of ~0.1 ms. In chunks only the emoji's chunk pays. An
-    ASCII byte never sits inside a multi-byte sequence, so cutting there changes no verdict.
-    """
-    if raw.isascii():
-        return True
-    view = memoryview(raw)
-    start, size = 0, len(raw)
-    while start < size:
-        end = raw.find(b"<", start + _UTF8_CHUNK) if start + _UTF8_CHUNK < size else -1
-        if end == -1:
-            end = size
-        try:
-            str(view[start:end], "utf-8")
-        except UnicodeDecodeError:
-            return False
-        start = end
-    return True
 
 
 def _first(tree: LexborHTMLParser | LexborNode, selectors: tuple[str, ...]) -> LexborNode | None:

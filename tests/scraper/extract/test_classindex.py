@@ -103,3 +103,22 @@ def test_a_page_without_a_body_trims_nothing() -> None:
     if tree.body is None:
         assert classes.trim(SAPO_CSS) == SAPO_CSS
     assert _ids(classes.css(tree, SAPO_CSS)) == _ids(tree.css(SAPO_CSS))
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        ".a\\,b, .zz",  # an escaped comma is part of the class name
+        ".ta\u0301c, .zz",  # a name with a combining mark
+        "[data-x='a]#zz'], .zz",  # "]" and "#" inside a quoted value
+        '[title="x.zz"] p, .zz',
+    ],
+)
+def test_trimming_never_changes_what_a_tricky_selector_matches(selector: str) -> None:
+    tree = LexborHTMLParser(
+        '<html><body><p class="a,b">1</p><p class="ta\u0301c">2</p>'
+        '<p data-x="a]#zz">3</p><div title="x.zz"><p>4</p></div></body></html>'
+    )
+    classes = PageClasses.of(tree)
+    assert _ids(classes.css(tree, selector)) == _ids(tree.css(selector))
+    assert _ids(tree.css(selector))  # each selector does match something here
