@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from functools import lru_cache
 
 from charset_normalizer import from_bytes
 
@@ -152,21 +153,27 @@ def decode_body(body: bytes, content_type: str | None, *, normalize: bool = True
     return _finish(text, normalize)
 
 
-#: the chunks ``utf8_nfc`` decodes (cut before a "<")
+#: the chunks ``utf8_composed`` decodes (cut before a "<")
 UTF8_CHUNK = 16_384
+#: the UTF-8 lead bytes of U+0300–U+037F: the combining diacritical marks that decomposed
+#: (NFD) Latin and Vietnamese letters are written with
+_COMBINING_LEADS = (b"\xcc", b"\xcd")
 
 
-def utf8_nfc(body: bytes) -> bool:
-    """Whether ``body`` is valid UTF-8 whose text is already NFC, checked in chunks cut before
-    a ``<``.
-
-    One emoji makes CPython build the whole page as a 4-byte-per-character str: decoding
-    500 KB then takes ~1 ms instead of ~0.1 ms. In chunks only the emoji's chunk pays. An
-    ASCII byte never sits inside a multi-byte sequence, and "<" composes with nothing, so
-    cutting there changes neither verdict.
-    """
+def utf8_composed(body: bytes) -> bool:
+    """Whether ``body`` is valid UTF-8 without combining diacritical marks (U+0300–U+037F):
+    such a page reads as its NFC text but for rare compatibility characters (an Ohm sign,
+    another script's marks), which each output string's own normalisation covers."""
     if body.isascii():
         return True
+    return not any(lead in body for lead in _COMBINING_LEADS) and _valid_utf8(body)
+
+
+def _valid_utf8(body: bytes) -> bool:
+    """Checked in chunks cut before a ``<``: one emoji makes CPython build the whole page as a
+    4-byte-per-character str (decoding 500 KB then takes ~1 ms, not ~0.1 ms); in chunks only
+    the emoji's chunk pays. An ASCII byte never sits inside a multi-byte sequence, so cutting
+    there changes no verdict."""
     view = memoryview(body)
     start, size = 0, len(body)
     while start < size:
@@ -174,34 +181,76 @@ def utf8_nfc(body: bytes) -> bool:
         if end == -1:
             end = size
         try:
-            text = str(view[start:end], "utf-8")
+            str(view[start:end], "utf-8")
         except UnicodeDecodeError:
-            return False
-        if NFC_UNSURE_RE.search(text) and not unicodedata.is_normalized("NFC", text):
             return False
         start = end
     return True
 
 
-def decodes_unchanged(body: bytes, content_type: str | None) -> bool:
-    """Whether ``decode_body(body, content_type)`` is ``body`` read as UTF-8, unchanged: then a
-    parser can take the bytes as they are (lexbor reads UTF-8 itself), with no decoding and no
-    page-wide normalisation.
+def _compose(body: bytes) -> bytes:
+    """Valid UTF-8 ``body`` with each stretch around a combining mark NFC-normalised: from the
+    "<" before the mark to the "<" after it (exact: "<" composes with nothing, see ``nfc``).
+    Decomposed letters are found by ``memchr``; the rest of the page is copied as it is."""
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        at = min((i for i in (body.find(lead, pos) for lead in _COMBINING_LEADS) if i >= 0),
+                 default=-1)  # fmt: skip
+        if at < 0:
+            break
+        start = body.rfind(b"<", pos, at)
+        start = pos if start < 0 else start
+        end = body.find(b"<", at)
+        end = len(body) if end < 0 else end
+        out.append(body[pos:start])
+        out.append(unicodedata.normalize("NFC", body[start:end].decode("utf-8")).encode("utf-8"))
+        pos = end
+    if not out:
+        return body
+    out.append(body[pos:])
+    return b"".join(out)
+
+
+def composed_utf8(body: bytes, content_type: str | None) -> bytes | None:
+    """``body`` as the UTF-8 of what ``decode_body(body, content_type)`` gives (up to rare
+    compatibility characters, see ``utf8_composed``), without decoding the page: the body
+    itself, or with its decomposed letters composed; None when the body is not read as UTF-8
+    (decode it then). lexbor parses these bytes directly.
 
     A BOM or a UTF-16/32 header decides otherwise; non-ASCII bytes that form valid UTF-8 are
-    read as UTF-8, so they must be NFC already; an ASCII body is decoded by its declared
-    charset, which may not be ASCII-compatible (UTF-7, ISO-2022-JP): that is asked of
-    ``decode_body`` itself, cheap on ASCII.
+    read as UTF-8; an ASCII body is decoded by its declared charset (header, else ``<meta>``),
+    which may not be ASCII-compatible, or by detection, which may take ISO-2022 escapes for
+    Japanese or Chinese.
     """
     if sniff_bom(body) is not None:
-        return False
+        return None
     header = charset_from_content_type(content_type)
     codec = normalize_label(header) if header else None
     if codec is not None and codec.startswith(("utf-16", "utf-32")):
-        return False
+        return None
     if body.isascii():
-        return decode_body(body, content_type) == body.decode("ascii")
-    return utf8_nfc(body)
+        if b"\x1b" in body:
+            return None
+        declared = [codec, _label(charset_from_document(body))]
+        return body if all(c is None or _ascii_compatible(c) for c in declared) else None
+    if not _valid_utf8(body):
+        return None
+    return _compose(body) if any(lead in body for lead in _COMBINING_LEADS) else body
+
+
+@lru_cache(maxsize=64)
+def _ascii_compatible(codec: str) -> bool:
+    """Whether ``codec`` reads ASCII bytes as ASCII (not UTF-7, ISO-2022-JP, EBCDIC...)."""
+    ascii_bytes = bytes(range(128))
+    try:
+        return ascii_bytes.decode(codec) == ascii_bytes.decode("ascii")
+    except (LookupError, UnicodeDecodeError):
+        return False
+
+
+def _label(label: str | None) -> str | None:
+    return normalize_label(label) if label else None
 
 
 def _finish(text: str, normalize: bool = True) -> str:

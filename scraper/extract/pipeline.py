@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.charset import decode_body, decodes_unchanged
+from scraper.charset import composed_utf8, decode_body
 from scraper.errors import ExtractError, NotAnArticleError
 from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
@@ -67,8 +67,8 @@ def _looks_like_html(page: bytes) -> bool:
 
 
 def _parse_input(html: bytes | str, url: str) -> bytes | str:
-    """What lexbor parses: the page's own bytes when decoding would not change them (BOM-less
-    valid UTF-8, already NFC: the common case, and faster than a str lexbor must re-encode),
+    """What lexbor parses: the page's own UTF-8 bytes, their decomposed letters composed
+    (``charset.composed_utf8``: the common case, and faster than a str lexbor must re-encode),
     else the decoded NFC text.
 
     The document is not NFC-normalised as a whole: a page is mostly markup, so each string the
@@ -80,10 +80,12 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
         head = html[:100_000].encode("utf-8", "replace")
     elif isinstance(html, bytes | bytearray):
         raw = bytes(html)
-        parse_input = head = raw
-        if not decodes_unchanged(raw, None):
+        composed = composed_utf8(raw, None)
+        if composed is None:
             parse_input = decode_body(raw, None)
             head = parse_input[:100_000].encode("utf-8", "replace")
+        else:
+            parse_input = head = composed
     else:
         raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
     if not _looks_like_html(head):
