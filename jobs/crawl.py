@@ -64,7 +64,7 @@ class Claim:
     attempts: int
     source_date: datetime | None
     #: when the lease began (it ends ``Crawler.lease`` later)
-    claimed_at: datetime | None = None
+    claimed_at: datetime
 
 
 @dataclass
@@ -192,7 +192,7 @@ class Crawler:
             frontier.release(s, [c.row_id for c in claims], self.clock())
 
     def _stale(self, claim: Claim) -> bool:
-        return claim.claimed_at is not None and self.clock() - claim.claimed_at > self.lease / 2
+        return self.clock() - claim.claimed_at > self.lease / 2
 
     def _claim(self, site_id: int, limit: int = 1) -> list[Claim]:
         """Lease up to ``limit`` due URLs of the site, in the order they are to be fetched."""

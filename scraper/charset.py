@@ -234,9 +234,9 @@ def composed_utf8(body: bytes, content_type: str | None) -> bytes | None:
             return None
         declared = [codec, _label(charset_from_document(body))]
         return body if all(c is None or _ascii_compatible(c) for c in declared) else None
-    if not _valid_utf8(body):
-        return None
-    return _compose(body) if any(lead in body for lead in _COMBINING_LEADS) else body
+    if utf8_composed(body):
+        return body
+    return _compose(body) if _valid_utf8(body) else None
 
 
 @lru_cache(maxsize=64)

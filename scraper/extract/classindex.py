@@ -102,16 +102,7 @@ class PageClasses:
         body = tree.body
         if body is None:
             return cls(frozenset(), "", (), complete=False)
-        marked: list[tuple[LexborNode, str, str]] = []
-        previous = 0
-        for node in body.css("[class], [id]"):
-            # lexbor lists an element once per alternative it matches
-            key = node.mem_id
-            if key == previous:
-                continue
-            previous = key
-            attrs = node.attributes
-            marked.append((node, attrs.get("class") or "", attrs.get("id") or ""))
+        marked = marked_elements(body)
         values = {value for _, value, _ in marked}
         ids = {id_ for _, _, id_ in marked}
         # the few outside the body: <html>, <body> and the head's elements
@@ -125,7 +116,7 @@ class PageClasses:
             ids.add(attrs.get("id") or "")
         joined = "\n".join(values).lower()
         tokens = frozenset(joined.split()).union("\n".join(ids).lower().split("\n"))
-        return cls(tokens, joined, tuple(marked))
+        return cls(tokens, joined, marked)
 
     def can_match(self, needs: _Needs) -> bool:
         return needs.tokens <= self.tokens and all(s in self.values for s in needs.substrings)
@@ -145,6 +136,21 @@ class PageClasses:
     def css_first(self, scope: LexborHTMLParser | LexborNode, selector: str) -> LexborNode | None:
         trimmed = self.trim(selector)
         return scope.css_first(trimmed) if trimmed else None
+
+
+def marked_elements(root: LexborNode) -> Marked:
+    """``root`` and its descendants that carry a class or id, each once, in document order."""
+    out: list[tuple[LexborNode, str, str]] = []
+    previous = 0
+    for node in root.css("[class], [id]"):
+        # lexbor lists an element once per alternative it matches: once more if it has both
+        key = node.mem_id
+        if key == previous:
+            continue
+        previous = key
+        attrs = node.attributes  # one dict: lexbor builds a new one on every call
+        out.append((node, attrs.get("class") or "", attrs.get("id") or ""))
+    return tuple(out)
 
 
 def page_css(

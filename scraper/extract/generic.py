@@ -26,7 +26,7 @@ from functools import lru_cache
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.extract.chrome import is_chrome_node
-from scraper.extract.classindex import Marked
+from scraper.extract.classindex import Marked, marked_elements
 from scraper.extract.vocabulary import (
     CHROME_CLASS_WORDS,
     CHROME_ID_WORDS,
@@ -105,7 +105,7 @@ def strip_generic_chrome(tree: LexborHTMLParser, marked: Marked | None = None) -
         if node.parent is not None:
             removed += len(node.text(deep=True, strip=True))
             node.decompose()
-    for node, cls, id_ in marked if marked is not None else _marked(root):
+    for node, cls, id_ in marked if marked is not None else marked_elements(root):
         # removed already (lexbor detaches every node of a removed subtree)
         if node.parent is None or node.tag in ("html", "body"):
             continue
@@ -118,19 +118,6 @@ def strip_generic_chrome(tree: LexborHTMLParser, marked: Marked | None = None) -
         removed += chars
         node.decompose()
     return removed
-
-
-def _marked(root: LexborNode) -> Marked:
-    out: list[tuple[LexborNode, str, str]] = []
-    previous = 0
-    for node in root.css("[class], [id]"):
-        # lexbor lists an element once per alternative it matches: once more if it has both
-        if node.mem_id == previous:
-            continue
-        previous = node.mem_id
-        attrs = node.attributes
-        out.append((node, attrs.get("class") or "", attrs.get("id") or ""))
-    return tuple(out)
 
 
 def _paragraph_score(text: str) -> float:

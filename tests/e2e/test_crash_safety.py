@@ -26,7 +26,7 @@ from jobs.crawl import Crawler
 from storage import frontier, repo
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Article, CrawlRun, Page, Url, Worker
-from tests.support.big_mirror import BigMirror
+from tests.support.big_mirror import BigMirror, site_toml
 
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
 
@@ -45,13 +45,7 @@ drain_every = "1s"
 heartbeat = "1s"
 worker_stale_after = "3s"
 {extra}
-[[site]]
-name = "big"
-base_url = "{m.url("/")}"
-feeds = ["{m.url("/rss.xml")}"]
-listings = ["{m.url("/tin-tuc/xa-hoi")}"]
-article_pattern = '-\\d+\\.html$'
-""",
+{site_toml(m)}""",
         encoding="utf-8",
     )
     return path

@@ -24,12 +24,13 @@ from sqlalchemy import func, select
 from storage import frontier, repo
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Article, ArticleUrl, Url
-from tests.support.big_mirror import BigMirror
+from tests.support.big_mirror import BigMirror, site_toml
 
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
 N = 600
 MIN_DELAY = 0.1
-#: what one worker may hold leased: the URL it fetches + the crawler's pipeline of fetched pages
+#: what a killed worker may have fetched and not stored: the URL it fetches + the crawler's
+#: pipeline of fetched pages (URLs it claimed ahead and never fetched come back unfetched)
 MAX_HELD = 1 + 4
 
 
@@ -47,13 +48,7 @@ batch = 1000
 cpu_workers = 1
 heartbeat = "2s"
 worker_stale_after = "6s"
-[[site]]
-name = "big"
-base_url = "{m.url("/")}"
-feeds = ["{m.url("/rss.xml")}"]
-listings = ["{m.url("/tin-tuc/xa-hoi")}"]
-article_pattern = '-\\d+\\.html$'
-every = "1h"
+{site_toml(m)}every = "1h"
 """
 
 

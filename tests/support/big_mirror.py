@@ -176,6 +176,17 @@ class BigMirror:
         self.server.stop()
 
 
+def site_toml(m: BigMirror) -> str:
+    """The ``[[site]]`` table of the mirror's one site (its feed, its listing, its articles)."""
+    return f"""[[site]]
+name = "big"
+base_url = "{m.url("/")}"
+feeds = ["{m.url("/rss.xml")}"]
+listings = ["{m.url("/tin-tuc/xa-hoi")}"]
+article_pattern = '-\\d+\\.html$'
+"""
+
+
 def config_text(m: BigMirror) -> str:
     return f"""
 [fetch]
@@ -184,10 +195,4 @@ allow_hosts = ["127.0.0.1"]
 max_retries = 0
 [daemon]
 jitter = 0
-[[site]]
-name = "big"
-base_url = "{m.url("/")}"
-feeds = ["{m.url("/rss.xml")}"]
-listings = ["{m.url("/tin-tuc/xa-hoi")}"]
-article_pattern = '-\\d+\\.html$'
-"""
+{site_toml(m)}"""
