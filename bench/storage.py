@@ -87,12 +87,12 @@ def archive(by_site: dict[str, list[tuple[str, bytes]]]) -> None:
                     fetched = FetchResult(url=url, final_url=url, status=200, redirects=(),
                                           elapsed=0.0, headers={"content-type": "text/html"},
                                           body=body, fetched_at=NOW)  # fmt: skip
-                    page = bodies.record_page(s, fetched, url_id=url_id)
+                    page_id = bodies.record_page(s, fetched, url_id=url_id)
                     raw += len(body)
                     if kind == "article":
                         art = extract_article(body, url)
                         repo.store_article(s, site_id=site_id, article=art, urls={url: "fetched"},
-                                           page_id=page.id, now=NOW,
+                                           page_id=page_id, now=NOW,
                                            extractor_version=EXTRACTOR_VERSION)  # fmt: skip
                         articles += 1
 

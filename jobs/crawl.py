@@ -44,7 +44,6 @@ from scraper.extract import EXTRACTOR_VERSION
 from scraper.fetch import Fetcher, FetchResult
 from scraper.types import Article
 from storage import bodies, frontier, locks, repo
-from storage.models import Url
 
 log = logging.getLogger("vnnews.crawl")
 
@@ -273,26 +272,25 @@ class Crawler:
             error, event = f"redirects to the home page {result.final_url}", "home"
         with self.sessions.begin() as s:
             packed = prepared.packed if prepared is not None else None
-            page = bodies.record_page(s, result, url_id=claim.row_id, packed=packed)
-            row = s.get_one(Url, claim.row_id)
+            page_id = bodies.record_page(s, result, url_id=claim.row_id, packed=packed)
             if result.redirects or result.held:
                 discovery.note_move(s, p, result, "article", now)
             if result.held is not None:
                 # another domain the site is not followed to: the archive keeps what it has
                 error = discovery.moved_error(result.held)
                 repo.record_article_event(
-                    s, claim.url, kind="moved", detail=error, page_id=page.id, now=now
+                    s, claim.url, kind="moved", detail=error, page_id=page_id, now=now
                 )
                 step = revisit.after_moved(source=False, now=now)
                 frontier.mark_failed(
-                    s, row, error=error, now=now, status=result.status, next_due=step.next_due,
-                    state=step.state,
+                    s, claim.row_id, error=error, now=now, status=result.status,
+                    next_due=step.next_due, state=step.state,
                 )  # fmt: skip
                 return
             if result.status == 304:
-                step = revisit.after_not_modified(row.source_date, now)
+                step = revisit.after_not_modified(claim.source_date, now)
                 frontier.mark_fetched(
-                    s, row, status=304, etag=row.etag, last_modified=row.last_modified, now=now,
+                    s, claim.row_id, status=304, etag=None, last_modified=None, now=now,
                     state=step.state, next_due=step.next_due,
                 )  # fmt: skip
                 p.stats.not_modified += 1
@@ -310,26 +308,24 @@ class Crawler:
                 # a known article's URL that no longer serves it: the article stays as archived
                 repo.record_article_event(
                     s, claim.url, kind=event if result.status == 200 else "gone", detail=error,
-                    page_id=page.id, now=now,
+                    page_id=page_id, now=now,
                 )  # fmt: skip
                 frontier.mark_failed(
-                    s, row, error=error, now=now, status=result.status, next_due=step.next_due,
-                    state=step.state,
+                    s, claim.row_id, error=error, now=now, status=result.status,
+                    next_due=step.next_due, state=step.state,
                 )  # fmt: skip
             else:
                 stored = repo.store_article(
                     s, site_id=p.site_id, article=article, urls=_urls_of(p.site, result, article),
-                    page_id=page.id, now=now, extractor_version=EXTRACTOR_VERSION,
+                    page_id=page_id, now=now, extractor_version=EXTRACTOR_VERSION,
                     keys=prepared.keys if prepared else None,
                 )  # fmt: skip
-                published = article.published_at or row.source_date
-                if published is not None and row.source_date is None:
-                    row.source_date = published
+                published = article.published_at or claim.source_date
                 step = revisit.after_article(published, now)
                 frontier.mark_fetched(
-                    s, row, status=result.status, etag=result.etag,
+                    s, claim.row_id, status=result.status, etag=result.etag,
                     last_modified=result.last_modified, now=now, state=step.state,
-                    next_due=step.next_due,
+                    next_due=step.next_due, source_date=published,
                 )  # fmt: skip
                 _count(p.stats, stored.outcome)
                 if self.metrics:
@@ -343,9 +339,8 @@ class Crawler:
     def _failed(self, row_id: int, error: str, step: revisit.Step) -> None:
         with self.sessions.begin() as s:
             frontier.mark_failed(
-                s, s.get_one(Url, row_id), error=error, now=self.clock(), next_due=step.next_due,
-                state=step.state,
-            )  # fmt: skip
+                s, row_id, error=error, now=self.clock(), next_due=step.next_due, state=step.state
+            )
 
 
 def _urls_of(site: SiteConfig, result: FetchResult, article: Article) -> dict[str, str]:

@@ -33,7 +33,7 @@ from scraper.fetch import FetchResult
 from scraper.urls import registrable_domain
 from storage import bodies, frontier, moves
 from storage.frontier import NewUrl
-from storage.models import Url, UrlKind
+from storage.models import UrlKind
 
 if TYPE_CHECKING:
     from jobs.crawl import Crawler
@@ -211,7 +211,7 @@ async def fetch_source(
         with crawler.sessions.begin() as s:
             bodies.record_page(s, result, url_id=row_id)
             frontier.mark_failed(
-                s, s.get_one(Url, row_id), error=moved_error(result.held), now=crawler.clock(),
+                s, row_id, error=moved_error(result.held), now=crawler.clock(),
                 status=result.status, next_due=step.next_due, state=step.state,
             )  # fmt: skip
         log.info("site=%s url=%s %s", p.name, url, moved_error(result.held))
@@ -220,10 +220,9 @@ async def fetch_source(
         step = revisit.after_source(not_modified=True)
         with crawler.sessions.begin() as s:
             bodies.record_page(s, result, url_id=row_id)
-            row = s.get_one(Url, row_id)
             frontier.mark_fetched(
-                s, row, status=304, etag=row.etag, last_modified=row.last_modified,
-                now=crawler.clock(), state=step.state, next_due=step.next_due,
+                s, row_id, status=304, etag=None, last_modified=None, now=crawler.clock(),
+                state=step.state, next_due=step.next_due,
             )  # fmt: skip
         p.stats.not_modified += 1
         return None
@@ -248,7 +247,7 @@ def accept_source(
             s, p.site_id, found, now=crawler.clock(), priority=priority, via=result.url
         )
         frontier.mark_fetched(
-            s, s.get_one(Url, source.row_id), status=result.status, etag=result.etag,
+            s, source.row_id, status=result.status, etag=result.etag,
             last_modified=result.last_modified, now=crawler.clock(), state=step.state,
             next_due=step.next_due,
         )  # fmt: skip
@@ -265,9 +264,7 @@ def source_failed(
     with crawler.sessions.begin() as s:
         if source is not None:
             bodies.record_page(s, source.result, url_id=row_id)
-        frontier.mark_failed(
-            s, s.get_one(Url, row_id), error=why, now=crawler.clock(), next_due=None
-        )
+        frontier.mark_failed(s, row_id, error=why, now=crawler.clock(), next_due=None)
     p.error(url, why)
 
 

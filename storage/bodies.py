@@ -15,11 +15,12 @@ from datetime import datetime
 from typing import Protocol
 
 import zstandard
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, object_session
 
 from storage.dedup import body_sha256
 from storage.models import Page, Url, ZstdDict
+from storage.sql import table
 
 #: bench/storage.py: level 3 costs ~1 ms a page (level 10: ~5 ms) for 10% more bytes; a
 #: site's dictionary (``vnnews db compact``) saves far more than a higher level would
@@ -57,18 +58,33 @@ def decompress(frame: bytes, dict_id: int | None = None, dict_bytes: bytes | Non
     return bytes(_decompressor(dict_id, dict_bytes).decompress(frame))
 
 
+# prebuilt: the crawler runs these once per fetched page
+_NEWEST_DICT = (
+    select(ZstdDict.id)
+    .join(Url, Url.site_id == ZstdDict.site_id)
+    .where(Url.id == bindparam("url_id"))
+    .order_by(ZstdDict.id.desc())
+    .limit(1)
+)
+_DICT_BYTES = select(ZstdDict.dict).where(ZstdDict.id == bindparam("dict_id"))
+_STORED = (
+    select(Page.id)
+    .where(Page.body_sha256 == bindparam("digest"), Page.body_zstd.is_not(None))
+    .limit(1)
+)
+_INSERT_PAGE = insert(table(Page)).returning(table(Page).c.id)
+
+
 def _site_dict(session: Session, url_id: int | None) -> tuple[int, bytes] | None:
     """The newest dictionary of the site ``url_id`` belongs to."""
     if url_id is None:
         return None
-    row = session.execute(
-        select(ZstdDict.id, ZstdDict.dict)
-        .join(Url, Url.site_id == ZstdDict.site_id)
-        .where(Url.id == url_id)
-        .order_by(ZstdDict.id.desc())
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
+    conn = session.connection()
+    # the id alone first: most sites have no dictionary, and its bytes are large
+    dict_id = conn.scalar(_NEWEST_DICT, {"url_id": url_id})
+    if dict_id is None:
+        return None
+    return dict_id, conn.execute(_DICT_BYTES, {"dict_id": dict_id}).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -105,8 +121,9 @@ class FetchedPage(Protocol):
 
 def record_page(
     session: Session, fetched: FetchedPage, *, url_id: int | None, packed: PackedBody | None = None
-) -> Page:
-    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it.
+) -> int:
+    """Archive one HTTP exchange with its raw body (none for a 304) before anything parses it;
+    the ``pages`` row's id.
 
     A body already archived (same sha256: an unchanged feed, a listing polled again) is not
     stored twice: ``body_zstd`` stays NULL and ``page_body`` (or the ``page_bodies`` view)
@@ -124,26 +141,23 @@ def record_page(
             frame = packed.zstd
         else:
             frame = compress(body, dict_id, site_dict[1] if site_dict else None)
-    page = Page(
-        url_id=url_id, url=fetched.url, final_url=fetched.final_url, status=fetched.status,
-        headers=fetched.headers, fetched_at=fetched.fetched_at,
-        body_zstd=frame, body_dict_id=dict_id,
-        body_size=len(body) if body else 0,
-        body_sha256=digest,
+    return int(
+        session.connection().scalar(
+            _INSERT_PAGE,
+            {
+                "url_id": url_id, "url": fetched.url, "final_url": fetched.final_url,
+                "status": fetched.status, "headers": fetched.headers,
+                "fetched_at": fetched.fetched_at, "body_zstd": frame, "body_dict_id": dict_id,
+                "body_size": len(body) if body else 0, "body_sha256": digest,
+            },
+        )
     )  # fmt: skip
-    session.add(page)
-    session.flush()
-    return page
 
 
 def _body_stored(session: Session, digest: str | None) -> bool:
-    return (
-        digest is not None
-        and session.scalar(
-            select(Page.id).where(Page.body_sha256 == digest, Page.body_zstd.is_not(None)).limit(1)
-        )
-        is not None
-    )
+    if digest is None:
+        return False
+    return session.connection().scalar(_STORED, {"digest": digest}) is not None
 
 
 def page_body(page: Page) -> bytes:

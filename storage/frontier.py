@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BindParameter, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Url, UrlKind, UrlState
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, table
 
 
 @dataclass(frozen=True)
@@ -154,9 +155,52 @@ def release_held_by(session: Session, worker_ids: Sequence[int], now: datetime) 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+_URLS = table(Url)
+_ID = _URLS.c.id == bindparam("b_id")
+
+
+def _param(name: str, column: str) -> BindParameter[Any]:
+    return bindparam(name, type_=_URLS.c[column].type)
+
+
+_DONE = {
+    "leased_by": None,
+    "last_fetched_at": _param("b_now", "last_fetched_at"),
+    "next_due": _param("b_due", "next_due"),
+}
+_FETCHED = {
+    **_DONE,
+    "state": bindparam("b_state"),
+    "last_status": bindparam("b_status"),
+    "attempts": 0,
+    "last_error": None,
+    "source_date": func.coalesce(_URLS.c.source_date, _param("b_source_date", "source_date")),
+}
+# prebuilt (the hot path runs one per fetched URL): built per call, each cost as much as its run
+_MARK_FETCHED = update(_URLS).where(_ID).values(_FETCHED)
+_MARK_FETCHED_VALIDATORS = (
+    update(_URLS)
+    .where(_ID)
+    .values({**_FETCHED, "etag": bindparam("b_etag"), "last_modified": bindparam("b_lm")})
+)
+_MARK_FAILED = (
+    update(_URLS)
+    .where(_ID)
+    .values(
+        {
+            **_DONE,
+            "state": bindparam("b_state"),
+            "attempts": _URLS.c.attempts + 1,
+            "last_error": bindparam("b_error"),
+            "last_status": func.coalesce(_param("b_status", "last_status"), _URLS.c.last_status),
+        }
+    )
+)
+
+
 def mark_fetched(
     session: Session,
-    row: Url,
+    url_id: int,
     *,
     status: int,
     etag: str | None,
@@ -164,21 +208,24 @@ def mark_fetched(
     now: datetime,
     state: str,
     next_due: datetime | None = None,
+    source_date: datetime | None = None,
 ) -> None:
-    row.state = state
-    row.leased_by = None
-    row.last_status = status
-    row.last_fetched_at = now
-    row.attempts = 0
-    row.last_error = None
-    row.next_due = next_due
+    """Record a fetch that answered: the lease ends, the attempts restart. The validators are
+    kept when the answer gave none (a 304); ``source_date`` fills a missing one (the article's
+    date)."""
+    params = {
+        "b_id": url_id, "b_now": now, "b_due": next_due, "b_state": str(state),
+        "b_status": status, "b_source_date": source_date,
+    }  # fmt: skip
+    stmt = _MARK_FETCHED
     if etag is not None or last_modified is not None:
-        row.etag, row.last_modified = etag, last_modified
+        stmt, params["b_etag"], params["b_lm"] = _MARK_FETCHED_VALIDATORS, etag, last_modified
+    session.connection().execute(stmt, params)
 
 
 def mark_failed(
     session: Session,
-    row: Url,
+    url_id: int,
     *,
     error: str,
     now: datetime,
@@ -187,11 +234,10 @@ def mark_failed(
     state: str = UrlState.FAILED,
 ) -> None:
     """Record a failure; ``next_due=None`` means never again (gone, not an article)."""
-    row.state = state
-    row.leased_by = None
-    row.attempts += 1
-    row.last_error = error[:2000]
-    row.last_fetched_at = now
-    if status is not None:
-        row.last_status = status
-    row.next_due = next_due
+    session.connection().execute(
+        _MARK_FAILED,
+        {
+            "b_id": url_id, "b_now": now, "b_due": next_due, "b_state": str(state),
+            "b_error": error[:2000], "b_status": status,
+        },
+    )  # fmt: skip

@@ -8,18 +8,21 @@ duplicate rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    bindparam,
     func,
     insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from scraper.notices import not_an_edit
@@ -38,7 +41,7 @@ from storage.models import (
     Url,
 )
 from storage.search import search_key
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, table
 
 Outcome = Literal["new", "changed", "unchanged", "duplicate", "notice"]
 
@@ -69,15 +72,64 @@ class Stored:
     article_id: int
 
 
+# prebuilt statements of the store (one article = a handful of them): a statement built per
+# call costs about as much as running it
+_ARTICLES, _URLS = table(Article), table(ArticleUrl)
+_BY_HASH = select(_ARTICLES.c.id).where(_ARTICLES.c.content_hash == bindparam("digest"))
+_URLS_OF = select(_URLS.c.url).where(_URLS.c.article_id == bindparam("article_id"))
+_LINKED = select(_URLS.c.url, _URLS.c.article_id).where(
+    _URLS.c.url.in_(bindparam("urls", expanding=True))
+)
+_SEEN = (
+    update(_ARTICLES)
+    .where(_ARTICLES.c.id == bindparam("b_id"))
+    .values(last_seen=bindparam("b_now", type_=_ARTICLES.c.last_seen.type))
+)
+_VERSION = insert(table(ArticleVersion))
+
+
+def _by_dialect(make: Callable[[Any], Any]) -> dict[str, Any]:
+    return {"postgresql": make(pg_insert), "sqlite": make(sqlite_insert)}
+
+
+_LINK = _by_dialect(lambda ins: ins(_URLS).on_conflict_do_nothing(index_elements=["url"]))
+_NEW_ARTICLE = _by_dialect(
+    lambda ins: (
+        ins(_ARTICLES)
+        .on_conflict_do_nothing(index_elements=["content_hash"])
+        .returning(_ARTICLES.c.id)
+    )
+)
+_NEW_VERSION = _by_dialect(
+    lambda ins: ins(table(ArticleVersion)).on_conflict_do_nothing(
+        index_elements=["article_id", "content_hash"]
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inserted:
+    """The values of an article just inserted that ``link_near_duplicate`` reads."""
+
+    id: int
+    simhash: int | None
+    published_at: datetime | None
+    first_seen: datetime
+    content_hash: str
+    title: str | None
+    sapo: str | None
+    text: str
+    search_text: str | None
+
+
 def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime) -> None:
     rows = [
         {"article_id": article_id, "url": u, "relation": rel, "first_seen": now}
         for u, rel in urls.items()
     ]
     if rows:
-        session.execute(
-            dialect_insert(session, ArticleUrl).on_conflict_do_nothing(index_elements=["url"]), rows
-        )
+        conn = session.connection()
+        conn.execute(_LINK[conn.dialect.name], rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,23 +192,25 @@ def store_article(
     """
     keys = keys or article_keys(article)
     digest = keys.digest
-    same_id = session.scalar(select(Article.id).where(Article.content_hash == digest))
+    conn = session.connection()
+    dialect = conn.dialect.name
+    same_id = conn.scalar(_BY_HASH, {"digest": digest})
     if same_id is not None:
-        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == same_id)))
+        known = set(conn.scalars(_URLS_OF, {"article_id": same_id}))
         _link(session, same_id, urls, now)
-        session.execute(update(Article).where(Article.id == same_id).values(last_seen=now))
+        conn.execute(_SEEN, {"b_id": same_id, "b_now": now})
         return Stored("unchanged" if set(urls) & known else "duplicate", same_id)
 
     # the URLs the server vouched for (fetched, redirected to) say which article this is, the
     # fetched one first; rel=canonical is the page's own claim, often a home or section page,
     # and must not turn another story into an old version of this one
     own = [u for u, rel in urls.items() if rel != "canonical"]
-    linked = dict(
-        session.execute(
-            select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(own))
-        ).all()
-    )
+    linked = {url: article_id for url, article_id in conn.execute(_LINKED, {"urls": own})}
     prior_id = next((linked[u] for u in own if u in linked), None)
+    version = {
+        "content_hash": digest, "fetched_at": now, "title": article.title,
+        "text": article.text, "page_id": page_id,
+    }  # fmt: skip
     if prior_id is not None:
         prior = session.get_one(Article, prior_id)
         why = not_an_edit(prior.title, prior.text, article.title, article.text)
@@ -173,56 +227,33 @@ def store_article(
         prior.last_seen = now
         prior.page_id = page_id
         prior.extractor_version = extractor_version
-        # an edit reverted to an earlier content: that version is already recorded
-        session.execute(
-            dialect_insert(session, ArticleVersion)
-            .values(
-                article_id=prior.id,
-                content_hash=digest,
-                fetched_at=now,
-                title=article.title,
-                text=article.text,
-                page_id=page_id,
-            )
-            .on_conflict_do_nothing(index_elements=["article_id", "content_hash"])
-        )
-        _link(session, prior.id, urls, now)
         session.flush()
+        # an edit reverted to an earlier content: that version is already recorded
+        conn.execute(_NEW_VERSION[dialect], {"article_id": prior.id, **version})
+        _link(session, prior.id, urls, now)
         link_near_duplicate(session, prior, now)
         return Stored("changed", prior.id)
 
-    # a savepoint: a second daemon may insert the same story between our SELECT and INSERT
-    try:
-        with session.begin_nested():
-            new_id = session.execute(
-                insert(Article)
-                .values(
-                    site_id=site_id,
-                    content_hash=digest,
-                    first_seen=now,
-                    last_seen=now,
-                    page_id=page_id,
-                    extractor_version=extractor_version,
-                    **_fields(article, keys),
-                )
-                .returning(Article.id)
-            ).scalar_one()
-    except IntegrityError:  # on content_hash: the other writer won
-        same_id = session.scalars(select(Article.id).where(Article.content_hash == digest)).one()
+    fields = _fields(article, keys)
+    # ON CONFLICT: a second daemon may insert the same story between our SELECT and INSERT
+    new_id = conn.scalar(
+        _NEW_ARTICLE[dialect],
+        {
+            "site_id": site_id, "content_hash": digest, "first_seen": now, "last_seen": now,
+            "page_id": page_id, "extractor_version": extractor_version, **fields,
+        },
+    )  # fmt: skip
+    if new_id is None:  # the other writer won
+        same_id = int(conn.execute(_BY_HASH, {"digest": digest}).scalar_one())
         _link(session, same_id, urls, now)
         return Stored("duplicate", same_id)
-    session.execute(
-        insert(ArticleVersion).values(
-            article_id=new_id,
-            content_hash=digest,
-            fetched_at=now,
-            title=article.title,
-            text=article.text,
-            page_id=page_id,
-        )
-    )
+    conn.execute(_VERSION, {"article_id": new_id, **version})
     _link(session, new_id, urls, now)
-    link_near_duplicate(session, session.get_one(Article, new_id), now)
+    inserted = _Inserted(
+        new_id, keys.simhash, article.published_at, now, digest, article.title, article.sapo,
+        article.text, keys.search_text,
+    )  # fmt: skip
+    link_near_duplicate(session, inserted, now)
     return Stored("new", new_id)
 
 

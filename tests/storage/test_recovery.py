@@ -59,9 +59,9 @@ def test_a_claim_records_its_holder_and_the_outcome_ends_the_lease(
         assert all(u.next_due == NOW + LEASE for u in claimed)
         first, second = claimed
         frontier.mark_fetched(
-            s, first, status=200, etag=None, last_modified=None, now=NOW, state="fetched"
+            s, first.id, status=200, etag=None, last_modified=None, now=NOW, state="fetched"
         )
-        frontier.mark_failed(s, second, error="x", now=NOW, next_due=NOW + timedelta(hours=1))
+        frontier.mark_failed(s, second.id, error="x", now=NOW, next_due=NOW + timedelta(hours=1))
     with sessions() as s:
         assert s.scalars(select(Url.leased_by).where(Url.leased_by.is_not(None))).all() == []
 

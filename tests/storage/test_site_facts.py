@@ -38,7 +38,7 @@ def _fetch_article(s: Session, site_id: int, url: str, when: datetime, **fields:
         extractor_version="t",
     )  # fmt: skip
     frontier.mark_fetched(
-        s, row, status=200, etag=None, last_modified=None, now=when, state="fetched",
+        s, row.id, status=200, etag=None, last_modified=None, now=when, state="fetched",
         next_due=when + 24 * HOUR,
     )  # fmt: skip
 
@@ -47,7 +47,7 @@ def _not_article(s: Session, site_id: int, url: str, when: datetime) -> None:
     frontier.enqueue(s, site_id, [NewUrl(url)], now=when - HOUR)
     row = s.scalars(select(Url).where(Url.url == url)).one()
     frontier.mark_failed(
-        s, row, error="no article body found", now=when, status=200, next_due=None,
+        s, row.id, error="no article body found", now=when, status=200, next_due=None,
         state="not_article",
     )  # fmt: skip
 

@@ -220,8 +220,7 @@ def test_raw_pages_are_compressed_and_restorable(sessions) -> None:  # type: ign
             body=body,
             fetched_at=NOW,
         )
-        page = bodies.record_page(s, fetched, url_id=url_id)
-        page_id = page.id
+        page_id = bodies.record_page(s, fetched, url_id=url_id)
     with sessions() as s:
         page = s.get_one(Page, page_id)
         assert page.body_zstd is not None and len(page.body_zstd) < len(body) / 20
