@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from typing import Literal, ParamSpec, TypeVar
 
 from scraper.errors import VnnewsError
@@ -91,6 +92,7 @@ class CpuPool:
                 self._executor = ProcessPoolExecutor(
                     self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
                 )
+                _forkserver_users(+1)
         return self._executor
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -126,6 +128,26 @@ class CpuPool:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+            if isinstance(executor, ProcessPoolExecutor):
+                _forkserver_users(-1)
+
+
+_users = 0
+_users_lock = threading.Lock()
+
+
+def _forkserver_users(change: int, *, stop_last: bool = True) -> None:
+    """Count the process pools open in this process; when the last one closes, stop the
+    forkserver and reap it. Its workers' CPU time then counts in this process's (``wait4``,
+    ``time``: bench/throughput.py), and no orphaned forkserver outlives the command."""
+    global _users
+    with _users_lock:
+        _users += change
+        if _users > 0 or not stop_last:
+            return
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:  # private (CPython 3.8-3.13); without it the forkserver exits on its own
+        stop()
 
 
 def _call(fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:
@@ -137,4 +159,5 @@ def _kill(executor: Executor) -> None:
         # a stuck task cannot be cancelled: its process is killed (private, but the only handle)
         for process in list((getattr(executor, "_processes", None) or {}).values()):
             process.kill()
+        _forkserver_users(-1, stop_last=False)  # a new pool takes its place
     executor.shutdown(wait=False, cancel_futures=True)

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, select, update
+from sqlalchemy import BindParameter, Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Url, UrlKind, UrlState
 from storage.sql import dialect_insert, table
+
+_URLS = table(Url)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def claim_due(
     limit: int,
     lease: timedelta,
     holder: int | None = None,
-) -> list[Url]:
+) -> list[Row[Any]]:
     """Take up to ``limit`` due article URLs, highest priority first, and lease them to
     ``holder`` (a ``workers.id``).
 
@@ -113,25 +115,25 @@ def claim_due(
     the latest when the lease runs out; recovery hands it back sooner (``release_held_by``).
     """
     due = (
-        select(Url.id)
+        select(_URLS.c.id)
         .where(
-            Url.site_id == site_id,
-            Url.kind == UrlKind.ARTICLE,
-            Url.next_due.is_not(None),
-            Url.next_due <= now,
+            _URLS.c.site_id == site_id,
+            _URLS.c.kind == UrlKind.ARTICLE,
+            _URLS.c.next_due.is_not(None),
+            _URLS.c.next_due <= now,
         )
-        .order_by(Url.priority.desc(), Url.next_due, Url.id)
+        .order_by(_URLS.c.priority.desc(), _URLS.c.next_due, _URLS.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    # Core rows (the columns, by name): loading ORM objects cost more than the claim itself
     stmt = (
-        update(Url)
-        .where(Url.id.in_(due.scalar_subquery()))
+        update(_URLS)
+        .where(_URLS.c.id.in_(due.scalar_subquery()))
         .values(next_due=now + lease, leased_by=holder)
-        .returning(Url)
-        .execution_options(synchronize_session=False)
+        .returning(*_URLS.c)
     )
-    rows = list(session.scalars(stmt))
+    rows = list(session.connection().execute(stmt))
     rows.sort(key=lambda r: (-r.priority, r.id))  # RETURNING order is unspecified
     return rows
 
@@ -155,7 +157,6 @@ def release_held_by(session: Session, worker_ids: Sequence[int], now: datetime) 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-_URLS = table(Url)
 _ID = _URLS.c.id == bindparam("b_id")
 
 

@@ -46,6 +46,11 @@ class NearKeyed(Protocol):
     def search_text(self) -> str | None: ...
 
 
+#: the closest candidates confirmed on their words, at most (syndicated copies of one story
+#: can number hundreds in a week: the rest are no closer)
+CANDIDATES = 5
+
+
 def _window(dialect: str) -> Select[int, int | None]:
     when = func.coalesce(Article.published_at, Article.first_seen)
     mine = bindparam("simhash", type_=BigInteger)
@@ -54,11 +59,16 @@ def _window(dialect: str) -> Select[int, int | None]:
     else:
         distance = getattr(func, neardup.SQLITE_HAMMING)(Article.simhash, mine)
     lo, hi = (bindparam(name, type_=table(Article).c.first_seen.type) for name in ("lo", "hi"))
-    return select(Article.id, Article.simhash).where(
-        Article.simhash.is_not(None),
-        Article.id < bindparam("id"),
-        when.between(lo, hi),
-        distance <= neardup.MAX_DISTANCE,
+    return (
+        select(Article.id, Article.simhash)
+        .where(
+            Article.simhash.is_not(None),
+            Article.id < bindparam("id"),
+            when.between(lo, hi),
+            distance <= neardup.MAX_DISTANCE,
+        )
+        .order_by(distance, Article.id)
+        .limit(CANDIDATES)
     )
 
 
@@ -86,7 +96,8 @@ def _window_params(article: NearKeyed) -> dict[str, object]:
 
 def near_duplicate_window(article: NearKeyed, dialect: str) -> Select[int, int | None]:
     """The (id, simhash) of the earlier articles published within the window of ``article``
-    whose SimHash is within ``neardup.MAX_DISTANCE`` bits of its own. The expression index
+    whose SimHash is within ``neardup.MAX_DISTANCE`` bits of its own, the ``CANDIDATES``
+    closest (then the oldest) first. The expression index
     ``ix_articles_window`` (migration 0009) answers it alone, and the distance is computed by
     the database (PostgreSQL's ``bit_count``; on SQLite ``neardup.sql_hamming``), so only the
     candidates come back, not the week's every SimHash."""
@@ -112,7 +123,6 @@ def link_near_duplicate(session: Session, article: NearKeyed, now: datetime) -> 
     # each candidate's shingles come from the cache, else from its stored search key (the
     # folded words: the texts are not folded again). The key is what the words are made of:
     # the content hash (title and text) and the sapo
-    found = found[:5]
     keys = {
         row.id: _cache_key(row.content_hash, row.sapo)
         for row in conn.execute(_KEYS, {"ids": [i for i, _ in found]})

@@ -46,32 +46,30 @@ def _hash64(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
 
 
+# _BIT[b][x] is 1 when bit b of the byte x is set: counting a bit over many hashes is then one
+# bytes.translate and one bytes.count, in C
+_BIT = [bytes((x >> b) & 1 for x in range(256)) for b in range(8)]
+
+
 def simhash(features: Iterable[str]) -> int:
     """The unsigned 64-bit SimHash of ``features`` (each weighs 1; duplicates count once).
 
-    Bit j is set when more than half the features' hashes have bit j set. The 64 counts are
-    kept bit-sliced: bit j of ``counters[i]`` is bit i of the count for bit j, so adding a hash
-    is a ripple-carry over a few machine-word integers instead of 64 separate counters.
+    Bit j is set when more than half the features' hashes have bit j set. The hashes are
+    joined into one bytes object (8 big-endian bytes each); byte k of every hash is the slice
+    ``[k::8]``, and the count of bit b among them one translate and one count.
     """
     unique = set(features)
-    counters: list[int] = []
-    for feature in unique:
-        carry = _hash64(feature)
-        for i, counter in enumerate(counters):
-            if not carry:
-                break
-            counters[i] = counter ^ carry
-            carry &= counter
-        else:
-            if carry:
-                counters.append(carry)
+    digests = b"".join(
+        [hashlib.blake2b(f.encode("utf-8"), digest_size=8).digest() for f in unique]
+    )
+    half = len(unique)
     out = 0
-    for bit in range(64):
-        count = 0
-        for i, counter in enumerate(counters):
-            count |= (counter >> bit & 1) << i
-        if 2 * count > len(unique):
-            out |= 1 << bit
+    for k in range(8):
+        column = digests[k::8]
+        shift = 8 * (7 - k)
+        for b in range(8):
+            if 2 * column.translate(_BIT[b]).count(1) > half:
+                out |= 1 << (shift + b)
     return out
 
 

@@ -47,7 +47,7 @@ def test_simhash_is_stable_signed_and_close_for_small_edits() -> None:
 
 
 def _reference_simhash(features: list[str]) -> int:
-    """The definition, bit by bit (the bit-sliced counters of ``neardup.simhash`` must agree)."""
+    """The definition, bit by bit (the column counts of ``neardup.simhash`` must agree)."""
     hashes = [neardup._hash64(f) for f in set(features)]
     return sum(1 << bit for bit in range(64) if 2 * sum(h >> bit & 1 for h in hashes) > len(hashes))
 
