@@ -234,9 +234,18 @@ def composed_utf8(body: bytes, content_type: str | None) -> bytes | None:
             return None
         declared = [codec, _label(charset_from_document(body))]
         return body if all(c is None or _ascii_compatible(c) for c in declared) else None
-    if utf8_composed(body):
+    global _last_composed
+    if body is _last_composed:
         return body
-    return _compose(body) if _valid_utf8(body) else None
+    out = body if utf8_composed(body) else _compose(body) if _valid_utf8(body) else None
+    _last_composed = out
+    return out
+
+
+# the last composed UTF-8 returned, the same object: the crawler checks a page's bytes
+# (jobs.prepare), then hands them to extract_article, which would check them again (a 350 KB
+# page: 0.2 ms). Bytes are immutable, so the same object needs no second look
+_last_composed: bytes | None = None
 
 
 @lru_cache(maxsize=64)

@@ -95,3 +95,9 @@ def test_composed_utf8_is_what_decode_body_gives(
     assert (composed is not None) is expected
     if composed is not None:
         assert composed.decode("utf-8") == decode_body(body, content_type)
+        # asked again (prepare, then extract_article): the same answer, and composed bytes
+        # are their own answer
+        assert composed_utf8(body, content_type) == composed
+        assert composed_utf8(composed, None) == composed
+    else:
+        assert composed_utf8(body, content_type) is None
