@@ -59,9 +59,7 @@ def simhash(features: Iterable[str]) -> int:
     ``[k::8]``, and the count of bit b among them one translate and one count.
     """
     unique = set(features)
-    digests = b"".join(
-        [hashlib.blake2b(f.encode("utf-8"), digest_size=8).digest() for f in unique]
-    )
+    digests = b"".join([hashlib.blake2b(f.encode("utf-8"), digest_size=8).digest() for f in unique])
     half = len(unique)
     out = 0
     for k in range(8):

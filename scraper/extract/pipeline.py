@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -215,8 +216,8 @@ def _drop_never_text(tree: LexborHTMLParser, classes: PageClasses) -> LexborHTML
     return tree
 
 
-def _pick_profile(url: str, tree: LexborHTMLParser) -> SiteProfile | None:
-    return load_profiles().resolve(url, page=tree)
+def _pick_profile(url: str, tree: LexborHTMLParser, classes: PageClasses) -> SiteProfile | None:
+    return load_profiles().resolve(url, page=tree, first=partial(classes.css_first, tree))
 
 
 def is_article(article: Article) -> bool:
@@ -419,7 +420,7 @@ def _extract(
     tree = LexborHTMLParser(parse_input)
     classes = PageClasses.of(tree)
     if profile is None and choose_profile:
-        profile = _pick_profile(url, tree)
+        profile = _pick_profile(url, tree, classes)
     sel = profile.selectors if profile is not None else Selectors()
     meta = read_page_meta(tree, url)
     site_words = _site_words(url, meta, profile)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from scraper.dates import DAY_FIRST, DateOrder
 from scraper.errors import ConfigError
@@ -77,6 +77,10 @@ class Selectors:
     drop: tuple[str, ...] = ()
 
 
+#: a selector's first match in the page (``LexborHTMLParser.css_first``, or a faster equivalent)
+FindFirst = Callable[[str], LexborNode | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """How a CMS shows itself: any generator substring, CSS markers, inline-script snippets."""
@@ -85,7 +89,10 @@ class Fingerprint:
     markers: tuple[str, ...] = ()
     scripts: tuple[str, ...] = ()
 
-    def score(self, tree: LexborHTMLParser) -> int:
+    def score(self, tree: LexborHTMLParser, first: FindFirst | None = None) -> int:
+        """``first``: how to run a marker's selector (the extractor's, which skips the
+        alternatives the page's class names rule out); ``tree.css_first`` by default."""
+        first = first or tree.css_first
         points = 0
         if self.generator:
             for meta in tree.css('meta[name="generator" i]'):
@@ -93,7 +100,7 @@ class Fingerprint:
                 if any(g.lower() in content for g in self.generator):
                     points += 3
                     break
-        points += sum(1 for sel in self.markers if tree.css_first(sel) is not None)
+        points += sum(1 for sel in self.markers if first(sel) is not None)
         if self.scripts and any(tree.scripts_contain(s) for s in self.scripts):
             points += 2
         return points
@@ -217,6 +224,7 @@ class ProfileRegistry:
         name: str | None = None,
         at: date | None = None,
         page: LexborHTMLParser | str | None = None,
+        first: FindFirst | None = None,
     ) -> SiteProfile | None:
         """The one lookup every caller uses: the named profile, else the site profile of the
         URL's domain, else (given the page) the CMS profile whose fingerprint fits; None means
@@ -225,11 +233,14 @@ class ProfileRegistry:
             return self.get(name, at)
         found = self.for_url(url, at)
         if found is None and page is not None:
-            found = self.detect(page, at)
+            found = self.detect(page, at, first)
         return found
 
     def detect(
-        self, tree_or_html: LexborHTMLParser | str, at: date | None = None
+        self,
+        tree_or_html: LexborHTMLParser | str,
+        at: date | None = None,
+        first: FindFirst | None = None,
     ) -> SiteProfile | None:
         """The CMS profile whose fingerprint fits the page best (score >= 2), or None."""
         tree = (
@@ -243,7 +254,7 @@ class ProfileRegistry:
             profile = versions[-1]
             if profile.kind != "cms":
                 continue
-            score = profile.fingerprint.score(tree)
+            score = profile.fingerprint.score(tree, first)
             if score > best_score:
                 best, best_score = profile, score
         return self.get(best.name, at) if best is not None else None

@@ -76,3 +76,32 @@ def test_inline_and_thread_pools_run_the_same_work() -> None:
             pool.close()
         assert (pid, value) == (os.getpid(), 25)
         assert pool.kind in ("inline", "thread")
+
+
+def burn(seconds: float) -> int:
+    end = time.process_time() + seconds
+    n = 0
+    while time.process_time() < end:
+        n += 1
+    return n
+
+
+def test_close_reaps_the_workers_so_their_cpu_counts_in_this_process() -> None:
+    """The workers fork from a forkserver: unless ``close`` stops and reaps it, their CPU time
+    never reaches this process's children usage, and bench/throughput.py (``wait4``) or
+    ``time vnnews crawl`` under-report the crawl's CPU."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pool = CpuPool(2)
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(pool.run(burn, 0.3) for _ in range(2)))
+
+    try:
+        asyncio.run(main())
+    finally:
+        pool.close()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert spent >= 0.5, spent
