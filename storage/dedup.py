@@ -13,8 +13,12 @@ from scraper.vietnamese import fold_key
 
 
 def content_hash(title: str | None, text: str) -> str:
-    key = fold_key(title or "") + "\n\n" + fold_key(text)
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return folded_content_hash(fold_key(title or ""), fold_key(text))
+
+
+def folded_content_hash(title: str, text: str) -> str:
+    """``content_hash`` of a title and text already folded (``fold_key``)."""
+    return hashlib.sha256((title + "\n\n" + text).encode("utf-8")).hexdigest()
 
 
 def body_sha256(body: bytes) -> str:

@@ -44,7 +44,14 @@ MARK = "**"
 
 def search_key(*parts: str | None) -> str:
     """The folded words that search matches: lower-case, no diacritics, no punctuation."""
-    return " ".join(_WORD_RE.findall(strip_diacritics(fold_key(" ".join(p for p in parts if p)))))
+    return folded_search_key(fold_key(" ".join(p for p in parts if p)))
+
+
+def folded_search_key(*folded: str) -> str:
+    """``search_key`` of parts already folded one by one (``fold_key``): the same key, since
+    folding works within words and a space between parts is a boundary either way (the store
+    folds the title and text once for both this key and the content hash)."""
+    return " ".join(_WORD_RE.findall(strip_diacritics(" ".join(folded))))
 
 
 def _phrases(query: str) -> list[str]:

@@ -3,6 +3,7 @@ archive (both databases)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -11,8 +12,10 @@ from sqlalchemy import select, text
 
 from scraper.types import Article
 from storage import links, neardup, repo
+from storage.dedup import content_hash
 from storage.models import Article as ArticleRow
 from storage.models import ArticleLink
+from storage.search import search_key
 from tests.support.archive import migrated
 from tests.support.neardup_set import EDITS, pairs, republished, stories
 
@@ -48,7 +51,10 @@ def test_simhash_is_stable_signed_and_close_for_small_edits() -> None:
 
 def _reference_simhash(features: list[str]) -> int:
     """The definition, bit by bit (the column counts of ``neardup.simhash`` must agree)."""
-    hashes = [neardup._hash64(f) for f in set(features)]
+    hashes = [
+        int.from_bytes(hashlib.blake2b(f.encode("utf-8"), digest_size=8).digest(), "big")
+        for f in set(features)
+    ]
     return sum(1 << bit for bit in range(64) if 2 * sum(h >> bit & 1 for h in hashes) > len(hashes))
 
 
@@ -66,6 +72,18 @@ def test_simhash_agrees_with_its_definition_on_real_articles_and_edge_cases() ->
 @given(st.lists(st.text(max_size=6), max_size=300))
 def test_simhash_agrees_with_its_definition(features: list[str]) -> None:
     assert neardup.simhash(features) == _reference_simhash(features)
+
+
+@given(st.lists(st.text(min_size=1, max_size=4), max_size=40), st.integers(1, 5))
+def test_shingles_are_the_runs_of_consecutive_words(words: list[str], size: int) -> None:
+    expected = (
+        [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+        if len(words) >= size
+        else [" ".join(words)]
+        if words
+        else []
+    )
+    assert neardup.shingles(words, size) == expected
 
 
 def _store(s, site_id: int, url: str, title: str, sapo: str, body: str, when: datetime):  # type: ignore[no-untyped-def]
@@ -241,3 +259,24 @@ def test_the_database_computes_the_same_distance_as_python(db_url: str) -> None:
         assert len(expected) == 4
     finally:
         engine.dispose()
+
+
+_FOLDABLE = st.text(
+    alphabet=st.sampled_from(
+        [
+            *"qgouaeyQGOUAEY hoàhòaquýthuỷĐđ.,-\n\t",
+            *("\u0300", "\u0301", "\u0309", "\u0303", "\u0323", "\u0302", "\u00ad", "\u00a0"),
+            *("\u200b", "\ufeff", "ß", "İ", "ﬁ"),
+        ]
+    ),
+    max_size=30,
+)
+
+
+@given(_FOLDABLE, st.none() | _FOLDABLE, _FOLDABLE)
+def test_article_keys_fold_each_part_once_and_agree_with_search_key_and_content_hash(
+    title: str, sapo: str | None, text: str
+) -> None:
+    keys = repo.article_keys(Article(url="https://a.vn/1.html", title=title, sapo=sapo, text=text))
+    assert keys.search_text == search_key(title, sapo, text)
+    assert keys.digest == content_hash(title, text)
