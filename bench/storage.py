@@ -30,7 +30,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from scraper.extract import EXTRACTOR_VERSION, extract_article  # noqa: E402
 from scraper.fetch.client import FetchResult  # noqa: E402
-from storage import bodies, frontier, repo  # noqa: E402
+from storage import bodies, frontier, packing, repo  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
 from storage.maintenance import build_dicts  # noqa: E402
 from storage.models import Article, Page, Url  # noqa: E402
@@ -109,7 +109,7 @@ def archive(by_site: dict[str, list[tuple[str, bytes]]]) -> None:
         bodies_d, _ = sizes()
         engine.dispose()
     print(f"\narchive of {sum(map(len, by_site.values()))} real pages, {articles} articles, "
-          f"{raw / 1e6:.2f} MB raw HTML (level {bodies.ZSTD_LEVEL})")  # fmt: skip
+          f"{raw / 1e6:.2f} MB raw HTML (level {packing.ZSTD_LEVEL})")  # fmt: skip
     print(f"  raw bodies, zstd                      {stored / raw:6.1%} of raw")
     print(f"  raw bodies + article rows             {(stored + rows) / raw:6.1%} of raw")
     print(f"  after db compact (site dictionaries)  {(bodies_d + rows) / raw:6.1%} of raw "

@@ -10,7 +10,12 @@ time; callers bound how many they queue), starts on first use, and never stalls 
 - a worker that dies (segfault, OOM kill) breaks the pool: it is replaced and the task tried
   once more in the new one, so a page that kills its worker twice fails alone;
 - workers ignore SIGINT (the daemon decides when to stop, on SIGINT/SIGTERM, and calls
-  ``close``) and exit by themselves when their parent dies (``kill -9``).
+  ``close``) and exit by themselves when their parent dies (``kill -9``);
+- workers do not run the parent's main script again: they run module-level functions of
+  importable modules only (``jobs.prepare``), so ``_bare_main`` hides ``__main__`` while they
+  start. multiprocessing would otherwise re-run it in each (spawn and forkserver do): the
+  ``vnnews`` script imports the whole CLI there (~0.3 s of CPU a worker), and a user's script
+  that runs a crawl without the ``if __name__ == "__main__"`` guard would start it again.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from multiprocessing import forkserver
 from typing import Literal, ParamSpec, TypeVar
 
@@ -104,7 +112,8 @@ class CpuPool:
         for attempt in (1, 2):
             pool = self._pool()
             try:
-                future = loop.run_in_executor(pool, _call, fn, args, kwargs)
+                with _bare_main():  # a submit may start a worker
+                    future = loop.run_in_executor(pool, _call, fn, args, kwargs)
                 return await asyncio.wait_for(future, self.timeout)
             except BrokenProcessPool:
                 self._replace(pool, "a worker process died")
@@ -148,6 +157,21 @@ def _forkserver_users(change: int, *, stop_last: bool = True) -> None:
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
     if stop is not None:  # private (CPython 3.8-3.13); without it the forkserver exits on its own
         stop()
+
+
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """``__main__`` as a module with no file and no spec, for as long as a worker starts:
+    multiprocessing then has no main script to re-run in it (``spawn.get_preparation_data``
+    reads the main module's ``__spec__`` and ``__file__``)."""
+    modules = sys.modules
+    main = modules.get("__main__")
+    modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            modules["__main__"] = main
 
 
 def _call(fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:

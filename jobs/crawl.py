@@ -28,7 +28,6 @@ from jobs import discover as discovery
 from jobs import domains, revisit
 from jobs.config import SiteConfig
 from jobs.cpupool import CpuPool
-from jobs.discover import reason
 from jobs.metrics import Metrics
 from jobs.prepare import Prepared, prepare
 from jobs.runs import Clock, RunStats, SitePass, recorded_run
@@ -39,6 +38,7 @@ from scraper.errors import (
     HostUnreachableError,
     RobotsDisallowedError,
     StorageError,
+    reason,
 )
 from scraper.extract import EXTRACTOR_VERSION
 from scraper.fetch import Fetcher, FetchResult

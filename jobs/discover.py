@@ -28,7 +28,13 @@ from jobs.runs import SitePass
 from scraper.discover.feeds import parse_feed
 from scraper.discover.listings import extract_links
 from scraper.discover.sitemaps import parse_sitemap
-from scraper.errors import DiscoveryError, FetchError, HostUnreachableError, VnnewsError
+from scraper.errors import (
+    DiscoveryError,
+    FetchError,
+    HostUnreachableError,
+    VnnewsError,
+    reason,
+)
 from scraper.fetch import FetchResult
 from scraper.urls import registrable_domain
 from storage import bodies, frontier, moves
@@ -341,12 +347,3 @@ def _warn_if_all_dropped(p: SitePass, url: str, found: int, kept: list[NewUrl]) 
 def moved_error(target: str) -> str:
     """What a URL held at a redirect to another domain records (``urls.last_error``)."""
     return f"redirects to {target}: another domain, not followed (follow_moves = false)"
-
-
-def reason(exc: BaseException) -> str:
-    """One line: the error's message without the URL (the log line already names it)."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    url = getattr(exc, "url", None)
-    if url:
-        text = text.replace(f" ({url})", "")
-    return text

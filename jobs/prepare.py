@@ -1,9 +1,11 @@
 """The CPU work of one fetched page, in one pure function a worker process can run.
 
-Decode, extract, fold and hash the article (``storage.repo.article_keys``), compress and hash the
+Decode, extract, fold and hash the article (``storage.keys.article_keys``), compress and hash the
 raw body: everything ``Crawler._store`` needs before its transaction, computed off the event
 loop (``jobs.cpupool``) so fetching goes on meanwhile and a second core is used. Its inputs and
-output pickle (a FetchResult, a SiteProfile, dataclasses of text).
+output pickle (a FetchResult, a SiteProfile, dataclasses of text). Its imports stay clear of
+the database and HTTP libraries: the pool's forkserver imports this module, and every worker
+forked from it, once per crawl (``tests/jobs/test_prepare.py`` holds them out).
 """
 
 from __future__ import annotations
@@ -11,16 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobs.discover import reason
 from scraper.charset import composed_utf8
-from scraper.errors import VnnewsError
+from scraper.errors import VnnewsError, reason
 from scraper.extract import extract_article, is_article
-from scraper.fetch import FetchResult
+from scraper.fetched import FetchResult
 from scraper.notices import looks_like_notice
 from scraper.profiles import SiteProfile
 from scraper.types import Article
-from storage.bodies import PackedBody, pack_body
-from storage.repo import ArticleKeys, article_keys
+from storage.keys import ArticleKeys, article_keys
+from storage.packing import PackedBody, pack_body
 
 
 @dataclass(frozen=True)

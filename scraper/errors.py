@@ -103,3 +103,12 @@ class StorageError(VnnewsError):
 class DiskFullError(StorageError):
     """The database's disk (or its size limit) is full: nothing can be written until there is
     room. Not a site's fault: the daemon pauses every pass and tries again later."""
+
+
+def reason(exc: BaseException) -> str:
+    """One line: the error's message without the URL (the log line already names it)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    url = getattr(exc, "url", None)
+    if url:
+        text = text.replace(f" ({url})", "")
+    return text

@@ -23,9 +23,9 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from scraper.errors import StorageError
-from storage import bodies
+from storage import bodies, packing
 from storage.models import Article, CrawlRun, Page, Url, ZstdDict
-from storage.search import search_key
+from storage.searchkey import search_key
 
 COUNTS = ("discovered", "fetched", "new_articles", "changed_articles", "unchanged",
           "not_modified", "errors")  # fmt: skip
@@ -189,7 +189,7 @@ def recompress(session: Session, site_id: int, zdict: ZstdDict) -> int:
     for page_id in ids:
         page = session.get_one(Page, page_id)
         body = bodies.page_body(page)
-        frame = bodies.compress(body, zdict.id, zdict.dict)
+        frame = packing.compress(body, zdict.id, zdict.dict)
         if len(frame) < len(page.body_zstd or b""):
             session.execute(
                 update(Page)

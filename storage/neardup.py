@@ -4,7 +4,7 @@ A provincial report republished by a department portal keeps its words but not i
 another header and footer, captions, "Theo Báo Lào Cai" appended, a sentence edited. The
 content hash (``storage.dedup``) misses these; SimHash does not: each 3-word shingle of the
 folded text (``scraper.vietnamese.fold_key``, then no diacritics or punctuation:
-``storage.search.search_key``) votes on 64 bits, so a few changed shingles move few bits.
+``storage.searchkey.search_key``) votes on 64 bits, so a few changed shingles move few bits.
 SimHash finds candidates cheaply (an integer per article, compared in Python over the
 articles published within ``WINDOW_DAYS``): at most ``MAX_DISTANCE`` bits apart. A 64-bit
 hash lets about 1 in 5000 unrelated pairs that close, so each candidate is confirmed on the
@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from storage.search import search_key
+from storage.searchkey import search_key
 
 #: words per shingle of the SimHash, and of the containment check
 SHINGLE = 2

@@ -27,9 +27,8 @@ from sqlalchemy.orm import Session
 
 from scraper.notices import not_an_edit
 from scraper.types import Article as ExtractedArticle
-from scraper.vietnamese import fold_key
-from storage import neardup
-from storage.dedup import content_hash, folded_content_hash
+from storage.dedup import content_hash
+from storage.keys import ArticleKeys, article_keys
 from storage.links import link_near_duplicate
 from storage.models import (
     Article,
@@ -41,7 +40,6 @@ from storage.models import (
     Site,
     Url,
 )
-from storage.search import folded_search_key
 from storage.sql import dialect_insert, table
 
 Outcome = Literal["new", "changed", "unchanged", "duplicate", "notice"]
@@ -131,24 +129,6 @@ def _link(session: Session, article_id: int, urls: dict[str, str], now: datetime
     if rows:
         conn = session.connection()
         conn.execute(_LINK[conn.dialect.name], rows)
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleKeys:
-    """What the archive derives from an article's text, computed once (by the crawler off the
-    event loop: ``jobs.prepare``): its content hash, search key and SimHash."""
-
-    digest: str
-    search_text: str
-    simhash: int | None
-
-
-def article_keys(a: ExtractedArticle) -> ArticleKeys:
-    # each part folded once, for both the hash and the search key (the text is most of the
-    # work: 0.2 ms an article saved)
-    title, text = fold_key(a.title or ""), fold_key(a.text)
-    search = folded_search_key(title, fold_key(a.sapo) if a.sapo else "", text)
-    return ArticleKeys(folded_content_hash(title, text), search, neardup.simhash_of_key(search))
 
 
 def _fields(a: ExtractedArticle, keys: ArticleKeys) -> dict[str, Any]:

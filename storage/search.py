@@ -32,26 +32,13 @@ from sqlalchemy.orm import Session
 
 from scraper.vietnamese import fold_key, strip_diacritics
 from storage.models import Article, Site
+from storage.searchkey import WORD_RE
+from storage.searchkey import search_key as search_key  # re-exported: migrations import it here
 
 _TERM_RE = re.compile(r'"([^"]+)"|(\S+)')
-#: letters and digits: "_" is a word character to ``re`` but a separator to FTS5's unicode61,
-#: so "lao_dong" must fold to "lao dong" for SQLite and PostgreSQL to find the same articles
-_WORD_RE = re.compile(r"[^\W_]+")
 #: how many ranked matches the accent re-ordering looks at (at least)
 POOL = 100
 MARK = "**"
-
-
-def search_key(*parts: str | None) -> str:
-    """The folded words that search matches: lower-case, no diacritics, no punctuation."""
-    return folded_search_key(fold_key(" ".join(p for p in parts if p)))
-
-
-def folded_search_key(*folded: str) -> str:
-    """``search_key`` of parts already folded one by one (``fold_key``): the same key, since
-    folding works within words and a space between parts is a boundary either way (the store
-    folds the title and text once for both this key and the content hash)."""
-    return " ".join(_WORD_RE.findall(strip_diacritics(" ".join(folded))))
 
 
 def _phrases(query: str) -> list[str]:
@@ -65,7 +52,7 @@ def query_terms(query: str) -> list[str]:
 
 def _accented_terms(query: str) -> list[list[str]]:
     """The query's terms folded but keeping their marks: what "exact accents" compares."""
-    return [w for w in (_WORD_RE.findall(fold_key(p)) for p in _phrases(query)) if w]
+    return [w for w in (WORD_RE.findall(fold_key(p)) for p in _phrases(query)) if w]
 
 
 def _contains(words: list[str], phrase: list[str]) -> bool:
@@ -79,14 +66,14 @@ def accent_score(query: str, *parts: str | None) -> int:
     terms = _accented_terms(query)
     if all(t == [strip_diacritics(w) for w in t] for t in terms):
         return 0
-    words = _WORD_RE.findall(fold_key(" ".join(p for p in parts if p)))
+    words = WORD_RE.findall(fold_key(" ".join(p for p in parts if p)))
     return sum(_contains(words, t) for t in terms)
 
 
 def snippet(body: str, terms: list[str], *, width: int = 24, mark: str = MARK) -> str:
     """About ``width`` words of ``body`` around the densest match of the folded ``terms``,
     each matched word between ``mark``s; the start of ``body`` when nothing matches. Pure."""
-    spans = [m.span() for m in _WORD_RE.finditer(body)]
+    spans = [m.span() for m in WORD_RE.finditer(body)]
     if not spans:
         return ""
     folded = [search_key(body[a:b]) for a, b in spans]

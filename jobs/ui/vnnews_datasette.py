@@ -13,7 +13,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from scraper.charset import decode_body
-from storage.bodies import decompress
+from storage.packing import decompress
 
 _SQL = "select body_zstd, body_dict_id, url from page_bodies where page_id = ?"
 

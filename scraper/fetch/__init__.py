@@ -5,6 +5,7 @@
 ``politeness`` (per-host delay) and ``retry`` (pure retry decisions).
 """
 
-from scraper.fetch.client import Fetcher, FetchResult, FetchSettings
+from scraper.fetch.client import Fetcher, FetchSettings
+from scraper.fetched import FetchResult
 
 __all__ = ["FetchResult", "FetchSettings", "Fetcher"]

@@ -39,7 +39,6 @@ from types import TracebackType
 
 import httpx
 
-from scraper.charset import decode_body
 from scraper.errors import (
     BadRedirectError,
     BlockedAddressError,
@@ -61,6 +60,7 @@ from scraper.fetch.robots import (
     policy_from_response,
     robots_url,
 )
+from scraper.fetched import FetchResult
 
 
 @dataclass(frozen=True)
@@ -81,41 +81,6 @@ class FetchSettings:
     crawl_delay_cap: float = 300.0
     delay_factor: float = DEFAULT_DELAY_FACTOR  # k x the host's last response time
     max_delay: float = DEFAULT_MAX_DELAY  # cap of that part; also the longest inline retry wait
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    url: str  # as requested
-    final_url: str  # after redirects
-    status: int
-    headers: dict[str, str]  # lower-case names, of the final response
-    body: bytes  # content-encoding decoded, charset raw
-    fetched_at: datetime  # aware UTC, from the fetcher's clock
-    redirects: tuple[str, ...]  # the URL of each redirect target, in order; [-1] == final_url
-    elapsed: float  # seconds from sending the final request to its last body byte
-    #: a redirect target not followed because the caller's ``follow`` refused the hop: the
-    #: result is then the 3xx answer itself (``final_url`` is the URL that answered it)
-    held: str | None = None
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
-
-    @property
-    def etag(self) -> str | None:
-        return self.headers.get("etag")
-
-    @property
-    def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
-
-    @property
-    def content_type(self) -> str | None:
-        return self.headers.get("content-type")
-
-    def text(self) -> str:
-        """The body as NFC text: BOM, header charset, <meta>, then detection."""
-        return decode_body(self.body, self.content_type)
 
 
 ACCEPT = {

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from jobs.cpupool import CpuPool, WorkerError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pid_of_worker(x: int) -> tuple[int, int]:
@@ -105,3 +110,29 @@ def test_close_reaps_the_workers_so_their_cpu_counts_in_this_process() -> None:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     spent = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     assert spent >= 0.5, spent
+
+
+def test_workers_do_not_run_the_main_script_again(tmp_path: Path) -> None:
+    """A script that runs the pool without the ``if __name__ == "__main__"`` guard (the
+    ``vnnews`` console script imports the whole CLI the same way): the workers must not
+    re-run it, which would start the work again in each (multiprocessing refuses) and cost
+    each worker the script's imports."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import asyncio, os, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from jobs.cpupool import CpuPool\n"
+        "from tests.jobs.test_cpupool import pid_of_worker\n"
+        "print('script ran', os.getpid(), flush=True)\n"
+        "pool = CpuPool(2)\n"
+        "print(asyncio.run(pool.run(pid_of_worker, 7))[1])\n"
+        "pool.close()\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.split("\n")
+    assert [line for line in lines if line.startswith("script ran")] == [lines[0]]
+    assert lines[1] == "49"

@@ -8,6 +8,9 @@ some CMSs write Vietnamese that way); a page in another charset is still decoded
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import subprocess
+import sys
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +20,11 @@ import pytest
 from jobs.prepare import page_input, prepare
 from scraper.charset import composed_utf8, decode_body
 from scraper.fetch import FetchResult
-from storage.repo import article_keys
+from storage.keys import article_keys
 from tests.support.paths import REAL
 
 PAGES = sorted(REAL.glob("*/*.html"))
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _result(body: bytes, content_type: str, url: str = "https://example.vn/a.html") -> FetchResult:
@@ -101,3 +105,21 @@ def test_composed_utf8_is_what_decode_body_gives(
         assert composed_utf8(composed, None) == composed
     else:
         assert composed_utf8(body, content_type) is None
+
+
+def test_the_workers_import_no_database_or_http_library() -> None:
+    """The pool's forkserver imports ``jobs.prepare`` and each worker unpickles a FetchResult
+    and a SiteProfile: with SQLAlchemy and httpx among their imports every crawl paid ~0.6 s
+    of CPU more for them (bench/throughput.py)."""
+    probe = (
+        "import pickle, sys\n"
+        "import jobs.prepare\n"
+        "pickle.loads(sys.stdin.buffer.read())\n"
+        "print(sorted(m for m in ('sqlalchemy', 'httpx', 'httpcore', 'click') if m in sys.modules))\n"
+    )
+    task = pickle.dumps((_result(b"<p>x</p>", "text/html"), None))
+    done = subprocess.run(
+        [sys.executable, "-c", probe], input=task, capture_output=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().strip() == "[]"

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from scraper.types import Article
 from storage import links, neardup, repo
 from storage.dedup import content_hash
+from storage.keys import article_keys
 from storage.models import Article as ArticleRow
 from storage.models import ArticleLink
 from storage.search import search_key
@@ -63,7 +64,7 @@ def test_simhash_agrees_with_its_definition_on_real_articles_and_edge_cases() ->
         words = neardup.words_of(story.title, story.sapo, story.text)
         features = neardup.shingles(words)
         assert neardup.simhash(features) == _reference_simhash(features)
-        key = repo.article_keys(story)
+        key = article_keys(story)
         assert key.simhash == neardup.article_simhash(story.title, story.sapo, story.text)
     for features in ([], ["một"], ["một", "một"], [str(i) for i in range(1025)]):
         assert neardup.simhash(features) == _reference_simhash(features)
@@ -277,6 +278,6 @@ _FOLDABLE = st.text(
 def test_article_keys_fold_each_part_once_and_agree_with_search_key_and_content_hash(
     title: str, sapo: str | None, text: str
 ) -> None:
-    keys = repo.article_keys(Article(url="https://a.vn/1.html", title=title, sapo=sapo, text=text))
+    keys = article_keys(Article(url="https://a.vn/1.html", title=title, sapo=sapo, text=text))
     assert keys.search_text == search_key(title, sapo, text)
     assert keys.digest == content_hash(title, text)

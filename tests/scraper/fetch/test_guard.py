@@ -14,6 +14,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
@@ -21,7 +22,7 @@ from scraper.errors import BlockedAddressError
 from scraper.fetch import guard
 from scraper.fetch.client import Fetcher, FetchSettings
 from tests.support.faults import FakeTime, FaultServer, resolver_to, self_signed_cert
-from tests.support.loopback import Response
+from tests.support.loopback import Response, send
 
 ALLOW_LOCAL = frozenset({"127.0.0.1"})
 
@@ -260,3 +261,42 @@ def test_https_pinning_verifies_the_name_not_the_address(tmp_path: Path) -> None
         assert srv.seen[0].headers["host"] == f"pinned.test:{srv.port}"
         # the certificate names pinned.test: the same address under another name is refused
         assert "certificate" in wrong.lower() and len(srv.seen) == 1
+
+
+def test_one_pool_per_origin_keeps_its_connection_and_idle_pools_close() -> None:
+    """PoolPerOrigin: each origin's requests reuse its own kept-alive connection; a pool unused
+    for twice the keep-alive expiry is closed at the next request to any origin."""
+    ports: dict[str, set[int]] = {"a": set(), "b": set()}
+
+    def recorder(name: str) -> Any:
+        def handle(req: Any) -> None:
+            ports[name].add(req.client_address[1])
+            send(req, 200, b"ok")
+
+        return handle
+
+    now = [0.0]
+    with FaultServer() as a, FaultServer("127.0.0.2") as b:
+        a.routes["/"], b.routes["/"] = recorder("a"), recorder("b")
+        pools = guard.PoolPerOrigin(httpcore.AsyncConnectionPool, expiry=5.0, clock=lambda: now[0])
+
+        async def get(url: str) -> int:
+            host = url.split("/")[2].encode()
+            request = httpcore.Request("GET", url, headers=[(b"host", host)])
+            response = await pools.handle_async_request(request)
+            await response.aread()
+            await response.aclose()
+            return response.status
+
+        async def go() -> list[int]:
+            seen = []
+            for _ in range(3):
+                seen += [await get(a.url("/")), await get(b.url("/"))]
+            seen.append(pools.origins)
+            now[0] = 11.0  # b's pool unused for 11 s > 2 x 5 s
+            seen += [await get(a.url("/")), pools.origins]
+            await pools.aclose()
+            return [*seen, pools.origins]
+
+        assert asyncio.run(go()) == [200] * 6 + [2, 200, 1, 0]
+    assert len(ports["a"]) == 1 and len(ports["b"]) == 1
