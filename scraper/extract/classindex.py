@@ -148,8 +148,8 @@ def marked_elements(root: LexborNode) -> Marked:
         if key == previous:
             continue
         previous = key
-        attrs = node.attributes  # one dict: lexbor builds a new one on every call
-        out.append((node, attrs.get("class") or "", attrs.get("id") or ""))
+        # two direct reads: ``attributes`` builds a dict of every attribute
+        out.append((node, node.attrs.get("class") or "", node.id or ""))
     return tuple(out)
 
 
