@@ -276,7 +276,8 @@ class PoolPerOrigin:
     a socket call per connection): with 20 hosts kept alive that cost ~1 ms of the event loop a
     request (bench/throughput.py). Politeness sends one request at a time to a host, so a pool
     per origin scans one or two. Pools idle for twice the keep-alive expiry are closed, as the
-    one pool would have closed their expired connections.
+    one pool would have closed their expired connections. ``httpx.Limits`` now bound each
+    origin's pool; the crawler's drains and politeness bound how many origins are in flight.
     """
 
     def __init__(
