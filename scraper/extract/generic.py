@@ -65,6 +65,16 @@ _CLASS_PREFILTER = re.compile("|".join(map(re.escape, CHROME_CLASS_WORDS)))
 _ID_PREFILTER = re.compile("|".join(map(re.escape, CHROME_ID_WORDS)))
 
 
+_STRUCTURAL_TAGS = frozenset(tag.strip() for tag in STRUCTURAL_DROP_CSS.split(","))
+_STRUCTURAL_OR_RELATED_CSS = f"{STRUCTURAL_DROP_CSS}, {RELATED_BOX_CSS}"
+
+
+def _is_related_box(node: LexborNode) -> bool:
+    """Whether a structural element kept for its text also matches ``RELATED_BOX_CSS``."""
+    attrs = node.attributes
+    return any("related" in (attrs.get(name) or "").lower() for name in ("type", "data-type"))
+
+
 @lru_cache(maxsize=8192)
 def _is_chrome_marked(cls: str, id_: str) -> bool:
     """Whether an element with this class and id is a widget by its name.
@@ -93,7 +103,13 @@ def strip_generic_chrome(tree: LexborHTMLParser, marked: Marked | None = None) -
     if root is None:
         return 0
     removed = 0
-    for node in root.css(STRUCTURAL_DROP_CSS):
+    # structural chrome and related boxes found in one walk of the tree (``_META_CSS`` in
+    # metadata says why); the related boxes are removed after, whatever they hold
+    related: list[LexborNode] = []
+    for node in root.css(_STRUCTURAL_OR_RELATED_CSS):
+        if node.tag not in _STRUCTURAL_TAGS:
+            related.append(node)
+            continue
         if node.parent is None:
             continue
         # an <article> inside <header>/<main> is rare, but a header holding the body is not
@@ -101,7 +117,9 @@ def strip_generic_chrome(tree: LexborHTMLParser, marked: Marked | None = None) -
         if chars < 400 or node.css_first("p") is None:
             removed += chars
             node.decompose()
-    for node in root.css(RELATED_BOX_CSS):
+        elif _is_related_box(node):
+            related.append(node)
+    for node in related:
         if node.parent is not None:
             removed += len(node.text(deep=True, strip=True))
             node.decompose()
@@ -201,16 +219,24 @@ def _block_of(node: LexborNode) -> LexborNode | None:
     return node
 
 
+_PARAGRAPH_OR_BREAK_CSS = f"{PARAGRAPH_CSS}, div > br, td > br"
+
+
 def _score_paragraphs(root: LexborNode, *, text_holders: bool) -> _Scores:
     out = _Scores()
     seen: set[int] = set()
-    for para in root.css(PARAGRAPH_CSS):
+    # paragraphs and line breaks found in one walk of the tree; the breaks are scored after
+    breaks: list[LexborNode] = []
+    for para in root.css(_PARAGRAPH_OR_BREAK_CSS):
+        if para.tag == "br":
+            breaks.append(para)
+            continue
         text = para.text(deep=True, strip=True)
         if len(text) >= _MIN_PARAGRAPH and para.parent is not None:
             seen.add(para.mem_id)
             out.add(para, para.parent, text)
     # text broken by <br> inside a div/td counts like paragraphs
-    for br in root.css("div > br, td > br"):
+    for br in breaks:
         parent = br.parent
         if parent is None or parent.mem_id in seen:
             continue

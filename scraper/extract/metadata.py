@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.dates import parse_epoch, parse_iso8601, parse_rfc822
 from scraper.extract.textdates import parse_vn_datetime
@@ -155,8 +155,8 @@ def _breadcrumb(obj: dict[str, Any]) -> str | None:
     return names[-1][1] if names else None
 
 
-def read_jsonld(tree: LexborHTMLParser, meta: PageMeta) -> None:
-    for script in tree.css('script[type="application/ld+json"]'):
+def read_jsonld(scripts: list[LexborNode], meta: PageMeta) -> None:
+    for script in scripts:
         raw = script.text(deep=True)
         try:
             data = json.loads(raw, strict=False)
@@ -191,9 +191,9 @@ def read_jsonld(tree: LexborHTMLParser, meta: PageMeta) -> None:
                 meta.category = _breadcrumb(obj)
 
 
-def read_meta(tree: LexborHTMLParser, meta: PageMeta, url: str) -> None:
+def read_meta(found: _MetaNodes, meta: PageMeta, url: str) -> None:
     values: dict[str, str] = {}
-    for node in tree.css("meta[content]"):
+    for node in found.metas:
         attrs = node.attributes  # one dict per tag: lexbor builds a new one on every call
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
         content = attrs.get("content")
@@ -238,28 +238,66 @@ def read_meta(tree: LexborHTMLParser, meta: PageMeta, url: str) -> None:
         meta.image = values["og:image"].strip()
     if meta.language is None and values.get("og:locale"):
         meta.language = values["og:locale"]
-    canonical = tree.css_first('link[rel="canonical"][href]')
+    canonical = found.canonical
     href = canonical.attributes.get("href") if canonical is not None else None
     href = href or values.get("og:url")
     if href and href.strip():
         meta.canonical_url = urljoin(url, href.strip())
     if meta.image:
         meta.image = urljoin(url, meta.image)
-    title = tree.css_first("title")
+    title = found.title
     if title is not None:
         meta.title_tag = clean_inline(title.text(deep=True)) or None
 
 
+@dataclass(slots=True)
+class _MetaNodes:
+    """The elements metadata is read from, in document order, found in one walk of the tree:
+    each query walks the whole page, and on a page not in the CPU's cache the walk, not the
+    matching, is what costs (five queries cost about 1.5 times one query of five selectors)."""
+
+    scripts: list[LexborNode] = field(default_factory=list)  # JSON-LD
+    metas: list[LexborNode] = field(default_factory=list)
+    times: list[LexborNode] = field(default_factory=list)
+    canonical: LexborNode | None = None  # the first
+    title: LexborNode | None = None  # the first
+
+
+_META_CSS = (
+    'script[type="application/ld+json"], meta[content], time[datetime], '
+    'link[rel="canonical"][href], title'
+)
+
+
+def _meta_nodes(tree: LexborHTMLParser) -> _MetaNodes:
+    found = _MetaNodes()
+    for node in tree.css(_META_CSS):
+        tag = node.tag
+        if tag == "meta":
+            found.metas.append(node)
+        elif tag == "script":
+            found.scripts.append(node)
+        elif tag == "time":
+            found.times.append(node)
+        elif tag == "link":
+            if found.canonical is None:
+                found.canonical = node
+        elif tag == "title" and found.title is None:
+            found.title = node
+    return found
+
+
 def read_page_meta(tree: LexborHTMLParser, url: str) -> PageMeta:
     meta = PageMeta()
-    read_jsonld(tree, meta)
-    read_meta(tree, meta, url)
-    root = tree.css_first("html")
-    lang = root.attributes.get("lang") if root is not None else None
+    found = _meta_nodes(tree)
+    read_jsonld(found.scripts, meta)
+    read_meta(found, meta, url)
+    root = tree.root
+    lang = root.attributes.get("lang") if root is not None and root.tag == "html" else None
     if lang and lang.strip():
         meta.language = lang
     if meta.published is None:
-        for node in tree.css("time[datetime]"):
+        for node in found.times:
             _set_published(meta, node.attributes.get("datetime") or "")
             if meta.published is not None:
                 break
