@@ -144,8 +144,11 @@ def _cache_key(digest: str, sapo: str | None) -> str:
     return f"{digest}\n{sapo or ''}"
 
 
+_SEARCH_TEXT = select(Article.search_text).where(Article.id == bindparam("id"))
+
+
 def _stored_words(conn: Connection, article_id: int) -> list[str]:
-    key = conn.scalar(select(Article.search_text).where(Article.id == article_id))
+    key = conn.scalar(_SEARCH_TEXT, {"id": article_id})
     if key is not None:
         return list(key.split())
     row = conn.execute(

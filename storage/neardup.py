@@ -97,7 +97,8 @@ SQLITE_HAMMING = "vnnews_hamming"
 
 
 def sql_hamming(a: int | None, b: int | None) -> int | None:
-    return None if a is None or b is None else hamming(a, b)
+    # ``hamming`` inlined: SQLite calls this once or twice for every row of the week's window
+    return None if a is None or b is None else ((a ^ b) & _MASK).bit_count()
 
 
 def article_simhash(title: str | None, sapo: str | None, text: str | None) -> int | None:
