@@ -76,8 +76,23 @@ def _closed_pipe(status: int) -> NoReturn:
 def _usage(exc: click.UsageError) -> NoReturn:
     """Usage errors are one line too (click's own display takes four), exit status 2."""
     where = exc.ctx.command_path if exc.ctx else "vnnews"
-    click.echo(f"{where}: {exc.format_message()}", err=True)
+    click.echo(f"{where}: {exc.format_message()}{_global_option_hint(exc)}", err=True)
     sys.exit(2)
+
+
+def _global_option_hint(exc: click.UsageError) -> str:
+    """``vnnews crawl --config x.toml``: ``--config`` (like ``--db``, ``-v``, ``-q``) belongs to
+    ``vnnews`` itself, before the command; the error says so rather than only "No such option"."""
+    if not isinstance(exc, click.NoSuchOption) or exc.ctx is None or exc.ctx.parent is None:
+        return ""
+    root = exc.ctx.find_root()
+    if not any(exc.option_name in param.opts for param in root.command.params):
+        return ""
+    command = exc.ctx.command_path.partition(" ")[2]  # "db upgrade": without "vnnews"
+    return (
+        f" ({exc.option_name} is an option of vnnews itself: put it before the command, "
+        f"as in `vnnews {exc.option_name} ... {command}`)"
+    )
 
 
 def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:

@@ -153,6 +153,20 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("option", ["--config", "--db", "-v"])
+def test_a_global_option_after_the_command_says_where_it_goes(option: str) -> None:
+    proc = run("sites", option, *([] if option == "-v" else ["x"]))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "No such option" in proc.stderr
+    assert f"put it before the command, as in `vnnews {option} ... sites`" in proc.stderr
+
+
+def test_an_unknown_option_gets_no_hint() -> None:
+    proc = run("sites", "--bogus")
+    assert proc.returncode == 2 and "before the command" not in proc.stderr
+
+
 def test_run_with_no_sites_refuses(tmp_path: Path) -> None:
     cfg = tmp_path / "empty.toml"
     cfg.write_text("[fetch]\nmin_delay = 1\n")
