@@ -135,7 +135,13 @@ def check_addresses(
             continue
         reason = blocked_reason(canonical)
         if reason is not None:
-            raise BlockedAddressError(f"blocked {reason} {address} for host {host}", url=url)
+            # the way out named in the error: a local mirror or test site is blocked on purpose
+            # (a feed must not make the daemon fetch the LAN), and allowed by configuration
+            raise BlockedAddressError(
+                f"blocked {reason} {address} for host {host} (to crawl it on purpose: "
+                f'[fetch] allow_hosts = ["{name}"])',
+                url=url,
+            )
 
 
 def check_scheme(url: httpx.URL) -> None:

@@ -89,6 +89,17 @@ def test_check_addresses_checks_all_and_allow_list() -> None:
         guard.check_addresses("a.test", [], allow=allow, url="u")
 
 
+def test_a_blocked_host_error_names_the_setting_that_allows_it() -> None:
+    # a local mirror is blocked on purpose; the one line says how to crawl it anyway, and the
+    # setting it names does allow it
+    with pytest.raises(BlockedAddressError) as caught:
+        guard.check_addresses("Mirror.Local.", ["127.0.0.1"], allow=frozenset(), url="u")
+    hint = '[fetch] allow_hosts = ["mirror.local"]'
+    assert hint in str(caught.value) and "\n" not in str(caught.value)
+    allow = guard.normalize_allow(["mirror.local"])
+    guard.check_addresses("Mirror.Local.", ["127.0.0.1"], allow=allow, url="u")
+
+
 @pytest.mark.parametrize(
     "url", ["file:///etc/passwd", "ftp://a.test/x", "gopher://a.test/", "javascript:alert(1)"]
 )
