@@ -5,7 +5,9 @@ The stages, each run only when the one before found too little (as trafilatura d
 1. ``strip_generic_chrome`` removes structural chrome and class-named widgets, then paragraphs
    (``<p>``, ``<pre>``, ``<blockquote>``, runs of text broken by ``<br>``) score their parent
    and, less, the ancestors above; the best candidate, discounted by its link density, is the
-   body, together with the siblings that score near it (an article split across wrappers).
+   body, together with the siblings that score near it (an article split across wrappers), or,
+   when the wrappers around it have siblings of the same tag and first class name that hold
+   prose, those sections (an article whose sections each sit in a wrapper of their own).
 2. If that body holds little of the page's text, elements holding text directly (a ``<div>``
    of bare text, ``<span>`` runs) count as paragraphs too, and the scoring runs again.
 3. (in ``pipeline``) If the widget stripping itself removed the article (a CMS that names its
@@ -57,6 +59,12 @@ _ENOUGH_CHARS = 1500
 _TOP_CANDIDATES = 8
 # near-top candidates sharing an ancestor that make it the body (Readability: 3)
 _SHARED_ANCESTOR_MIN = 3
+# an article's sections: looked for this many wrapper levels above the body's top candidate;
+# a section holds at least this much text, and less than this share of it in links
+_WRAPPER_LEVELS = 5
+_SECTION_CHARS = 100
+_SECTION_LINKS = 0.2
+_PROSE_CHARS = 80
 
 
 # one C-level search instead of ~20 substring tests per class value (the cache misses often:
@@ -333,9 +341,84 @@ def _ancestor_ids(node: LexborNode) -> list[int]:
     return out
 
 
+def _wraps_only(parent: LexborNode, child: LexborNode) -> bool:
+    """Whether ``child`` holds all of ``parent``'s text (the other children are whitespace,
+    comments or empty elements): ``parent`` is a mere wrapper."""
+    node = parent.child
+    while node is not None:
+        if node.mem_id != child.mem_id:
+            tag = node.tag or ""
+            if tag == "-text":
+                if (node.text_content or "").strip():
+                    return False
+            elif not tag.startswith(("-", "#")) and node.text(deep=True, strip=True):
+                return False
+        node = node.next
+    return True
+
+
+def _lift(top: LexborNode) -> LexborNode:
+    """The highest of ``top``'s wrappers (ancestors holding no text but its own), up to
+    ``_WRAPPER_LEVELS`` levels: where an article split into sections puts each section."""
+    node = top
+    for _ in range(_WRAPPER_LEVELS):
+        parent = node.parent
+        if parent is None or parent.tag in ("body", "html", "#document"):
+            break
+        if not _wraps_only(parent, node):
+            break
+        node = parent
+    return node
+
+
+def _has_prose(node: LexborNode) -> bool:
+    """Whether ``node`` holds a paragraph of prose (a layout box beside the article, such as a
+    source line or a link to the original, holds none)."""
+    return any(
+        len(para.text(deep=True, strip=True)) >= _PROSE_CHARS for para in node.css(PARAGRAPH_CSS)
+    )
+
+
+def _first_class(node: LexborNode) -> str:
+    names = (node.attrs.get("class") or "").split(maxsplit=1)
+    return names[0] if names else ""
+
+
+def _sections(wrapper: LexborNode, found: _Scores) -> list[LexborNode] | None:
+    """``wrapper`` and its siblings of the same tag and first class name that hold prose (not a
+    link list): an article split into sections, each in a wrapper of its own that the scorer
+    saw apart (Readability's same-class bonus, applied where the sections sit). None when
+    ``wrapper`` has no such sibling."""
+    name = _first_class(wrapper)
+    parent = wrapper.parent
+    if not name or parent is None or parent.tag in ("body", "html", "#document"):
+        return None
+    parts: list[LexborNode] = []
+    sibling = parent.child
+    while sibling is not None:
+        node, sibling = sibling, sibling.next
+        if node.mem_id == wrapper.mem_id:
+            parts.append(node)
+            continue
+        if node.tag != wrapper.tag or _first_class(node) != name:
+            continue
+        chars = len(node.text(deep=True, strip=True))
+        if (
+            chars >= _SECTION_CHARS
+            and _link_density(node, chars, found.links) < _SECTION_LINKS
+            and _has_prose(node)
+        ):
+            parts.append(node)
+    return parts if len(parts) > 1 else None
+
+
 def _with_siblings(top: LexborNode, top_score: float, found: _Scores) -> list[LexborNode]:
-    """``top`` and the siblings that belong to the same article (Readability's rule): those
-    scoring near it, and plain paragraphs of prose beside it."""
+    """``top`` and the siblings that belong to the same article: sections of the same class
+    beside its wrapper (``_sections``), else Readability's rule: siblings scoring near it, and
+    plain paragraphs of prose beside it."""
+    sections = _sections(_lift(top), found)
+    if sections is not None:
+        return sections
     parent = top.parent
     if parent is None or parent.tag in ("html", "#document"):
         return [top]

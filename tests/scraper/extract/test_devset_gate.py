@@ -1,7 +1,7 @@
 """Evaluation gate: the generic extractor on the dev set (Mozilla Readability's 125 test pages,
 ``shared/devsets/readability`` beside the clone) must not fall below a pinned floor.
 
-The floors sit a little under today's figures (F1 0.932, P 0.960, R 0.904): a change that
+The floors sit a little under today's figures (F1 0.939, P 0.960, R 0.919): a change that
 makes the extractor worse on pages it was not written for fails here. trafilatura's own run is
 in ``bench/extract.py``, not here: the gate compares with the pinned figures, not timings.
 Skipped only when the dev set is absent outside CI (CI has shared/ beside the clone).
@@ -16,8 +16,8 @@ import pytest
 from scraper.extract import extract_generic
 from tests.support.scoring import CATASTROPHIC_BELOW, DEVSET, load_corpus, score_corpus, score_page
 
-F1_FLOOR = 0.925
-RECALL_FLOOR = 0.89
+F1_FLOOR = 0.932
+RECALL_FLOOR = 0.905
 PRECISION_FLOOR = 0.95
 # pages scored under 0.5: today 4, and trafilatura scores under 0.8 on three of them
 MAX_BELOW_HALF = 5
@@ -50,3 +50,13 @@ def test_scoring_counts_shingles_as_multisets() -> None:
     half = score_page("a b c d e f g h", "a b c d e")
     assert half.precision == 1.0 and half.recall == pytest.approx(2 / 5)
     assert score_page("a b c d", "").precision is None
+
+
+@pytest.mark.parametrize("page", ["quanta-1", "telegraph", "medium-3"])
+def test_an_article_split_into_sections_is_read_whole(page: str) -> None:
+    """Each section of these articles sits in a wrapper of its own (same tag, same first class
+    name) beside the others; the scorer sees each apart and the best alone held 43-69 % of the
+    text. ``generic._sections`` takes the sibling sections that hold prose."""
+    (case,) = [c for c in load_corpus(DEVSET / "pages", DEVSET / "truth.json") if c.id == page]
+    score = score_page(case.expected, extract_generic(case.html, "https://example.org/p.html").text)
+    assert score.recall >= 0.95 and score.precision >= 0.95, score

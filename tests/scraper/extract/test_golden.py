@@ -114,3 +114,14 @@ def test_bytes_and_text_input_agree() -> None:
     a = extract_article(html, str(golden["url"]))
     b = extract_article(html.decode("utf-8"), str(golden["url"]))
     assert a == b
+
+
+def test_a_layout_box_of_the_body_s_class_without_prose_is_not_a_section() -> None:
+    """cafef.vn wraps the body and, beside it, the original-article link box in the same
+    ``w640 fr clear`` div: the box holds no paragraph of prose and is a quarter links, so the
+    generic extractor does not read it as a second section of the article
+    (``generic._sections``)."""
+    page = REAL / "cafef.vn" / "meth04-article_batdongsan.html"
+    text = extract_generic(page.read_bytes(), "https://example.org/a.html").text
+    assert "Tăng hỗ trợ" in text or len(text) > 2000
+    assert "Link bài gốc" not in text and "Lấy link" not in text
