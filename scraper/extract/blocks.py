@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.extract.chrome import is_chrome_node
+from scraper.extract.chrome import is_chrome_element, is_chrome_node
 from scraper.extract.vocabulary import CAPTION_CLASS_RE, CAPTION_CSS, DROP_TAGS
 from scraper.types import Image
 from scraper.vietnamese import INVISIBLE_RE, clean_inline
@@ -281,8 +281,10 @@ def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
                 _collect_media(node, base, images)
                 continue
             if drop_chrome:
-                marker = cls + " " + (attrs.get("id") or "")
-                ends_here = marker != " " and is_chrome_node(marker)
+                id_ = attrs.get("id") or ""
+                ends_here = (cls or id_) != "" and is_chrome_node(cls + " " + id_)
+                if ends_here and id_:
+                    ends_here = is_chrome_element(node, cls, id_)
             if not ends_here and cls and _is_caption_class(cls):
                 ends_here = True
             if not ends_here and tag == "p" and images:

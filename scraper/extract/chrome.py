@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from selectolax.lexbor import LexborNode
+
 from scraper.extract.vocabulary import CHROME_NODE_RE, KEEP_NODE_RE, WEAK_NODE_RE
+from scraper.vietnamese import strip_diacritics
 
 _CHROME_PHRASES = (
     r"tổng số điểm của bài viết là:?.*?đánh giá",
@@ -115,6 +118,44 @@ def source_line(text: str) -> str | None:
         return None
     value = m.group(1).strip()
     return value or None
+
+
+_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+_SLUG_SPLIT_RE = re.compile(r"[-_]+")
+_WORD_RE = re.compile(r"\w+")
+
+
+def _opening_heading(node: LexborNode) -> LexborNode | None:
+    """``node`` if it is a heading, else its first element child if that is one."""
+    if node.tag in _HEADINGS:
+        return node
+    child = node.child
+    while child is not None and (child.tag or "").startswith(("-", "#")):
+        child = child.next
+    return child if child is not None and child.tag in _HEADINGS else None
+
+
+def is_heading_anchor(node: LexborNode, id_: str) -> bool:
+    """Whether ``id_`` is the anchor of the heading ``node`` opens with: Sphinx, Markdown and
+    table-of-contents plugins name a section after its heading ("sharing-with-a-single-
+    developer"), and those words are the article's, not a widget's name. A widget's id beside
+    a heading of other words ("menu-thi-truong" on a menu item) is not one."""
+    words = [w for w in _SLUG_SPLIT_RE.split(id_.lower()) if w and not w.isdigit()]
+    if len(words) < 3:
+        return False
+    heading = _opening_heading(node)
+    if heading is None:
+        return False
+    said = set(_WORD_RE.findall(strip_diacritics(heading.text(deep=True)).lower()))
+    return all(w in said for w in words)
+
+
+def is_chrome_element(node: LexborNode, cls: str, id_: str) -> bool:
+    """``is_chrome_node`` of an element's class and id, but an id that anchors the element's
+    own heading is not read as a widget's name."""
+    if not is_chrome_node(f"{cls} {id_}"):
+        return False
+    return not (id_ and is_heading_anchor(node, id_) and not is_chrome_node(f"{cls} "))
 
 
 @lru_cache(maxsize=8192)

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.extract.chrome import is_chrome_node
+from scraper.extract.chrome import is_chrome_node, is_heading_anchor
 from scraper.extract.classindex import Marked, marked_elements
 from scraper.extract.vocabulary import (
     CHROME_CLASS_WORDS,
@@ -137,6 +137,8 @@ def strip_generic_chrome(tree: LexborHTMLParser, marked: Marked | None = None) -
             continue
         if not _is_chrome_marked(cls, id_):
             continue
+        if id_ and is_heading_anchor(node, id_) and not _is_chrome_marked(cls, ""):
+            continue  # a section named after its heading ("sharing-with-...")
         # widgets hold little paragraph text; a wrapper with many paragraphs is kept
         chars = len(node.text(deep=True, strip=True))
         if chars > 1500 and len(node.css("p")) > 4:
@@ -553,8 +555,9 @@ def generic_body(
 def _in_named_widget(node: LexborNode | None) -> bool:
     """Whether ``node`` or an ancestor carries a STRONG widget word (comments, popup...)."""
     while node is not None and node.tag not in ("body", "html"):
-        marker = f"{node.attrs.get('class') or ''} {node.id or ''}"
-        if marker != " " and CHROME_NODE_RE.search(marker):
+        cls, id_ = node.attrs.get("class") or "", node.id or ""
+        named = (cls or id_) and CHROME_NODE_RE.search(f"{cls} {id_}")
+        if named and not (id_ and is_heading_anchor(node, id_) and not CHROME_NODE_RE.search(cls)):
             return True
         node = node.parent
     return False

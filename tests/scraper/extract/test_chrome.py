@@ -198,3 +198,28 @@ def test_is_chrome_text(text: str) -> None:
 @pytest.mark.parametrize("text", [LEAD, BODY, "Đồng USD duy trì đà tăng", "Hỗ trợ doanh nghiệp"])
 def test_article_text_is_not_chrome(text: str) -> None:
     assert not is_chrome_text(text)
+
+
+def test_an_id_is_a_widget_name_unless_it_anchors_the_element_s_own_heading() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from scraper.extract.chrome import is_chrome_element, is_heading_anchor
+    from tests.support.paths import REAL
+
+    # cafef.vn's menu items: "menu-<category slug>" beside a link of other words: a widget
+    page = LexborHTMLParser((REAL / "cafef.vn" / "meth04-article_batdongsan.html").read_bytes())
+    item = page.css_first("#menu-thi-truong-chung-khoan")
+    assert item is not None
+    assert is_chrome_element(item, item.attrs.get("class") or "", item.id or "")
+    assert not is_heading_anchor(item, item.id or "")
+    # a heading's anchor, Vietnamese slugs without diacritics included
+    doc = LexborHTMLParser(
+        '<div id="sharing-with-a-single-developer"><h2>Sharing with a single developer</h2>'
+        '<p>x</p></div><h3 id="binh-luan-cua-ban-doc-ve-du-an">Bình luận của bạn đọc về dự án'
+        '</h3><div id="share-tools-bar-top"><h2>Tin mới</h2></div>'
+    )
+    section, heading, bar = doc.css("div, h3")[0], doc.css_first("h3"), doc.css("div")[1]
+    assert section is not None and heading is not None
+    assert not is_chrome_element(section, "", "sharing-with-a-single-developer")
+    assert not is_chrome_element(heading, "", "binh-luan-cua-ban-doc-ve-du-an")
+    assert is_chrome_element(bar, "", "share-tools-bar-top")
