@@ -29,6 +29,7 @@ _ZONE_RE = re.compile(
     r"^\s*\(?\s*(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*\)?", re.IGNORECASE
 )
 _NEAR = 30  # characters between a date and its time
+_ANY_DIGIT = re.compile(r"\d").search
 
 
 def _valid(year: int, month: int, day: int) -> bool:
@@ -100,6 +101,8 @@ def parse_vn_datetime(text: str, *, year: int | None = None) -> datetime | None:
         text = text[:2000] if text else ""
         if not text:
             return None
+    if _ANY_DIGIT(text) is None:  # every form of date has digits: most paragraphs stop here
+        return None
     found = _find_date(text, year)
     if found is None:
         return None
