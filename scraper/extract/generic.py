@@ -6,7 +6,7 @@ The stages, each run only when the one before found too little (as trafilatura d
    (``<p>``, ``<pre>``, ``<blockquote>``, runs of text broken by ``<br>``) score their parent
    and, less, the ancestors above; the best candidate, discounted by its link density, is the
    body, together with the siblings that score near it (an article split across wrappers), or,
-   when the wrappers around it have siblings of the same tag and first class name that hold
+   when the wrappers around it have siblings of the same tag and kind of class that hold
    prose, those sections (an article whose sections each sit in a wrapper of their own).
 2. If that body holds little of the page's text, elements holding text directly (a ``<div>``
    of bare text, ``<span>`` runs) count as paragraphs too, and the scoring runs again.
@@ -65,6 +65,8 @@ _WRAPPER_LEVELS = 5
 _SECTION_CHARS = 100
 _SECTION_LINKS = 0.2
 _PROSE_CHARS = 80
+# ... and shares at least this share of its class names with the article's wrapper
+_SAME_KIND = 0.6
 
 
 # one C-level search instead of ~20 substring tests per class value (the cache misses often:
@@ -381,19 +383,25 @@ def _has_prose(node: LexborNode) -> bool:
     )
 
 
-def _first_class(node: LexborNode) -> str:
-    names = (node.attrs.get("class") or "").split(maxsplit=1)
-    return names[0] if names else ""
+def _class_names(node: LexborNode) -> frozenset[str]:
+    return frozenset((node.attrs.get("class") or "").split())
+
+
+def _same_kind(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two class lists of one kind of box: most names shared ("articleBodyText version-2
+    section" and "articleBodyText section"), not one grid name ("col-12 col-md-8" and
+    "col-12 col-md-4": the article's column and the sidebar's)."""
+    return len(a & b) >= _SAME_KIND * len(a | b)
 
 
 def _sections(wrapper: LexborNode, found: _Scores) -> list[LexborNode] | None:
-    """``wrapper`` and its siblings of the same tag and first class name that hold prose (not a
+    """``wrapper`` and its siblings of the same tag and kind of class that hold prose (not a
     link list): an article split into sections, each in a wrapper of its own that the scorer
     saw apart (Readability's same-class bonus, applied where the sections sit). None when
     ``wrapper`` has no such sibling."""
-    name = _first_class(wrapper)
+    names = _class_names(wrapper)
     parent = wrapper.parent
-    if not name or parent is None or parent.tag in ("body", "html", "#document"):
+    if not names or parent is None or parent.tag in ("body", "html", "#document"):
         return None
     parts: list[LexborNode] = []
     sibling = parent.child
@@ -402,7 +410,7 @@ def _sections(wrapper: LexborNode, found: _Scores) -> list[LexborNode] | None:
         if node.mem_id == wrapper.mem_id:
             parts.append(node)
             continue
-        if node.tag != wrapper.tag or _first_class(node) != name:
+        if node.tag != wrapper.tag or not _same_kind(_class_names(node), names):
             continue
         chars = len(node.text(deep=True, strip=True))
         if (

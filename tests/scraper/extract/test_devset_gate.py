@@ -54,9 +54,9 @@ def test_scoring_counts_shingles_as_multisets() -> None:
 
 @pytest.mark.parametrize("page", ["quanta-1", "telegraph", "medium-3"])
 def test_an_article_split_into_sections_is_read_whole(page: str) -> None:
-    """Each section of these articles sits in a wrapper of its own (same tag, same first class
-    name) beside the others; the scorer sees each apart and the best alone held 43-69 % of the
-    text. ``generic._sections`` takes the sibling sections that hold prose."""
+    """Each section of these articles sits in a wrapper of its own (same tag, mostly the same
+    class names) beside the others; the scorer sees each apart and the best alone held 43-69 %
+    of the text. ``generic._sections`` takes the sibling sections that hold prose."""
     (case,) = [c for c in load_corpus(DEVSET / "pages", DEVSET / "truth.json") if c.id == page]
     score = score_page(case.expected, extract_generic(case.html, "https://example.org/p.html").text)
     assert score.recall >= 0.95 and score.precision >= 0.95, score
