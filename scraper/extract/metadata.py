@@ -20,8 +20,8 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.dates import parse_epoch, parse_iso8601, parse_rfc822
+from scraper.extract.blocks import fast_clean
 from scraper.extract.textdates import parse_vn_datetime
-from scraper.vietnamese import clean_inline
 
 _ARTICLE_TYPES = ("Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "Report")
 _PUBLISHED_META = (
@@ -52,13 +52,18 @@ _UPDATED_META = (
 _EPOCH_META = {"its_publication", "article_updatetime"}
 
 
+def _absolute(base: str, href: str) -> str:
+    # most pages give absolute URLs, which urljoin (~5 us) would only parse and rebuild
+    return href if href.startswith(("https://", "http://")) else urljoin(base, href)
+
+
 def unescape(text: str) -> str:
     """HTML-unescape up to twice (``&amp;#7871;`` → ``ế``), then clean."""
     for _ in range(2):
         if "&" not in text:
             break
         text = html.unescape(text)
-    return clean_inline(text)
+    return fast_clean(text)
 
 
 def parse_date_value(value: str, *, epoch: bool = False) -> datetime | None:
@@ -242,12 +247,12 @@ def read_meta(found: _MetaNodes, meta: PageMeta, url: str) -> None:
     href = canonical.attributes.get("href") if canonical is not None else None
     href = href or values.get("og:url")
     if href and href.strip():
-        meta.canonical_url = urljoin(url, href.strip())
+        meta.canonical_url = _absolute(url, href.strip())
     if meta.image:
-        meta.image = urljoin(url, meta.image)
+        meta.image = _absolute(url, meta.image)
     title = found.title
     if title is not None:
-        meta.title_tag = clean_inline(title.text(deep=True)) or None
+        meta.title_tag = fast_clean(title.text(deep=True)) or None
 
 
 @dataclass(slots=True)
