@@ -1,12 +1,13 @@
 """Page chrome: what a naive scraper keeps around an article, recognised so it can be dropped.
 
 Two levels. ``is_chrome_node`` matches class/id values (the words live in ``vocabulary``) of
-widgets (share bars, comment forms, rating boxes, related lists) removed before text is read.
-``is_chrome_text`` matches whole paragraphs that are chrome by their words: NukeViet's rating
-block and session-timeout notice, comment forms and captchas, "Những tin mới hơn / cũ hơn", lone
-share-button labels, bare image URLs and file names, unfilled ``{{template}}`` text.
-``source_line`` recognises "Nguồn tin: ..." credit lines, which are kept as ``Article.source``
-instead of body text.
+widgets (share bars, comment forms, rating boxes, related lists) removed before text is read;
+``is_chrome_element`` does so for one element, where an id that anchors the element's own
+heading ("sharing-with-a-single-developer") names no widget. ``is_chrome_text`` matches whole
+paragraphs that are chrome by their words: NukeViet's rating block and session-timeout notice,
+comment forms and captchas, "Những tin mới hơn / cũ hơn", lone share-button labels, bare image
+URLs and file names, unfilled ``{{template}}`` text. ``source_line`` recognises "Nguồn tin: ..."
+credit lines, which are kept as ``Article.source`` instead of body text.
 """
 
 from __future__ import annotations
