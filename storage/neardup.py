@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from storage.searchkey import search_key
 
@@ -36,11 +36,16 @@ MIN_WORDS = 60
 _MASK = (1 << 64) - 1
 
 
-def shingles(words: list[str], size: int = SHINGLE) -> list[str]:
+def _windows(words: list[str], size: int) -> Iterator[tuple[str, ...]]:
+    """Each run of ``size`` consecutive words; the whole list when it is shorter (none when
+    empty). zip over shifted lists: no slice a window (twice as fast as words[i : i + size])."""
     if len(words) < size:
-        return [" ".join(words)] if words else []
-    # zip over shifted lists: no slice a shingle (twice as fast as words[i : i + size])
-    return list(map(" ".join, zip(*(words[i:] for i in range(size)), strict=False)))
+        return iter([tuple(words)] if words else [])
+    return zip(*(words[i:] for i in range(size)), strict=False)
+
+
+def shingles(words: list[str], size: int = SHINGLE) -> list[str]:
+    return list(map(" ".join, _windows(words, size)))
 
 
 _BLAKE8 = hashlib.blake2b(digest_size=8)
@@ -131,9 +136,7 @@ def verify_set(words: list[str]) -> frozenset[Shingle]:
     """The shingles ``containment`` compares (what ``ShingleCache`` keeps per text): tuples of
     ``VERIFY_SHINGLE`` words, not joined strings (words hold no spaces, so the sets compare
     alike, and a 1,000-word text skips 1,000 joins)."""
-    if len(words) < VERIFY_SHINGLE:
-        return frozenset([tuple(words)]) if words else frozenset()
-    return frozenset(zip(*(words[i:] for i in range(VERIFY_SHINGLE)), strict=False))
+    return frozenset(_windows(words, VERIFY_SHINGLE))
 
 
 def set_containment(sa: frozenset[Shingle], sb: frozenset[Shingle]) -> float:

@@ -120,16 +120,19 @@ class BodyContent:
     images: list[Image] = field(default_factory=list)
 
 
+def absolute_url(base: str, href: str) -> str:
+    """``href`` resolved against ``base``; an absolute http(s) URL (most pages give them) is
+    kept as it is: urljoin costs microseconds to parse and rebuild it."""
+    return href if href.startswith(("https://", "http://")) else urljoin(base, href)
+
+
 def image_url(img: LexborNode, base: str) -> str | None:
     """The real source of an ``<img>`` (lazy-load attributes first; no data: URIs)."""
     attrs = img.attributes
     for key in _LAZY_ATTRS:
         value = attrs.get(key)
         if value and value.strip() and not value.strip().startswith("data:"):
-            first = value.strip().split(",")[0].split()[0]
-            if first.startswith(("https://", "http://")):
-                return first  # already absolute (most pages): urljoin costs microseconds
-            return urljoin(base, first)
+            return absolute_url(base, value.strip().split(",")[0].split()[0])
     return None
 
 

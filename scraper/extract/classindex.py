@@ -119,16 +119,13 @@ class PageClasses:
         tokens = frozenset(joined.split()).union("\n".join(ids).lower().split("\n"))
         return cls(tokens, joined, marked)
 
-    def can_match(self, needs: _Needs) -> bool:
-        return needs.tokens <= self.tokens and all(s in self.values for s in needs.substrings)
-
     def trim(self, selector: str) -> str:
         """``selector`` without the alternatives that cannot match on this page ("" if none
         can)."""
         if not self.complete:
             return selector
         tokens, values = self.tokens, self.values
-        # ``can_match`` inlined: a page trims ~90 alternatives, most needing one class name
+        # a page trims ~90 alternatives, most needing one class name: the test is inline
         return ", ".join(
             [
                 alt

@@ -86,15 +86,15 @@ def _is_related_box(node: LexborNode) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _is_chrome_class(cls: str) -> bool:
-    """``_is_chrome_marked`` of an element without an id (cached: a page repeats the same few
-    hundred class values, and sites repeat them)."""
-    return _CLASS_PREFILTER.search(cls) is not None and is_chrome_node(f"{cls} ")
+def _class_prefiltered(cls: str) -> bool:
+    return _CLASS_PREFILTER.search(cls) is not None
 
 
 @lru_cache(maxsize=8192)
-def _class_prefiltered(cls: str) -> bool:
-    return _CLASS_PREFILTER.search(cls) is not None
+def _is_chrome_class(cls: str) -> bool:
+    """``_is_chrome_marked`` of an element without an id (cached: a page repeats the same few
+    hundred class values, and sites repeat them)."""
+    return _class_prefiltered(cls) and is_chrome_node(f"{cls} ")
 
 
 def _is_chrome_marked(cls: str, id_: str) -> bool:

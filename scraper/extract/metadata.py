@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.dates import parse_epoch, parse_iso8601, parse_rfc822
-from scraper.extract.blocks import fast_clean
+from scraper.extract.blocks import absolute_url, fast_clean
 from scraper.extract.textdates import parse_vn_datetime
 
 _ARTICLE_TYPES = ("Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "Report")
@@ -50,11 +49,6 @@ _UPDATED_META = (
     "article_updatetime",
 )
 _EPOCH_META = {"its_publication", "article_updatetime"}
-
-
-def _absolute(base: str, href: str) -> str:
-    # most pages give absolute URLs, which urljoin (~5 us) would only parse and rebuild
-    return href if href.startswith(("https://", "http://")) else urljoin(base, href)
 
 
 def unescape(text: str) -> str:
@@ -247,9 +241,9 @@ def read_meta(found: _MetaNodes, meta: PageMeta, url: str) -> None:
     href = canonical.attributes.get("href") if canonical is not None else None
     href = href or values.get("og:url")
     if href and href.strip():
-        meta.canonical_url = _absolute(url, href.strip())
+        meta.canonical_url = absolute_url(url, href.strip())
     if meta.image:
-        meta.image = _absolute(url, meta.image)
+        meta.image = absolute_url(url, meta.image)
     title = found.title
     if title is not None:
         meta.title_tag = fast_clean(title.text(deep=True)) or None
