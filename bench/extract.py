@@ -211,7 +211,7 @@ CORPUS_EXTRACTORS: list[tuple[str, Callable[[bytes, str | None], str]]] = [
     ("vnnews generic", _vnnews_generic),
     ("trafilatura 2.3 (bare_extraction)", _trafilatura_default),
 ]
-CORPUS_REPEAT = 3
+CORPUS_REPEAT = 5
 MAX_CATASTROPHIC = 3
 MIN_SPEEDUP = 5.0
 

@@ -103,9 +103,8 @@ class PageClasses:
         if body is None:
             return cls(frozenset(), "", (), complete=False)
         marked = marked_elements(body)
-        # the class and id columns, transposed in C (two set comprehensions walk the tuples)
-        _, class_column, id_column = zip(*marked, strict=True) if marked else ((), (), ())
-        values, ids = set(class_column), set(id_column)
+        values = {cls for _, cls, _ in marked}
+        ids = {id_ for _, _, id_ in marked}
         # the few outside the body: <html>, <body> and the head's elements
         outside = [*(tree.head.css("[class], [id]") if tree.head is not None else ()), body]
         root = tree.root
@@ -145,19 +144,16 @@ class PageClasses:
         return scope.css_first(trimmed) if trimmed else None
 
 
+_MARKED_CSS = "[class], [id]:not([class])"
+
+
 def marked_elements(root: LexborNode) -> Marked:
     """``root`` and its descendants that carry a class or id, each once, in document order."""
-    out: list[tuple[LexborNode, str, str]] = []
-    previous = 0
-    for node in root.css("[class], [id]"):
-        # lexbor lists an element once per alternative it matches: once more if it has both
-        key = node.mem_id
-        if key == previous:
-            continue
-        previous = key
-        # two direct reads: ``attributes`` builds a dict of every attribute
-        out.append((node, node.attrs.get("class") or "", node.id or ""))
-    return tuple(out)
+    # lexbor lists an element once per alternative it matches: the alternatives exclude each
+    # other, so none is listed twice; two direct reads (``attributes`` builds a dict of all)
+    return tuple(
+        [(node, node.attrs.get("class") or "", node.id or "") for node in root.css(_MARKED_CSS)]
+    )
 
 
 def page_css(
