@@ -106,7 +106,7 @@ class PageClasses:
         values = {cls for _, cls, _ in marked}
         ids = {id_ for _, _, id_ in marked}
         # the few outside the body: <html>, <body> and the head's elements
-        outside = [*(tree.head.css("[class], [id]") if tree.head is not None else ()), body]
+        outside = [*(tree.head.css(_MARKED_CSS) if tree.head is not None else ()), body]
         root = tree.root
         if root is not None:
             outside.append(root)
