@@ -44,8 +44,17 @@ def collapse_ws(text: str) -> str:
 
 
 def clean_inline(text: str) -> str:
-    """``clean_text`` then ``collapse_ws``: for titles, captions, names."""
-    return collapse_ws(clean_text(text))
+    """``collapse_ws(clean_text(text))``: for titles, captions, names, paragraphs.
+
+    With cheap exits, as every paragraph and name of a page passes here: ASCII needs no NFC,
+    and NFC text (nearly all of it) is recognised by unicodedata's quick check, faster than
+    any regex scan. Odd spaces need no pass of their own: ``str.split()`` splits on every one
+    of them, as ``\\s`` matches them."""
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            return collapse_ws(clean_text(text))
+        text = INVISIBLE_RE.sub("", text)
+    return " ".join(text.split())
 
 
 def _move_tone(m: re.Match[str]) -> str:

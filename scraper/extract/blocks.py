@@ -9,7 +9,6 @@ The walk is iterative (no recursion), so 10,000 levels of nesting are fine.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -19,7 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from scraper.extract.chrome import is_chrome_element, is_chrome_node
 from scraper.extract.vocabulary import CAPTION_CLASS_RE, CAPTION_CSS, DROP_TAGS
 from scraper.types import Image
-from scraper.vietnamese import INVISIBLE_RE, clean_inline
+from scraper.vietnamese import clean_inline
 
 BLOCK_TAGS = frozenset(
     [
@@ -87,17 +86,6 @@ _BLOCK_IDS = _tag_ids(BLOCK_TAGS)
 (_FIGCAPTION_ID,) = _tag_ids({"figcaption"})
 (_A_ID,) = _tag_ids({"a"})
 _WS_RE = re.compile(r"\s+")
-
-
-def fast_clean(text: str) -> str:
-    """``clean_inline`` with cheap exits: ASCII needs no NFC, and NFC text (nearly all of it)
-    is recognised by unicodedata's quick check, faster than any regex scan. Odd spaces need no
-    pass of their own: ``str.split()`` splits on every one of them."""
-    if not text.isascii():
-        if not unicodedata.is_normalized("NFC", text):
-            return clean_inline(text)
-        text = INVISIBLE_RE.sub("", text)
-    return " ".join(text.split())
 
 
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-srcset", "src")
@@ -220,7 +208,7 @@ def _collect_media(node: LexborNode, base: str, images: list[Image]) -> None:
 
 def _emit(paragraphs: list[Paragraph], buf: list[str], link_chars: int, tag: str) -> None:
     """The paragraph of the text pieces in ``buf``, if it has any text."""
-    text = fast_clean("".join(buf))
+    text = clean_inline("".join(buf))
     if text:
         paragraphs.append(Paragraph(text, min(link_chars, len(text)), tag))
 
@@ -251,7 +239,7 @@ def walk_body(root: LexborNode, base: str, *, drop_chrome: bool) -> BodyContent:
         tag_id = node.tag_id
         if tag_id == _TEXT_ID:
             text = node.text_content
-            # whitespace opening a paragraph is dropped by fast_clean anyway: most text nodes
+            # whitespace opening a paragraph is dropped by clean_inline anyway: most text nodes
             # of a page are the newlines between its tags
             if text and (buf or not text.isspace()):
                 buf.append(text)

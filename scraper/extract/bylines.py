@@ -107,7 +107,14 @@ def split_credits(
 
 def parse_byline_credits(text: str) -> tuple[list[str], list[str]] | None:
     """(authors, photo credits) if the whole paragraph is a byline, else None."""
-    unlabelled = _DASHES_RE.sub(" - ", _CREDIT_RE.sub(" - ", clean_inline(text))).strip(" -")
+    # asked of the last paragraphs of every body: a label needs a colon and a separator a dash,
+    # and without them the two substitutions (a scan of the paragraph each) change nothing
+    unlabelled = clean_inline(text)
+    if ":" in unlabelled or "：" in unlabelled:
+        unlabelled = _CREDIT_RE.sub(" - ", unlabelled)
+    if "-" in unlabelled or "–" in unlabelled or "—" in unlabelled:
+        unlabelled = _DASHES_RE.sub(" - ", unlabelled)
+    unlabelled = unlabelled.strip(" -")
     if parse_byline(unlabelled) is None:
         return None
     authors, photos = split_credits(text)

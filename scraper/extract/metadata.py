@@ -19,8 +19,9 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.dates import parse_epoch, parse_iso8601, parse_rfc822
-from scraper.extract.blocks import absolute_url, fast_clean
+from scraper.extract.blocks import absolute_url
 from scraper.extract.textdates import parse_vn_datetime
+from scraper.vietnamese import clean_inline
 
 _ARTICLE_TYPES = ("Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "Report")
 _PUBLISHED_META = (
@@ -57,7 +58,7 @@ def unescape(text: str) -> str:
         if "&" not in text:
             break
         text = html.unescape(text)
-    return fast_clean(text)
+    return clean_inline(text)
 
 
 def parse_date_value(value: str, *, epoch: bool = False) -> datetime | None:
@@ -246,7 +247,7 @@ def read_meta(found: _MetaNodes, meta: PageMeta, url: str) -> None:
         meta.image = absolute_url(url, meta.image)
     title = found.title
     if title is not None:
-        meta.title_tag = fast_clean(title.text(deep=True)) or None
+        meta.title_tag = clean_inline(title.text(deep=True)) or None
 
 
 @dataclass(slots=True)

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.dates import VN_TZ
-from scraper.extract.blocks import fast_clean
 from scraper.extract.classindex import PageClasses, page_css
 from scraper.extract.metadata import PageMeta, parse_date_value
 from scraper.extract.textdates import labeled_dates
 from scraper.extract.vocabulary import DATE_CSS
+from scraper.vietnamese import clean_inline
 
 _URL_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?!\d)")
 _MAX_DATELINE = 120
@@ -79,7 +79,7 @@ def node_dates(node: LexborNode, ref: datetime | None) -> tuple[datetime | None,
         value = parse_date_value(raw, epoch=raw.strip().isdigit())
         if value is not None:
             return value, None
-    return dateline_dates(fast_clean(node.text(deep=True, separator=" ")), ref)
+    return dateline_dates(clean_inline(node.text(deep=True, separator=" ")), ref)
 
 
 def _visible(

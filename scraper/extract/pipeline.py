@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.charset import composed_utf8, decode_body
 from scraper.errors import ExtractError, NotAnArticleError
-from scraper.extract.blocks import Paragraph, fast_clean, image_url, walk_body
+from scraper.extract.blocks import Paragraph, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
 from scraper.extract.classindex import PageClasses
 from scraper.extract.cleanup import clean_paragraphs, is_lead
@@ -39,7 +39,7 @@ from scraper.extract.vocabulary import (
 )
 from scraper.profiles import Selectors, SiteProfile, load_profiles
 from scraper.types import Article, Image
-from scraper.vietnamese import fold_key
+from scraper.vietnamese import clean_inline, fold_key
 
 _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
 #: fewer words than this in the body is no article (the shortest real bulletin has more; a
@@ -73,7 +73,7 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
     else the decoded NFC text.
 
     The document is not NFC-normalised as a whole: a page is mostly markup, so each string the
-    extractor outputs is normalised instead (``blocks.fast_clean``, ``clean_inline``).
+    extractor outputs is normalised instead (``vietnamese.clean_inline``).
     """
     parse_input: bytes | str
     if isinstance(html, str):
@@ -111,7 +111,7 @@ def _all(tree: LexborHTMLParser | LexborNode, selectors: tuple[str, ...]) -> lis
 
 
 def _node_text(node: LexborNode) -> str:
-    return fast_clean(node.text(deep=True, separator=" "))
+    return clean_inline(node.text(deep=True, separator=" "))
 
 
 def _site_words(url: str, meta: PageMeta, profile: SiteProfile | None) -> frozenset[str]:
@@ -129,7 +129,7 @@ def _site_words(url: str, meta: PageMeta, profile: SiteProfile | None) -> frozen
 
 def _key(text: str) -> str:
     """Comparison key inside one page: every text compared is already NFC with collapsed
-    whitespace (``fast_clean``/``clean_inline``), so case is all that is left to fold."""
+    whitespace (``clean_inline``), so case is all that is left to fold."""
     return text.casefold()
 
 
@@ -430,7 +430,7 @@ def _extract(
     sapo_nodes = _all(tree, sel.sapo) if sel.sapo else []
     if not sapo_nodes:
         sapo_nodes = _generic_sapo(tree, title_node, classes)
-    sapo = fast_clean(" ".join(_node_text(n) for n in sapo_nodes)) or None
+    sapo = clean_inline(" ".join(_node_text(n) for n in sapo_nodes)) or None
     date_node = _first(tree, sel.published) if sel.published else None
     published, updated = article_dates(
         tree, meta, url, date_node=date_node, fallback=fallback_date, classes=classes

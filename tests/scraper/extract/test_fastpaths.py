@@ -2,8 +2,8 @@
 
 Each speed-up (bench/extract.py, issue #3) is checked against its plain reference on the real
 pages in tests/fixtures/real/: the chunked UTF-8 check against ``bytes.decode``, the Python
-widget-name test against lexbor's ``[class*=...]`` selector list, ``fast_clean`` against
-``clean_inline``. Plus the one deliberate change: the sapo is looked for near the h1 first.
+widget-name test against lexbor's ``[class*=...]`` selector list, ``clean_inline``'s quick
+exits against ``collapse_ws(clean_text(...))``. Plus the one deliberate change: the sapo is looked for near the h1 first.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from selectolax.lexbor import LexborHTMLParser
 from scraper.charset import UTF8_CHUNK as _UTF8_CHUNK
 from scraper.charset import utf8_composed
 from scraper.extract import extract_generic
-from scraper.extract.blocks import fast_clean
 from scraper.extract.chrome import is_chrome_node
 from scraper.extract.generic import _is_chrome_marked
-from scraper.vietnamese import clean_inline
+from scraper.vietnamese import clean_inline, clean_text, collapse_ws
 from tests.support.paths import REAL
 
 PAGES = sorted(REAL.glob("*/*.html"))
@@ -133,10 +132,21 @@ def test_chrome_names_are_case_sensitive_like_lexbor(doctype: str) -> None:
         "a\u1680b\u205fc",
         "Tiêu\u200bđề\u00adcó\ufeffký\u2060tự\u200cẩn\u200d",
         "ascii  only\u00a0",
+        unicodedata.normalize("NFD", " Hoà\u00a0bình\u200b  thuỷ "),
+        "tab\tand\x1fseparators\x1c ",
     ],
 )
-def test_fast_clean_matches_clean_inline(text: str) -> None:
-    assert fast_clean(text) == clean_inline(text)
+def test_clean_inline_quick_exits_match_the_plain_passes(text: str) -> None:
+    assert clean_inline(text) == collapse_ws(clean_text(text))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+def test_clean_inline_on_real_text(path: Path) -> None:
+    tree = LexborHTMLParser(path.read_bytes().decode("utf-8", "replace"))
+    texts = [node.text(deep=True) for node in tree.css("p, h1, h2, li, figcaption, td, span")]
+    assert texts
+    for text in texts:
+        assert clean_inline(text) == collapse_ws(clean_text(text))
 
 
 TEASER = "Một đoạn giới thiệu khác ở cột bên, dài hơn ba mươi ký tự để được tính là mô tả."
