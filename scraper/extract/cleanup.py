@@ -56,6 +56,9 @@ def is_lead(text: str, *, after_headline: bool) -> bool:
 def truncates(short: str, full: str) -> bool:
     """``short`` is ``full`` cut short ("Theo thông tin từ ..."): a strict prefix of it, with or
     without a closing ellipsis, long enough not to be a coincidence."""
+    # most pairs differ within the shortest prefix that counts: no ellipsis scan for them
+    if not full.startswith(short[:_MIN_PREFIX]):
+        return False
     head = _ELLIPSIS_RE.sub("", short)
     return _MIN_PREFIX <= len(head) < len(full) and full.startswith(head)
 
