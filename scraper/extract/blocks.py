@@ -8,7 +8,6 @@ The walk is iterative (no recursion), so 10,000 levels of nesting are fine.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -85,7 +84,6 @@ _BLOCK_IDS = _tag_ids(BLOCK_TAGS)
 (_IMG_ID,) = _tag_ids({"img"})
 (_FIGCAPTION_ID,) = _tag_ids({"figcaption"})
 (_A_ID,) = _tag_ids({"a"})
-_WS_RE = re.compile(r"\s+")
 
 
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-srcset", "src")
