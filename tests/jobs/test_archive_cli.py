@@ -225,8 +225,10 @@ def test_db_compact_rolls_up_old_runs_and_builds_site_dictionaries(archive) -> N
     assert after_bytes < before_bytes * 0.8
     code, out = invoke(db, config, "db", "check")
     assert code == 0, out
+    # the raw page still reads back after compaction (article 1 is whichever of the two sites'
+    # pages was stored first: one of them opens with a line break before its doctype)
     code, out = invoke(db, config, "show", "1", "--raw")
-    assert code == 0 and out.startswith("<!")
+    assert code == 0 and out.lstrip().startswith("<!")
 
 
 def test_a_closed_pipe_ends_quietly(archive) -> None:  # type: ignore[no-untyped-def]
