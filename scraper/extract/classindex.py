@@ -26,6 +26,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 #: (node, class value, id value) of each element with a class or id, in document order
 Marked = tuple[tuple[LexborNode, str, str], ...]
+# every element with a class or an id, listed once: lexbor lists an element once per alternative
+# it matches, and these exclude each other
+_MARKED_CSS = "[class], [id]:not([class])"
 
 # an attribute selector, with "]" allowed inside a quoted value
 _ATTR_RE = re.compile(r"""\[(?:[^\]'"]|'[^']*'|"[^"]*")*\]""")
@@ -144,13 +147,9 @@ class PageClasses:
         return scope.css_first(trimmed) if trimmed else None
 
 
-_MARKED_CSS = "[class], [id]:not([class])"
-
-
 def marked_elements(root: LexborNode) -> Marked:
     """``root`` and its descendants that carry a class or id, each once, in document order."""
-    # lexbor lists an element once per alternative it matches: the alternatives exclude each
-    # other, so none is listed twice; two direct reads (``attributes`` builds a dict of all)
+    # two direct reads: ``attributes`` builds a dict of every attribute
     return tuple(
         [(node, node.attrs.get("class") or "", node.id or "") for node in root.css(_MARKED_CSS)]
     )

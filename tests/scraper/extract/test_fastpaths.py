@@ -3,7 +3,8 @@
 Each speed-up (bench/extract.py, issue #3) is checked against its plain reference on the real
 pages in tests/fixtures/real/: the chunked UTF-8 check against ``bytes.decode``, the Python
 widget-name test against lexbor's ``[class*=...]`` selector list, ``clean_inline``'s quick
-exits against ``collapse_ws(clean_text(...))``. Plus the one deliberate change: the sapo is looked for near the h1 first.
+exits against ``collapse_ws(clean_text(...))``. Plus the one deliberate change: the sapo is
+looked for near the h1 first.
 """
 
 from __future__ import annotations
