@@ -74,9 +74,7 @@ def _window(dialect: str) -> Select[int, int | None]:
 
 # prebuilt, one a dialect: the store runs them once per article
 _WINDOW = {name: _window(name) for name in ("postgresql", "sqlite")}
-_KEYS = select(Article.id, Article.content_hash, Article.sapo).where(
-    Article.id.in_(bindparam("ids", expanding=True))
-)
+_KEYS = select(Article.content_hash, Article.sapo).where(Article.id == bindparam("id"))
 _LINK = {
     name: insert(table(ArticleLink)).on_conflict_do_nothing(
         index_elements=["article_id", "other_id"]
@@ -109,8 +107,8 @@ _SHINGLES = neardup.ShingleCache()
 
 def link_near_duplicate(session: Session, article: NearKeyed, now: datetime) -> int | None:
     """Link ``article`` to the earlier article it is a near-copy of (storage/neardup.py):
-    SimHash candidates published within the window, confirmed on their words. The other
-    article's id, if linked."""
+    SimHash candidates published within the window, confirmed on their words unless within
+    ``neardup.TRUSTED_DISTANCE`` bits. The other article's id, if linked."""
     if article.simhash is None:
         return None
     # plain Core rows: the ORM's row loading costs several times as much, once per article
@@ -118,19 +116,8 @@ def link_near_duplicate(session: Session, article: NearKeyed, now: datetime) -> 
     dialect = conn.dialect.name
     others = conn.execute(_WINDOW[dialect], _window_params(article))
     found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
-    if not found:
-        return None
-    # each candidate's shingles come from the cache, else from its stored search key (the
-    # folded words: the texts are not folded again). The key is what the words are made of:
-    # the content hash (title and text) and the sapo
-    keys = {
-        row.id: _cache_key(row.content_hash, row.sapo)
-        for row in conn.execute(_KEYS, {"ids": [i for i, _ in found]})
-    }
-    mine = _SHINGLES.get(_cache_key(article.content_hash, article.sapo), lambda: _words(article))
     for other_id, distance in found:
-        shingles = _SHINGLES.get(keys[other_id], partial(_stored_words, conn, other_id))
-        if neardup.set_containment(mine, shingles) >= neardup.MIN_CONTAINMENT:
+        if distance <= neardup.TRUSTED_DISTANCE or _contained(conn, article, other_id):
             conn.execute(
                 _LINK[dialect],
                 {"article_id": article.id, "other_id": other_id, "relation": "near_duplicate",
@@ -138,6 +125,19 @@ def link_near_duplicate(session: Session, article: NearKeyed, now: datetime) -> 
             )  # fmt: skip
             return other_id
     return None
+
+
+def _contained(conn: Connection, article: NearKeyed, other_id: int) -> bool:
+    """The candidate's words confirm it (``neardup.MIN_CONTAINMENT``). Each text's shingles come
+    from the cache, else from its stored search key (the folded words: the texts are not folded
+    again). The cache key is what the words are made of: the content hash (title and text) and
+    the sapo."""
+    row = conn.execute(_KEYS, {"id": other_id}).one()
+    mine = _SHINGLES.get(_cache_key(article.content_hash, article.sapo), lambda: _words(article))
+    theirs = _SHINGLES.get(
+        _cache_key(row.content_hash, row.sapo), partial(_stored_words, conn, other_id)
+    )
+    return neardup.set_containment(mine, theirs) >= neardup.MIN_CONTAINMENT
 
 
 def _cache_key(digest: str, sapo: str | None) -> str:

@@ -224,6 +224,41 @@ def test_copies_of_one_original_are_all_linked_to_it(db_url: str) -> None:
         engine.dispose()
 
 
+def test_simhashes_within_the_trusted_distance_decide_without_the_words(db_url: str) -> None:
+    """Within ``TRUSTED_DISTANCE`` bits the SimHashes alone link two articles; one bit more and
+    the words are compared, and two different stories are not linked."""
+    engine, sessions = migrated(db_url)
+    base = neardup.to_signed(0x0123_4567_89AB_CDEF)
+    one, two, three = stories()[:3]
+    try:
+        with sessions.begin() as s:
+            site = repo.ensure_site(s, "baotinh", "https://a.vn/", NOW).id
+
+            def row(i: int, story: Article, simhash: int) -> ArticleRow:
+                new = ArticleRow(
+                    site_id=site, url=f"https://a.vn/{i}.html", title=story.title,
+                    sapo=story.sapo, text=story.text, authors=[], tags=[], images=[],
+                    content_hash=f"{i:064d}", simhash=simhash, first_seen=NOW, last_seen=NOW,
+                    published_at=NOW, extractor_version="t", extractor="generic",
+                )  # fmt: skip
+                s.add(new)
+                s.flush()
+                return new
+
+            first = row(0, one, base)
+            trusted = row(1, two, base ^ 0b111)
+            assert links.link_near_duplicate(s, trusted, NOW) == first.id
+            checked = row(2, three, base ^ 0b1111000000)  # 4 bits from the first, 7 from two
+            assert links.link_near_duplicate(s, checked, NOW) is None
+            copy = row(3, republished(one), base ^ (0b1111 << 20))
+            assert links.link_near_duplicate(s, copy, NOW) == first.id
+    finally:
+        engine.dispose()
+    a = neardup.words_of(one.title, one.sapo, one.text)
+    b = neardup.words_of(two.title, two.sapo, two.text)
+    assert not neardup.near_duplicates(a, b) and neardup.near_duplicates(a, a)
+
+
 def test_the_database_computes_the_same_distance_as_python(db_url: str) -> None:
     """The window query filters by Hamming distance in SQL (PostgreSQL ``bit_count``, SQLite a
     registered function): the same candidates as ``neardup.candidates``, signed values too."""
