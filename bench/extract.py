@@ -12,8 +12,9 @@ Run: ``.venv/bin/python bench/extract.py`` (``make bench-extract``). Scoring fol
 scrapinghub article-extraction-benchmark: token 4-gram shingles of lower-cased ``\\w+`` tokens;
 precision and recall averaged over pages, F1 computed from the averages. Time is wall time per
 page including parsing, in one process: every extractor runs once per page untimed (scored, and
-a warm-up), then ``REPEAT`` rounds run all extractors on all pages interleaved; a page's time is
-the median of its rounds, an extractor's time the median (and mean) over pages.
+a warm-up), then ``REPEAT`` rounds run all extractors on all pages interleaved (their order
+rotated each round, so none always follows another's run of the previous page); a page's time
+is the median of its rounds, an extractor's time the median (and mean) over pages.
 
 Generic extractors (vnnews generic, trafilatura, readability) get each page under an unknown
 domain (``masked_url``), so no site profile can apply; only "vnnews profile" sees the real URL.
@@ -34,6 +35,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +54,7 @@ from tests.support.scoring import (  # noqa: E402
 GOLDEN = ROOT / "tests" / "golden"
 PAGES = ROOT / "tests" / "fixtures" / "real"
 REPEAT = 9
+T = TypeVar("T")
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -141,6 +144,13 @@ class Row:
     page_f1: dict[str, float]
 
 
+def _turn(extractors: list[T], round_: int) -> list[T]:
+    """The extractors in a round's order: rotated each round, so none always runs right after
+    another's run on the previous page (its caches cold, the heap as the other left it)."""
+    k = round_ % len(extractors)
+    return extractors[k:] + extractors[:k]
+
+
 def _timed(fn: Callable[[bytes, str], str], html: bytes, url: str) -> float:
     # as timeit does: no collector pauses charged to whoever happens to run next
     gc.disable()
@@ -166,10 +176,10 @@ def run(repeat: int = REPEAT) -> list[Row]:
             got = fn(html, url)  # the scored run doubles as the warm-up
             scores[name].append(precision_recall(golden["text"], got))
     # round-robin, so load on the machine falls on every extractor alike
-    for _ in range(repeat):
+    for round_ in range(repeat):
         gc.collect()
         for case_id, golden, html in cases:
-            for name, fn, real_url in EXTRACTORS:
+            for name, fn, real_url in _turn(EXTRACTORS, round_):
                 url = golden["url"] if real_url else masked_url(golden["url"])
                 times[name].setdefault(case_id, []).append(_timed(fn, html, url))
     rows = []
@@ -224,10 +234,10 @@ def run_corpus(pages: Path, truth: Path, repeat: int = CORPUS_REPEAT) -> list[tu
     for case in cases:
         for name, fn in CORPUS_EXTRACTORS:
             scores[name][case.id] = score_page(case.expected, fn(case.html, case.url))
-    for _ in range(repeat):
+    for round_ in range(repeat):
         gc.collect()
         for case in cases:
-            for name, fn in CORPUS_EXTRACTORS:
+            for name, fn in _turn(CORPUS_EXTRACTORS, round_):
                 times[name].setdefault(case.id, []).append(
                     _timed(lambda h, u, f=fn: f(h, u), case.html, case.url or "")  # type: ignore[misc]
                 )
