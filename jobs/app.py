@@ -66,9 +66,11 @@ def build_fetcher(config: Config, archive: Archive | None = None) -> Fetcher:
 
 
 def build_pool(config: Config) -> CpuPool:
-    """The crawler's CPU pool (``[daemon] cpu_workers``, ``cpu_pool``); the caller closes it."""
-    kind = cast(PoolKind, config.daemon.cpu_pool)
-    return CpuPool(config.daemon.cpu_workers, kind)
+    """The crawler's CPU pool (``[daemon] cpu_workers``, ``cpu_pool``), its workers starting
+    in the background; the caller closes it."""
+    pool = CpuPool(config.daemon.cpu_workers, cast(PoolKind, config.daemon.cpu_pool))
+    pool.start()
+    return pool
 
 
 @dataclass

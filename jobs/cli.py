@@ -9,6 +9,7 @@ Every command turns vnnews errors into one line on stderr naming what failed, wi
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -142,4 +143,9 @@ for _command in COMMANDS:
 
 
 def main() -> None:
-    cli(prog_name="vnnews")
+    try:
+        cli(prog_name="vnnews")
+    finally:
+        # the interpreter's exit then frees modules without a last full collection over every
+        # object a crawl left (~0.25 s); exit handlers still run, files are closed by then
+        gc.freeze()

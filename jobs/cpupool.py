@@ -87,9 +87,31 @@ class CpuPool:
         self.workers = max(1, workers)
         self.timeout = timeout
         self._executor: Executor | None = None
+        self._lock = threading.Lock()  # the executor is made by the first of two threads
+        self._starter: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the worker processes now, in the background, rather than on the first page:
+        the forkserver imports the extractor and forks (~0.25 s) while the caller goes on with
+        discovery. A no-op for thread and inline pools."""
+        if self.kind != "process" or self._starter is not None:
+            return
+        self._starter = threading.Thread(target=self._warm, name="vnnews-pool-start", daemon=True)
+        self._starter.start()
+
+    def _warm(self) -> None:
+        try:
+            pool = self._pool()
+            with _bare_main():
+                for _ in range(self.workers):  # one task a worker: each submit starts one
+                    pool.submit(os.getpid)
+        except Exception as exc:  # the first page starts (or fails to start) them again
+            log.warning("CPU pool: workers did not start ahead: %s", exc)
 
     def _pool(self) -> Executor:
-        if self._executor is None:
+        with self._lock:
+            if self._executor is not None:
+                return self._executor
             if self.kind == "thread":
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="vnnews-cpu")
             else:
@@ -101,7 +123,7 @@ class CpuPool:
                     self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
                 )
                 _forkserver_users(+1)
-        return self._executor
+            return self._executor
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args)`` in the pool (inline: right here). ``fn`` must be a module-level
@@ -125,15 +147,19 @@ class CpuPool:
         raise AssertionError("unreachable")
 
     def _replace(self, broken: Executor, why: str) -> None:
-        if self._executor is not broken:
-            return  # another task replaced it already
+        with self._lock:
+            if self._executor is not broken:
+                return  # another task replaced it already
+            self._executor = None
         log.warning("CPU pool: %s; starting new workers", why)
-        self._executor = None
         _kill(broken)
 
     def close(self) -> None:
         """Stop the workers: queued tasks are cancelled, running ones finish (a parse is
         bounded), then the processes exit."""
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
@@ -159,19 +185,24 @@ def _forkserver_users(change: int, *, stop_last: bool = True) -> None:
         stop()
 
 
+_main_lock = threading.Lock()
+
+
 @contextmanager
 def _bare_main() -> Iterator[None]:
     """``__main__`` as a module with no file and no spec, for as long as a worker starts:
     multiprocessing then has no main script to re-run in it (``spawn.get_preparation_data``
-    reads the main module's ``__spec__`` and ``__file__``)."""
-    modules = sys.modules
-    main = modules.get("__main__")
-    modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            modules["__main__"] = main
+    reads the main module's ``__spec__`` and ``__file__``). One thread at a time: two swaps
+    overlapping would leave the bare module in place."""
+    with _main_lock:
+        modules = sys.modules
+        main = modules.get("__main__")
+        modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                modules["__main__"] = main
 
 
 def _call(fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:

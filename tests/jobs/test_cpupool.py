@@ -112,7 +112,35 @@ def test_close_reaps_the_workers_so_their_cpu_counts_in_this_process() -> None:
     assert spent >= 0.5, spent
 
 
-def test_workers_do_not_run_the_main_script_again(tmp_path: Path) -> None:
+def _processes(pool: CpuPool) -> set[int]:
+    executor = pool._executor
+    return {p.pid for p in (getattr(executor, "_processes", None) or {}).values()}
+
+
+def test_started_workers_are_up_before_the_first_task_and_close_waits_for_them() -> None:
+    """``start`` forks the workers in the background (the crawl discovers meanwhile); the
+    first task then runs in one of them, and a pool closed while starting stops cleanly."""
+    main = sys.modules["__main__"]
+    pool = CpuPool(2)
+    try:
+        pool.start()
+        deadline = time.monotonic() + 60
+        while len(_processes(pool)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = _processes(pool)
+        assert len(started) == 2
+        assert asyncio.run(pool.run(pid_of_worker, 2))[0] in started
+    finally:
+        pool.close()
+    assert sys.modules["__main__"] is main
+    closing = CpuPool(2)
+    closing.start()
+    closing.close()  # at once: the start is waited for, then its workers stop
+    assert closing._executor is None and sys.modules["__main__"] is main
+
+
+@pytest.mark.parametrize("ahead", [False, True], ids=["on-first-task", "started-ahead"])
+def test_workers_do_not_run_the_main_script_again(tmp_path: Path, ahead: bool) -> None:
     """A script that runs the pool without the ``if __name__ == "__main__"`` guard (the
     ``vnnews`` console script imports the whole CLI the same way): the workers must not
     re-run it, which would start the work again in each (multiprocessing refuses) and cost
@@ -125,6 +153,7 @@ def test_workers_do_not_run_the_main_script_again(tmp_path: Path) -> None:
         "from tests.jobs.test_cpupool import pid_of_worker\n"
         "print('script ran', os.getpid(), flush=True)\n"
         "pool = CpuPool(2)\n"
+        f"{'pool.start()' if ahead else 'pass'}\n"
         "print(asyncio.run(pool.run(pid_of_worker, 7))[1])\n"
         "pool.close()\n",
         encoding="utf-8",
