@@ -52,6 +52,8 @@ _MIN_PARAGRAPH = 25
 # a listing: at least this many teasers, each beside a link this long (a headline)
 _MIN_TEASERS = 5
 _HEADLINE_CHARS = 20
+# a body this short may be a single teaser (``_lone_teaser``): a headline and a sentence or two
+_TEASER_CHARS = 400
 _CLASS_WEIGHT = 25.0
 # stage 2 runs when the stage-1 body holds less than this share of the page's text
 _ENOUGH_SHARE = 0.3
@@ -499,7 +501,30 @@ def _stage(root: LexborNode, *, text_holders: bool) -> Body:
     top, score = best
     if is_listing(top, found.scored, found.nodes) or _is_listing_page(found):
         return Body(listing=True)
-    return Body(_with_siblings(top, score, found))
+    parts = _with_siblings(top, score, found)
+    if _lone_teaser(parts):
+        return Body(listing=True)
+    return Body(parts)
+
+
+_HEADLINE_CSS = "h2 a[href], h3 a[href], h4 a[href], h5 a[href], h6 a[href]"
+
+
+def _lone_teaser(parts: list[LexborNode]) -> bool:
+    """A body that is one teaser: a short block sharing its box with a headline that links
+    elsewhere (a section page showing one featured story, its other teasers loaded later by
+    script: too few for ``is_listing``). An article's own title is its ``<h1>``, outside the
+    body; a teaser's headline is an ``<h2>``..``<h6>`` link beside its summary."""
+    if len(parts) != 1:
+        return False
+    box = parts[0]
+    if len(box.text(deep=True, strip=True)) > _TEASER_CHARS:
+        return False
+    if box.tag == "p" and box.parent is not None:
+        box = box.parent  # <div class="item"><h3><a>headline</a></h3><p>summary</p></div>
+    return any(
+        len(link.text(deep=True, strip=True)) >= _HEADLINE_CHARS for link in box.css(_HEADLINE_CSS)
+    )
 
 
 class _PageChars:

@@ -42,6 +42,13 @@ from scraper.types import Article, Image
 from scraper.vietnamese import clean_inline, fold_key
 
 _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
+#: an XML document whose root is a feed or a sitemap (after a declaration, comments and
+#: stylesheet instructions): discovery's input, not a page with an article
+_FEED_ROOT_RE = re.compile(
+    rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<\?xml-stylesheet[^>]*>\s*)*"
+    rb"<\s*(rss|feed|rdf:RDF|urlset|sitemapindex)\b",
+    re.S,
+)
 #: fewer words than this in the body is no article (the shortest real bulletin has more; a
 #: listing's leftovers, a section label or "7' trước", have fewer)
 MIN_ARTICLE_WORDS = 20
@@ -91,6 +98,15 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
         raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
     if not _looks_like_html(head):
         raise ExtractError("not an HTML document", url=url)
+    feed = _FEED_ROOT_RE.match(head.removeprefix(b"\xef\xbb\xbf"), 0, 4096)
+    if feed is not None:
+        root = feed.group(1).decode()
+        what = "a sitemap" if root in ("urlset", "sitemapindex") else "a feed"
+        raise ExtractError(
+            f"not an HTML document: {what} (<{root}>): list it under a [[site]]'s "
+            f"{'sitemaps' if what == 'a sitemap' else 'feeds'}",
+            url=url,
+        )
     return parse_input
 
 

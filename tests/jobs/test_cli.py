@@ -123,7 +123,7 @@ def test_extract_a_saved_real_page_as_json() -> None:
     assert data["extractor"].startswith("profile:vnexpress")
 
 
-@pytest.mark.parametrize("site", ["vnexpress.net", "dantri.com.vn"])
+@pytest.mark.parametrize("site", ["vnexpress.net", "dantri.com.vn", "tuoitre.vn"])
 def test_extract_of_a_listing_page_fails_in_one_line(site: str) -> None:
     # the crawler's not_article rule (scraper.extract.is_article), through a real process
     proc = run(

@@ -4,6 +4,7 @@ mis-declared or legacy-encoded, NFD. No timing assertions (speed is measured in 
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from scraper.errors import ExtractError
 from scraper.extract import extract_article, extract_generic
 from scraper.types import Article
+from tests.support.paths import REAL
 
 URL = "https://example.vn/bai-viet-1.html"
 SENTENCE = "Sở Lao động - Thương binh và Xã hội tổ chức hội nghị tổng kết công tác năm 2023, "
@@ -32,6 +34,29 @@ def _ok_or_extract_error(data: bytes | str) -> Article | None:
 def test_not_html_raises_extract_error(data: bytes | str) -> None:
     with pytest.raises(ExtractError):
         extract_article(data, URL)
+
+
+FEEDS = sorted(REAL.glob("*/*.xml"))
+
+
+@pytest.mark.parametrize("path", FEEDS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_feed_or_sitemap_is_named_as_such(path: Path) -> None:
+    """The real feeds (one in UTF-16) and sitemaps: 'not an HTML document', naming what the
+    file is and where it belongs, not 'too little body text'."""
+    is_sitemap = "sitemap" in path.name
+    with pytest.raises(ExtractError, match="sitemaps" if is_sitemap else "feeds") as caught:
+        extract_article(path.read_bytes(), URL)
+    assert str(caught.value).startswith("not an HTML document: a ")
+    assert len(FEEDS) == 4
+
+
+def test_xhtml_with_an_xml_declaration_is_html() -> None:
+    page = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>'
+        f"<html xmlns='http://www.w3.org/1999/xhtml'><body><article><p>{SENTENCE * 3}</p>"
+        "</article></body></html>"
+    )
+    assert SENTENCE.strip() in extract_article(page, URL).text
 
 
 def test_page_without_body_gives_empty_text() -> None:
