@@ -46,6 +46,8 @@ def database_url(value: str) -> str:
     ``data/x.db`` → ``sqlite:///data/x.db``; ``/srv/x.db`` → ``sqlite:////srv/x.db``;
     ``~/x.db`` is expanded. Anything with ``://`` (or ``sqlite:``) is a URL already."""
     value = value.strip()
+    if not value:
+        raise DatabaseLocationError("no database given (--db or VNNEWS_DB is empty)")
     if "://" in value or value.startswith("sqlite:"):
         return value
     return f"sqlite:///{os.path.expanduser(value)}"

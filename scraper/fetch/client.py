@@ -477,14 +477,16 @@ class Fetcher:
         if plan.check_robots:
             policy = await self._robots_policy(parsed, min_delay=plan.min_delay)
             if not policy.can_fetch(str(parsed), s.user_agent):
+                if policy.network:
+                    # no answer at all is the host being down, not a robots.txt rule: say so
+                    why = f"host unreachable (asked for its robots.txt): {policy.error}"
+                    raise _error(HostUnreachableError, why, url, retryable=True)
                 why = (
                     f"{policy.reason}: disallow all assumed"
                     if policy.reason
                     else "disallowed by robots.txt"
                 )
-                # no answer at all is a network failure, not a robots.txt rule: say so
-                cls = HostUnreachableError if policy.network else RobotsDisallowedError
-                raise _error(cls, why, url, retryable=policy.unreachable)
+                raise _error(RobotsDisallowedError, why, url, retryable=policy.unreachable)
             crawl_delay = policy.crawl_delay(s.user_agent)
         resting = self._politeness.paused_for(parsed.host)
         if resting > s.max_delay:

@@ -37,7 +37,8 @@ class RobotsPolicy:
     expires: float = 0.0  # on the cache's clock
     reason: str = ""  # why the file was not used, e.g. "HTTP 503"
     unreachable: bool = False  # 5xx/429/no answer: disallow all, ask again after a short TTL
-    network: bool = False  # no HTTP answer at all (DNS, connect, timeout); ``reason`` says which
+    network: bool = False  # no HTTP answer at all (DNS, connect, timeout); ``error`` says which
+    error: str = ""  # the network failure, as the fetcher named it
 
     def can_fetch(self, url: str, user_agent: str) -> bool:
         if self.rules is None:
@@ -74,7 +75,9 @@ def policy_from_response(
     short = now + min(ttl, error_ttl)
     if status is None:
         reason = f"robots.txt unreachable: {error}" if error else "robots.txt unreachable"
-        return RobotsPolicy(False, None, short, reason, unreachable=True, network=True)
+        return RobotsPolicy(
+            False, None, short, reason, unreachable=True, network=True, error=error or "no answer"
+        )
     if 200 <= status < 300:
         return RobotsPolicy(True, parse_robots(body), now + ttl)
     if status == 429 or status >= 500:

@@ -30,6 +30,9 @@ def test_database_url() -> None:
     assert database_url("sqlite:///data/x.db") == "sqlite:///data/x.db"
     assert database_url("postgresql://u@h/db") == "postgresql://u@h/db"
     assert database_url("~/x.db") == f"sqlite:///{Path.home()}/x.db"
+    for empty in ("", "  "):  # an unset variable in a script: not an in-memory database
+        with pytest.raises(DatabaseLocationError, match="no database given"):
+            database_url(empty)
 
 
 def test_a_missing_directory_is_an_error_naming_it_and_creates_nothing(tmp_path: Path) -> None:

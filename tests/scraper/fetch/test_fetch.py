@@ -364,7 +364,7 @@ def test_dns_failure_is_retryable_fetch_error() -> None:
     assert type(err.value) is HostUnreachableError and err.value.retryable
     # the robots.txt lookup fails first: still a retryable network failure, not a robots rule
     with pytest.raises(
-        FetchError, match=re.escape("robots.txt unreachable: DNS lookup failed")
+        FetchError, match=re.escape("host unreachable (asked for its robots.txt): DNS lookup")
     ) as err:
         run(go(True))
     assert type(err.value) is HostUnreachableError and err.value.retryable

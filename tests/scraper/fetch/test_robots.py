@@ -179,7 +179,7 @@ def test_robots_unreachable_is_a_retryable_fetch_error() -> None:
         srv.routes["/robots.txt"] = srv.hang()
         results, _ = run_fetches(srv, ["/ok"], timeout=0.5)
         assert type(results[0]) is HostUnreachableError and results[0].retryable
-        assert "robots.txt unreachable: timed out" in str(results[0])
+        assert "host unreachable (asked for its robots.txt): timed out" in str(results[0])
 
 
 def test_robots_redirect_followed_and_override_off() -> None:
