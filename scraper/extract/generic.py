@@ -501,25 +501,20 @@ def _stage(root: LexborNode, *, text_holders: bool) -> Body:
     top, score = best
     if is_listing(top, found.scored, found.nodes) or _is_listing_page(found):
         return Body(listing=True)
-    parts = _with_siblings(top, score, found)
-    if _lone_teaser(parts):
+    body = Body(_with_siblings(top, score, found))
+    if len(body.parts) == 1 and body.text_length <= _TEASER_CHARS and _lone_teaser(body.parts[0]):
         return Body(listing=True)
-    return Body(parts)
+    return body
 
 
 _HEADLINE_CSS = "h2 a[href], h3 a[href], h4 a[href], h5 a[href], h6 a[href]"
 
 
-def _lone_teaser(parts: list[LexborNode]) -> bool:
-    """A body that is one teaser: a short block sharing its box with a headline that links
-    elsewhere (a section page showing one featured story, its other teasers loaded later by
-    script: too few for ``is_listing``). An article's own title is its ``<h1>``, outside the
+def _lone_teaser(box: LexborNode) -> bool:
+    """Whether a short body of one block is a teaser: it shares its box with a headline that
+    links elsewhere (a section page showing one featured story, its other teasers loaded later
+    by script: too few for ``is_listing``). An article's own title is its ``<h1>``, outside the
     body; a teaser's headline is an ``<h2>``..``<h6>`` link beside its summary."""
-    if len(parts) != 1:
-        return False
-    box = parts[0]
-    if len(box.text(deep=True, strip=True)) > _TEASER_CHARS:
-        return False
     if box.tag == "p" and box.parent is not None:
         box = box.parent  # <div class="item"><h3><a>headline</a></h3><p>summary</p></div>
     return any(
