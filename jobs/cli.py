@@ -146,6 +146,7 @@ def main() -> None:
     try:
         cli(prog_name="vnnews")
     finally:
-        # the interpreter's exit then frees modules without a last full collection over every
-        # object a crawl left (~0.25 s); exit handlers still run, files are closed by then
+        # what is left is frozen out of the cyclic collector: the interpreter's exit skips a
+        # last full collection over every object a crawl made (~0.25 s). Exit handlers
+        # (logging, the pool) still run; the commands close their database and files themselves
         gc.freeze()

@@ -3,7 +3,8 @@
 Extraction, compression and hashing are pure Python and C under the GIL: threads overlap them
 with fetching but use one core; processes use every core (``kind="process"``, the default;
 measured in bench/throughput.py). The pool is bounded (``workers`` processes, one task each at a
-time; callers bound how many they queue), starts on first use, and never stalls its caller:
+time; callers bound how many they queue), starts on first use or ahead of it (``start``: in the
+background, while the crawl discovers), and never stalls its caller:
 
 - a task running longer than ``timeout`` fails with ``WorkerError``, and the pool's processes
   are killed and replaced (a stuck parse cannot be cancelled any other way);
@@ -46,6 +47,8 @@ PoolKind = Literal["process", "thread", "inline"]
 #: a page whose extraction takes longer than this is given up (check_html bounds a parse well
 #: below it: only a bug or a starved machine gets here)
 DEFAULT_TIMEOUT = 120.0
+#: seconds a warm-up task holds its worker (``CpuPool.start``); discovery takes longer
+_WARM_HOLD = 0.2
 
 
 class WorkerError(VnnewsError):
@@ -102,9 +105,12 @@ class CpuPool:
     def _warm(self) -> None:
         try:
             pool = self._pool()
-            with _bare_main():
-                for _ in range(self.workers):  # one task a worker: each submit starts one
-                    pool.submit(os.getpid)
+            for _ in range(self.workers):
+                # a submit starts a worker only when none is idle: each warm-up task keeps
+                # its worker busy a moment, so the next submit starts another (a starved
+                # thread may still start fewer: the first pages start the rest)
+                with _bare_main():
+                    pool.submit(time.sleep, _WARM_HOLD)
         except Exception as exc:  # the first page starts (or fails to start) them again
             log.warning("CPU pool: workers did not start ahead: %s", exc)
 

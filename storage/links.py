@@ -74,7 +74,9 @@ def _window(dialect: str) -> Select[int, int | None]:
 
 # prebuilt, one a dialect: the store runs them once per article
 _WINDOW = {name: _window(name) for name in ("postgresql", "sqlite")}
-_KEYS = select(Article.content_hash, Article.sapo).where(Article.id == bindparam("id"))
+_KEYS = select(Article.id, Article.content_hash, Article.sapo).where(
+    Article.id.in_(bindparam("ids", expanding=True))
+)
 _LINK = {
     name: insert(table(ArticleLink)).on_conflict_do_nothing(
         index_elements=["article_id", "other_id"]
@@ -116,28 +118,32 @@ def link_near_duplicate(session: Session, article: NearKeyed, now: datetime) -> 
     dialect = conn.dialect.name
     others = conn.execute(_WINDOW[dialect], _window_params(article))
     found = neardup.candidates(article.simhash, [(i, h) for i, h in others if h is not None])
+    if not found:
+        return None
+    if found[0][1] <= neardup.TRUSTED_DISTANCE:
+        return _link(conn, article, *found[0], now)  # the closest, near enough to decide alone
+    # each candidate's shingles come from the cache, else from its stored search key (the
+    # folded words: the texts are not folded again). The key is what the words are made of:
+    # the content hash (title and text) and the sapo
+    keys = {
+        row.id: _cache_key(row.content_hash, row.sapo)
+        for row in conn.execute(_KEYS, {"ids": [i for i, _ in found]})
+    }
+    mine = _SHINGLES.get(_cache_key(article.content_hash, article.sapo), lambda: _words(article))
     for other_id, distance in found:
-        if distance <= neardup.TRUSTED_DISTANCE or _contained(conn, article, other_id):
-            conn.execute(
-                _LINK[dialect],
-                {"article_id": article.id, "other_id": other_id, "relation": "near_duplicate",
-                 "distance": distance, "created_at": now},
-            )  # fmt: skip
-            return other_id
+        shingles = _SHINGLES.get(keys[other_id], partial(_stored_words, conn, other_id))
+        if neardup.set_containment(mine, shingles) >= neardup.MIN_CONTAINMENT:
+            return _link(conn, article, other_id, distance, now)
     return None
 
 
-def _contained(conn: Connection, article: NearKeyed, other_id: int) -> bool:
-    """The candidate's words confirm it (``neardup.MIN_CONTAINMENT``). Each text's shingles come
-    from the cache, else from its stored search key (the folded words: the texts are not folded
-    again). The cache key is what the words are made of: the content hash (title and text) and
-    the sapo."""
-    row = conn.execute(_KEYS, {"id": other_id}).one()
-    mine = _SHINGLES.get(_cache_key(article.content_hash, article.sapo), lambda: _words(article))
-    theirs = _SHINGLES.get(
-        _cache_key(row.content_hash, row.sapo), partial(_stored_words, conn, other_id)
-    )
-    return neardup.set_containment(mine, theirs) >= neardup.MIN_CONTAINMENT
+def _link(conn: Connection, article: NearKeyed, other_id: int, distance: int, now: datetime) -> int:
+    conn.execute(
+        _LINK[conn.dialect.name],
+        {"article_id": article.id, "other_id": other_id, "relation": "near_duplicate",
+         "distance": distance, "created_at": now},
+    )  # fmt: skip
+    return other_id
 
 
 def _cache_key(digest: str, sapo: str | None) -> str:

@@ -52,8 +52,11 @@ _MIN_PARAGRAPH = 25
 # a listing: at least this many teasers, each beside a link this long (a headline)
 _MIN_TEASERS = 5
 _HEADLINE_CHARS = 20
-# a body this short may be a single teaser (``_lone_teaser``): a headline and a sentence or two
+# a body this short may be a single teaser (``_lone_teaser``): a headline and a sentence or two,
+# the headline in an h2..h6 link, perhaps after a short kicker (a category, a time)
 _TEASER_CHARS = 400
+_HEADLINE_CSS = "h2 a[href], h3 a[href], h4 a[href], h5 a[href], h6 a[href]"
+_KICKER_CHARS = 40
 _CLASS_WEIGHT = 25.0
 # stage 2 runs when the stage-1 body holds less than this share of the page's text
 _ENOUGH_SHARE = 0.3
@@ -503,23 +506,32 @@ def _stage(root: LexborNode, *, text_holders: bool) -> Body:
         return Body(listing=True)
     body = Body(_with_siblings(top, score, found))
     if len(body.parts) == 1 and body.text_length <= _TEASER_CHARS and _lone_teaser(body.parts[0]):
-        return Body(listing=True)
+        return Body()  # nothing here: the next stage may still find the article
     return body
 
 
-_HEADLINE_CSS = "h2 a[href], h3 a[href], h4 a[href], h5 a[href], h6 a[href]"
+def _lone_teaser(block: LexborNode) -> bool:
+    """Whether a short body of one block is a teaser: a box that reads as one headline linking
+    to another page, then its summary (a section page showing one featured story, its other
+    teasers loaded later by script: too few for ``is_listing``). An article's own title is its
+    ``<h1>``, outside the body; a brief followed by a related link reads the other way round."""
+    box = block
+    if block.tag == "p" and block.parent is not None:
+        box = block.parent  # <div class="item"><h3><a>headline</a></h3><p>summary</p></div>
+    links = [a for a in box.css(_HEADLINE_CSS) if _links_away(a)]
+    if len(links) != 1:
+        return False
+    headline = links[0].text(deep=True, strip=True)
+    if len(headline) < _HEADLINE_CHARS:
+        return False
+    text = box.text(deep=True, strip=True)
+    at = text.find(headline)
+    return 0 <= at <= _KICKER_CHARS and len(text) <= _TEASER_CHARS + len(headline)
 
 
-def _lone_teaser(box: LexborNode) -> bool:
-    """Whether a short body of one block is a teaser: it shares its box with a headline that
-    links elsewhere (a section page showing one featured story, its other teasers loaded later
-    by script: too few for ``is_listing``). An article's own title is its ``<h1>``, outside the
-    body; a teaser's headline is an ``<h2>``..``<h6>`` link beside its summary."""
-    if box.tag == "p" and box.parent is not None:
-        box = box.parent  # <div class="item"><h3><a>headline</a></h3><p>summary</p></div>
-    return any(
-        len(link.text(deep=True, strip=True)) >= _HEADLINE_CHARS for link in box.css(_HEADLINE_CSS)
-    )
+def _links_away(link: LexborNode) -> bool:
+    href = (link.attrs.get("href") or "").strip().lower()
+    return bool(href) and not href.startswith(("#", "javascript:"))
 
 
 class _PageChars:

@@ -42,10 +42,10 @@ from scraper.types import Article, Image
 from scraper.vietnamese import clean_inline, fold_key
 
 _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
-#: an XML document whose root is a feed or a sitemap (after a declaration, comments and
-#: stylesheet instructions): discovery's input, not a page with an article
+#: an XML document whose root is a feed or a sitemap (after a declaration, comments, stylesheet
+#: instructions and an RSS 0.91 doctype): discovery's input, not a page with an article
 _FEED_ROOT_RE = re.compile(
-    rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<\?xml-stylesheet[^>]*>\s*)*"
+    rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<\?xml-stylesheet[^>]*>\s*|<!DOCTYPE[^>]*>\s*)*"
     rb"<\s*(rss|feed|rdf:RDF|urlset|sitemapindex)\b",
     re.S,
 )
@@ -98,7 +98,7 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
         raise ExtractError(f"expected bytes or str, got {type(html).__name__}", url=url)
     if not _looks_like_html(head):
         raise ExtractError("not an HTML document", url=url)
-    feed = _FEED_ROOT_RE.match(head.removeprefix(b"\xef\xbb\xbf"), 0, 4096)
+    feed = _FEED_ROOT_RE.match(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0, 4096)
     if feed is not None:
         root = feed.group(1).decode()
         what = "a sitemap" if root in ("urlset", "sitemapindex") else "a feed"

@@ -108,3 +108,51 @@ def test_a_short_article_beside_related_headlines_is_an_article() -> None:
     )
     article = extract_generic(html, "https://example.org/hoi-nghi.html")
     assert is_article(article) and article.text == f"{first}\n\n{second}"
+
+
+BRIEF = (
+    "Sở Lao động tỉnh tổ chức hội nghị tổng kết công tác năm 2023 tại thành phố, với sự tham "
+    "dự của lãnh đạo các sở, ngành và đại diện doanh nghiệp trên địa bàn. Hội nghị đề ra "
+    "phương hướng cho năm 2024 với nhiều chỉ tiêu mới về việc làm và đào tạo nghề."
+)
+
+
+def test_a_one_paragraph_brief_in_a_column_with_related_headlines_is_an_article() -> None:
+    related = "".join(
+        f"<li><h3><a href='/bai-{i}.html'>Tiêu đề bài viết liên quan số {i} khá dài</a></h3></li>"
+        for i in range(3)
+    )
+    html = (
+        f"<html><body><div class='main'><h1>Hội nghị tổng kết năm</h1><p>{BRIEF}</p>"
+        f"<ul>{related}</ul></div></body></html>"
+    )
+    article = extract_generic(html, "https://example.org/hoi-nghi.html")
+    assert is_article(article) and article.text == BRIEF
+
+
+def test_a_brief_followed_by_one_related_headline_is_an_article() -> None:
+    """A teaser reads headline then summary; a brief with a "read also" link reads the other
+    way round."""
+    more = "<h3><a href='/bai-khac.html'>Xem thêm: Một bài viết khác có tiêu đề khá dài</a></h3>"
+    html = (
+        "<html><body><h1>Hội nghị tổng kết năm</h1>"
+        f"<div class='content'><p>{BRIEF}</p>{more}</div></body></html>"
+    )
+    article = extract_generic(html, "https://example.org/hoi-nghi.html")
+    assert is_article(article) and article.text.startswith(BRIEF)
+
+
+def test_a_sidebar_teaser_does_not_hide_an_article_of_bare_text() -> None:
+    """The first stage scores only paragraphs and finds the sidebar's teaser: that is no body,
+    and the next stage (text outside <p>) finds the article."""
+    lines = "<br>".join(f"{i}. {BRIEF}" for i in range(6))
+    teaser = (
+        "<div class='box'><h3><a href='/bai-1.html'>Một bài viết khác có tiêu đề khá dài</a></h3>"
+        f"<p>{BRIEF[:150]}</p></div>"
+    )
+    html = (
+        "<html><body><h1>Hội nghị tổng kết năm</h1>"
+        f"<div class='col'><span>{lines}</span></div><div class='col2'>{teaser}</div></body></html>"
+    )
+    article = extract_generic(html, "https://example.org/hoi-nghi.html")
+    assert is_article(article) and article.text.count(BRIEF) == 6

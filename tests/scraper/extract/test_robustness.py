@@ -47,7 +47,20 @@ def test_a_feed_or_sitemap_is_named_as_such(path: Path) -> None:
     with pytest.raises(ExtractError, match="sitemaps" if is_sitemap else "feeds") as caught:
         extract_article(path.read_bytes(), URL)
     assert str(caught.value).startswith("not an HTML document: a ")
+
+
+def test_the_feeds_and_sitemaps_are_there() -> None:
     assert len(FEEDS) == 4
+
+
+def test_an_rss_091_feed_with_a_doctype_is_named_too() -> None:
+    feed = (
+        '\ufeff<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS '
+        '0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n'
+        "<rss version='0.91'><channel><title>Tin mới</title></channel></rss>"
+    ).encode()
+    with pytest.raises(ExtractError, match=r"a feed \(<rss>\)"):
+        extract_article(feed, URL)
 
 
 def test_xhtml_with_an_xml_declaration_is_html() -> None:
