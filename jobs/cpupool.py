@@ -47,8 +47,8 @@ PoolKind = Literal["process", "thread", "inline"]
 #: a page whose extraction takes longer than this is given up (check_html bounds a parse well
 #: below it: only a bug or a starved machine gets here)
 DEFAULT_TIMEOUT = 120.0
-#: seconds a warm-up task holds its worker (``CpuPool.start``); discovery takes longer
-_WARM_HOLD = 0.2
+#: seconds a warm-up task holds its worker (``CpuPool.start``): longer than starting the next
+_WARM_HOLD = 0.05
 
 
 class WorkerError(VnnewsError):
