@@ -16,7 +16,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.context import EXIT_STATUS, Ctx, parse_date, parse_since
+from jobs.context import EXIT_STATUS, Ctx, parse_window
 from jobs.display import (
     dumps,
     print_article,
@@ -82,8 +82,7 @@ def articles(
     from jobs.app import open_archive
     from storage import repo
 
-    since_dt = parse_since(since)
-    until_dt = parse_date(until, "--until", end_of_day=True)
+    since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
@@ -121,8 +120,7 @@ def search(
     from jobs.app import open_archive
     from storage.search import search as run_search
 
-    since_dt = parse_since(since)
-    until_dt = parse_date(until, "--until", end_of_day=True)
+    since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from jobs.cmd_archive import require_site
-from jobs.context import Ctx, parse_date, parse_since
+from jobs.context import Ctx, parse_window
 from jobs.display import progress_printer
 from jobs.logs import LogFormat, setup_logging
 from scraper.errors import ConfigError
@@ -157,8 +157,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
 
     config = obj.config
     site = config.site(site_name)
-    since_dt = parse_since(since)
-    until_dt = parse_date(until, "--until", end_of_day=True)
+    since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db)
     log_policy(config)
     progress, done = progress_printer()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from jobs.cmd_archive import require_site
-from jobs.context import Ctx, parse_date, parse_since
+from jobs.context import Ctx, parse_window
 from jobs.display import progress_bar
 from scraper.errors import VnnewsError
 
@@ -45,8 +45,7 @@ def export(
     from jobs.export import export as run_export
     from storage.export import count_articles
 
-    since_dt = parse_since(since)
-    until_dt = parse_date(until, "--until", end_of_day=True)
+    since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:

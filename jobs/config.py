@@ -37,6 +37,8 @@ def parse_duration(value: str | int | float) -> float:
         if value < 0:
             raise ValueError("must not be negative")
         return float(value)
+    if value.strip().isdigit() and value.strip().isascii():  # "3600": seconds, as a bare number
+        return float(value.strip())
     m = _DURATION_RE.match(value)
     if not m or not any(m.groups()):
         raise ValueError(f"bad duration {value!r} (use e.g. '30s', '15m', '1h', '1d', '1h30m')")
@@ -82,17 +84,31 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def check_range(key: str, value: float) -> str | None:
+def check_range(key: str, value: float, *, duration: bool = False) -> str | None:
     """Why ``value`` is out of the range ``RANGES[key]`` allows (``nan``/``inf`` never are), or
-    None. Pure."""
+    None; a ``duration`` is said as one ("between 1m and 30d"). Pure."""
     low, high = RANGES[key]
     if not (math.isfinite(value) and low <= value <= high):
+        if duration and math.isfinite(value):
+            return f"must be between {_span(low)} and {_span(high)} (got {_span(value)})"
         return f"must be a finite number between {_plain(low)} and {_plain(high)} (got {value!r})"
     return None
 
 
 def _plain(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _span(seconds: float) -> str:
+    """``seconds`` as the config writes a duration: 90 → ``1m30s``, 0.5 → ``0.5s``."""
+    if not float(seconds).is_integer() or seconds <= 0:
+        return f"{_plain(seconds)}s"
+    rest, out = int(seconds), ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            out += f"{rest // size}{unit}"
+            rest %= size
+    return out
 
 
 @dataclass(frozen=True)
@@ -236,10 +252,10 @@ class _Reader:
             raise self.fail(name, f"expected {_kind_name(kinds)}, got {type(value).__name__}")
         return value
 
-    def ranged(self, name: str, value: Any) -> Any:
+    def ranged(self, name: str, value: Any, *, duration: bool = False) -> Any:
         """``value`` of key ``name``, checked against ``RANGES`` (``site[2].x`` as ``site.x``)."""
         key = re.sub(r"\[\d+\]", "", self.key(name))
-        why = check_range(key, value)
+        why = check_range(key, value, duration=duration)
         if why is not None:
             raise self.fail(name, why)
         return value
@@ -256,7 +272,7 @@ class _Reader:
             seconds = parse_duration(value)
         except ValueError as exc:
             raise self.fail(name, str(exc)) from None
-        return float(self.ranged(name, seconds))
+        return float(self.ranged(name, seconds, duration=True))
 
     def url(self, name: str, value: Any) -> str:
         if not isinstance(value, str):

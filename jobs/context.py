@@ -45,3 +45,12 @@ def parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> d
 
 def parse_since(value: str | None) -> datetime | None:
     return parse_date(value, "--since")
+
+
+def parse_window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """``--since`` and ``--until`` (through the end of an ``--until`` day); an empty window is
+    a usage error, not a silent empty result."""
+    start, end = parse_since(since), parse_date(until, "--until", end_of_day=True)
+    if start is not None and end is not None and start > end:
+        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+    return start, end

@@ -284,9 +284,8 @@ def sitemap_urls(
     """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out.
     ``max_bytes`` also caps a gzipped sitemap once decompressed."""
     sm = parse_sitemap(result.body, result.final_url, max_bytes=max_bytes, order=p.date_order)
-    pairs = ((e.url, e.published_at or e.lastmod) for e in sm.urls)
-    urls = list(keep(p, pairs, oldest=oldest, newest=newest))
-    _warn_if_all_dropped(p, result.url, len(sm.urls), urls)
+    pairs = [(e.url, e.published_at or e.lastmod) for e in sm.urls]
+    urls = _kept(p, result.url, pairs, oldest=oldest, newest=newest)
     # a child last modified before the window holds nothing newer than that: skip it
     children = [
         c.url for c in sm.sitemaps if oldest is None or c.lastmod is None or c.lastmod >= oldest
@@ -300,10 +299,9 @@ def feed_urls(
 ) -> list[NewUrl]:  # fmt: skip
     """Article URLs of a feed, filtered by the site's rules and the date window."""
     items = parse_feed(result.body, result.final_url, order=p.date_order)
-    pairs = ((i.url, i.published_at) for i in items)
-    kept = list(keep(p, pairs, oldest=oldest, newest=newest))
-    _warn_if_all_dropped(p, result.url, len(items), kept)
-    return kept
+    return _kept(
+        p, result.url, [(i.url, i.published_at) for i in items], oldest=oldest, newest=newest
+    )
 
 
 def listing_urls(p: SitePass, result: FetchResult) -> list[NewUrl]:
@@ -329,19 +327,33 @@ def keep(
             continue
         if not domains.is_article_url(site, url):
             continue
-        if date is not None and ((oldest and date < oldest) or (newest and date > newest)):
-            continue
-        yield NewUrl(url, date)
+        if _in_window(date, oldest, newest):
+            yield NewUrl(url, date)
 
 
-def _warn_if_all_dropped(p: SitePass, url: str, found: int, kept: list[NewUrl]) -> None:
-    # a pattern or base_url that matches nothing looks like a quiet site: say so
-    if found and not kept:
+def _kept(
+    p: SitePass, url: str, pairs: list[tuple[str, datetime | None]], *,
+    oldest: datetime | None, newest: datetime | None,
+) -> list[NewUrl]:  # fmt: skip
+    """``keep`` of a feed's or sitemap's items, saying why when it keeps none: a pattern or
+    base_url that matches nothing looks like a quiet site (a warning: the config is wrong);
+    items all older or newer than the window are only old (an old monthly sitemap)."""
+    own = list(keep(p, pairs))
+    kept = [u for u in own if _in_window(u.source_date, oldest, newest)]
+    if pairs and not own:
         pattern = p.site.article_pattern
         log.warning(
-            "site=%s url=%s: %d items, none kept (article_pattern %r, base_url %s)",
-            p.name, url, found, pattern.pattern if pattern else None, p.site.base_url,
+            "site=%s url=%s has %d items, none of them the site's articles (article_pattern %r, "
+            "base_url %s)",
+            p.name, url, len(pairs), pattern.pattern if pattern else None, p.site.base_url,
         )  # fmt: skip
+    elif own and not kept:
+        log.info("site=%s url=%s has %d articles, none in the date window", p.name, url, len(own))
+    return kept
+
+
+def _in_window(date: datetime | None, oldest: datetime | None, newest: datetime | None) -> bool:
+    return date is None or not ((oldest and date < oldest) or (newest and date > newest))
 
 
 def moved_error(target: str) -> str:

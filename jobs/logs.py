@@ -49,7 +49,8 @@ class JsonFormatter(logging.Formatter):
             "msg": msg,
         }
         for key, value in _FIELDS.findall(msg):
-            line.setdefault(key, value)
+            # "url=%s: ..." in a message: the colon is the sentence's, not the URL's
+            line.setdefault(key, value.rstrip(":,;"))
         for key in ("site", "url"):
             value = record.__dict__.get(key)
             if isinstance(value, str):

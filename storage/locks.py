@@ -50,7 +50,10 @@ def sqlite_path(engine: Engine) -> Path | None:
 
 
 def lock_path(database: Path) -> Path:
-    return database.with_name(database.name + ".lock")
+    """The lock file beside the database's real file: a symlink or another relative path to
+    the same file must find the same lock."""
+    real = database.resolve()
+    return real.with_name(real.name + ".lock")
 
 
 class FileLock:

@@ -143,7 +143,13 @@ def test_extract_missing_file_is_one_line() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["articles", "--since", "nope"], ["show"], ["--bogus", "sites"], ["nope"]],
+    [
+        ["articles", "--since", "nope"],
+        ["articles", "--since", "2026-06-01", "--until", "2026-01-01"],
+        ["show"],
+        ["--bogus", "sites"],
+        ["nope"],
+    ],
     ids=lambda a: " ".join(a),
 )
 def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from jobs.config import parse_config
 from jobs.discover import feed_urls
 from jobs.runs import RunStats, SitePass
@@ -48,3 +50,28 @@ def test_a_profile_without_date_order_reads_numeric_dates_day_first() -> None:
     )
     found = {u.url: u.source_date for u in feed_urls(p, _feed())}
     assert found[FIRST] == datetime(2026, 5, 9, 6, 30, tzinfo=UTC)  # the Vietnamese default
+
+
+SITE = (
+    '[[site]]\nname = "baochinhphu"\nbase_url = "https://baochinhphu.vn/"\n'
+    'feeds = ["https://baochinhphu.vn/kinh-te.rss"]\n'
+)
+
+
+def test_a_feed_all_outside_the_window_is_only_old_not_a_config_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An old monthly sitemap or feed (all its items older than the horizon) says so at INFO;
+    the warning naming article_pattern and base_url is for items that are not the site's."""
+    with caplog.at_level("INFO", logger="vnnews"):
+        kept = feed_urls(_pass(SITE), _feed(), oldest=datetime(2027, 1, 1, tzinfo=UTC))
+    assert kept == []
+    assert [(r.levelname, r.getMessage().split(" has ")[1]) for r in caplog.records] == [
+        ("INFO", "50 articles, none in the date window")
+    ]
+    caplog.clear()
+    other = SITE.replace('https://baochinhphu.vn/"\nfeeds', 'https://example.vn/"\nfeeds')
+    with caplog.at_level("INFO", logger="vnnews"):
+        assert feed_urls(_pass(other), _feed()) == []
+    [record] = caplog.records
+    assert record.levelname == "WARNING" and "none of them the site's articles" in record.message

@@ -214,6 +214,9 @@ def test_json_lines_carry_site_and_url() -> None:
     assert (data["site"], data["url"]) == ("baolaocai", "https://baolaocai.vn/a.html")
     assert data["msg"] == "site=baolaocai url=https://baolaocai.vn/a.html error=HTTP 500"
     assert datetime.fromisoformat(data["time"]).tzinfo is not None
+    # a message that goes on after the URL with a colon: the colon is not part of the field
+    record.msg, record.args = "article=%d url=%s: no archived page", (3, "https://a.vn/b.html")
+    assert json.loads(JsonFormatter().format(record))["url"] == "https://a.vn/b.html"
     assert use_json("auto", is_tty=False) and not use_json("auto", is_tty=True)
     assert use_json("json", is_tty=True) and not use_json("text", is_tty=False)
 

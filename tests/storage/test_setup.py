@@ -113,6 +113,13 @@ def test_one_daemon_per_sqlite_file(tmp_path: Path) -> None:
         # and a migration waits for it, then says who holds the file
         with pytest.raises(LockHeld, match="cannot migrate"), migration_lock(engine):
             pass
+        # the same file through a symlink in another directory is the same database
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "link.db").symlink_to(tmp_path / "a.db")
+        linked = make_engine(str(tmp_path / "elsewhere" / "link.db"))
+        with pytest.raises(LockHeld, match="already in use"):
+            daemon_lock(linked)
+        linked.dispose()
     finally:
         first.release()
     second = daemon_lock(engine)  # free again
