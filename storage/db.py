@@ -99,7 +99,7 @@ def _can_write(path: Path) -> bool:
 
 def _sqlite_read_only(path: Path) -> Engine:
     if not path.is_file():
-        _check_location(path)  # a missing directory is the user's typo: say that (exit 2)
+        check_location(path)  # a missing directory is the user's typo: say that (exit 2)
         raise StorageError(
             f"no database at {path}: nothing archived yet (start with 'vnnews --db {path} crawl')"
         )
@@ -131,7 +131,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         if read_only and parsed.database and parsed.database != ":memory:":
             return _sqlite_read_only(Path(parsed.database))
         if parsed.database and parsed.database != ":memory:":
-            _check_location(Path(parsed.database))
+            check_location(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30}, json_serializer=_json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "handle_error", _disk_full)
@@ -161,8 +161,9 @@ def _disk_full(context: Any) -> None:
         raise DiskFullError(f"database {where}: disk full ({str(orig).splitlines()[0]})") from orig
 
 
-def _check_location(path: Path) -> None:
-    """An SQLite file can be created at ``path``: its directory exists (and is one)."""
+def check_location(path: Path) -> None:
+    """An SQLite file can be created at ``path``: its directory exists (and is one); else
+    DatabaseLocationError, the user's typo (exit status 2)."""
     parent = path.absolute().parent
     if not parent.is_dir():
         what = "is not a directory" if parent.exists() else "does not exist"

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from scraper.errors import StorageError
 from storage import bodies, packing
+from storage.db import check_location
 from storage.models import Article, CrawlRun, Page, Url, ZstdDict
 from storage.searchkey import search_key
 
@@ -89,6 +90,7 @@ def backup(engine: Engine, dest: Path) -> None:
         )
     if dest.exists():
         raise StorageError(f"{dest}: already exists; remove it or choose another path")
+    check_location(dest)
     src = sqlite3.connect(f"{Path(engine.url.database).absolute().as_uri()}?mode=ro", uri=True)
     try:
         out = sqlite3.connect(dest)

@@ -171,6 +171,8 @@ def test_db_check_finds_a_corrupt_body_and_backup_copies(archive, tmp_path: Path
     assert code == 0 and backup.is_file()
     code, out = invoke(db, config, "db", "backup", str(backup))
     assert code == 1 and "already exists" in out
+    code, out = invoke(db, config, "db", "backup", str(tmp_path / "typo" / "copy.db"))
+    assert code == 2 and f"directory {tmp_path / 'typo'} does not exist" in out
     copy = f"sqlite:///{backup}"
     assert (
         invoke(copy, config, "articles", "--json")[1] == invoke(db, config, "articles", "--json")[1]
