@@ -37,8 +37,9 @@ def parse_duration(value: str | int | float) -> float:
         if value < 0:
             raise ValueError("must not be negative")
         return float(value)
-    if value.strip().isdigit() and value.strip().isascii():  # "3600": seconds, as a bare number
-        return float(value.strip())
+    text = value.strip()
+    if text.isdigit() and text.isascii():  # "3600": seconds, as a bare number would be
+        return float(text)
     m = _DURATION_RE.match(value)
     if not m or not any(m.groups()):
         raise ValueError(f"bad duration {value!r} (use e.g. '30s', '15m', '1h', '1d', '1h30m')")
@@ -100,15 +101,17 @@ def _plain(x: float) -> str:
 
 
 def _span(seconds: float) -> str:
-    """``seconds`` as the config writes a duration: 90 → ``1m30s``, 0.5 → ``0.5s``."""
-    if not float(seconds).is_integer() or seconds <= 0:
-        return f"{_plain(seconds)}s"
+    """``seconds`` as the config writes a duration: 90 → ``1m30s``, 2592000.5 → ``30d0.5s``;
+    beyond any range (a thousand years) or not positive, plain seconds: ``1e+300s``."""
+    if not 0 < seconds < 1000 * 365 * DAY:
+        return f"{seconds:g}s"
     rest, out = int(seconds), ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if rest >= size:
             out += f"{rest // size}{unit}"
             rest %= size
-    return out
+    left = rest + (seconds - int(seconds))
+    return out + f"{left:g}s" if left or not out else out
 
 
 @dataclass(frozen=True)

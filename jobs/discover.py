@@ -315,19 +315,14 @@ def listing_urls(p: SitePass, result: FetchResult) -> list[NewUrl]:
     return list(keep(p, ((u, None) for u in links)))
 
 
-def keep(
-    p: SitePass, pairs: Iterable[tuple[str, datetime | None]], *,
-    oldest: datetime | None = None, newest: datetime | None = None,
-) -> Iterable[NewUrl]:  # fmt: skip
-    """The site's own article URLs, canonical, dated inside the window (undated ones kept)."""
+def keep(p: SitePass, pairs: Iterable[tuple[str, datetime | None]]) -> Iterable[NewUrl]:
+    """The site's own article URLs, canonical, with their dates."""
     site = p.site
     for raw, date in pairs:
         url = site.canonical(raw)
         if url is None or not domains.is_own(site, url, p.moved_to):
             continue
-        if not domains.is_article_url(site, url):
-            continue
-        if _in_window(date, oldest, newest):
+        if domains.is_article_url(site, url):
             yield NewUrl(url, date)
 
 
@@ -335,9 +330,9 @@ def _kept(
     p: SitePass, url: str, pairs: list[tuple[str, datetime | None]], *,
     oldest: datetime | None, newest: datetime | None,
 ) -> list[NewUrl]:  # fmt: skip
-    """``keep`` of a feed's or sitemap's items, saying why when it keeps none: a pattern or
-    base_url that matches nothing looks like a quiet site (a warning: the config is wrong);
-    items all older or newer than the window are only old (an old monthly sitemap)."""
+    """``keep`` of a feed's or sitemap's items, then the date window, saying why when none is
+    left: a pattern or base_url that matches nothing looks like a quiet site (a warning: the
+    config is wrong); items all outside the window are only old (debug)."""
     own = list(keep(p, pairs))
     kept = [u for u in own if _in_window(u.source_date, oldest, newest)]
     if pairs and not own:
@@ -348,11 +343,13 @@ def _kept(
             p.name, url, len(pairs), pattern.pattern if pattern else None, p.site.base_url,
         )  # fmt: skip
     elif own and not kept:
-        log.info("site=%s url=%s has %d articles, none in the date window", p.name, url, len(own))
+        # an old monthly sitemap, read every pass: not worth a line each time
+        log.debug("site=%s url=%s has %d articles, none in the date window", p.name, url, len(own))
     return kept
 
 
 def _in_window(date: datetime | None, oldest: datetime | None, newest: datetime | None) -> bool:
+    """Undated items are kept: the window cannot rule them out."""
     return date is None or not ((oldest and date < oldest) or (newest and date > newest))
 
 

@@ -50,7 +50,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in _FIELDS.findall(msg):
             # "url=%s: ..." in a message: the colon is the sentence's, not the URL's
-            line.setdefault(key, value.rstrip(":,;"))
+            line.setdefault(key, value.rstrip(":"))
         for key in ("site", "url"):
             value = record.__dict__.get(key)
             if isinstance(value, str):

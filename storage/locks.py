@@ -52,7 +52,10 @@ def sqlite_path(engine: Engine) -> Path | None:
 def lock_path(database: Path) -> Path:
     """The lock file beside the database's real file: a symlink or another relative path to
     the same file must find the same lock."""
-    real = database.resolve()
+    try:
+        real = database.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: the open will say what is wrong
+        real = database.absolute()
     return real.with_name(real.name + ".lock")
 
 

@@ -103,6 +103,28 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("'10s'", "10s"),
+        ("'30'", "30s"),
+        (2592090, "30d1m30s"),
+        (2592000.5, "30d0.5s"),
+        (1e300, "1e+300s"),
+        ("'1d1h'", "1d1h"),
+    ],
+)
+def test_a_duration_out_of_range_is_said_as_a_duration(value: object, said: str) -> None:
+    text = MINIMAL + f"every = {value}\n".replace("'", '"')
+    if said == "1d1h":  # in range: no error
+        assert parse_config(text, "sources.toml").site("demo").every == 90000
+        return
+    with pytest.raises(
+        ConfigError, match=rf"must be between 1m and 30d \(got {re.escape(said)}\)$"
+    ):
+        parse_config(text, "sources.toml")
+
+
 def test_contact_goes_into_the_user_agent_and_url_rules_are_checked() -> None:
     config = parse_config('[fetch]\ncontact = "mailto:archive@example.org"\n' + MINIMAL)
     assert (
