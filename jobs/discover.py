@@ -15,8 +15,9 @@ pass fails, the site's robots.txt and home page are asked whether the site moved
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -247,17 +248,24 @@ def accept_source(
     one transaction: a daemon killed before it fetches the source again rather than losing them."""
     result = source.result
     step = revisit.after_source(not_modified=False)
+    found = list(found)
     with crawler.sessions.begin() as s:
         bodies.record_page(s, result, url_id=source.row_id)
         added = frontier.enqueue(
             s, p.site_id, found, now=crawler.clock(), priority=priority, via=result.url
         )
+        changed = frontier.refetch_changed(s, p.site_id, found, now=crawler.clock())
         frontier.mark_fetched(
             s, source.row_id, status=result.status, etag=result.etag,
             last_modified=result.last_modified, now=crawler.clock(), state=step.state,
             next_due=step.next_due,
         )  # fmt: skip
     p.stats.sources += 1
+    if changed:
+        log.info(
+            "site=%s url=%s: %d archived articles changed since their fetch (lastmod): due again",
+            p.name, result.url, changed,
+        )  # fmt: skip
     return added
 
 
@@ -284,8 +292,11 @@ def sitemap_urls(
     """Article URLs in the window, and the child sitemaps whose lastmod does not rule them out.
     ``max_bytes`` also caps a gzipped sitemap once decompressed."""
     sm = parse_sitemap(result.body, result.final_url, max_bytes=max_bytes, order=p.date_order)
-    pairs = [(e.url, e.published_at or e.lastmod) for e in sm.urls]
-    urls = _kept(p, result.url, pairs, oldest=oldest, newest=newest)
+    trusted = _lastmods_trusted([e.lastmod for e in sm.urls])
+    items = [
+        NewUrl(e.url, e.published_at or e.lastmod, e.lastmod if trusted else None) for e in sm.urls
+    ]
+    urls = _kept(p, result.url, items, oldest=oldest, newest=newest)
     # a child last modified before the window holds nothing newer than that: skip it
     children = [
         c.url for c in sm.sitemaps if oldest is None or c.lastmod is None or c.lastmod >= oldest
@@ -299,9 +310,8 @@ def feed_urls(
 ) -> list[NewUrl]:  # fmt: skip
     """Article URLs of a feed, filtered by the site's rules and the date window."""
     items = parse_feed(result.body, result.final_url, order=p.date_order)
-    return _kept(
-        p, result.url, [(i.url, i.published_at) for i in items], oldest=oldest, newest=newest
-    )
+    found = [NewUrl(i.url, i.published_at) for i in items]
+    return _kept(p, result.url, found, oldest=oldest, newest=newest)
 
 
 def listing_urls(p: SitePass, result: FetchResult) -> list[NewUrl]:
@@ -312,35 +322,47 @@ def listing_urls(p: SitePass, result: FetchResult) -> list[NewUrl]:
     links = extract_links(
         result.text(), result.final_url, selectors=selectors, same_site_only=False
     )
-    return list(keep(p, ((u, None) for u in links)))
+    return list(keep(p, (NewUrl(u) for u in links)))
 
 
-def keep(p: SitePass, pairs: Iterable[tuple[str, datetime | None]]) -> Iterable[NewUrl]:
-    """The site's own article URLs, canonical, with their dates."""
+def keep(p: SitePass, found: Iterable[NewUrl]) -> Iterable[NewUrl]:
+    """The site's own article URLs among ``found``, canonical, with their dates."""
     site = p.site
-    for raw, date in pairs:
-        url = site.canonical(raw)
+    for item in found:
+        url = site.canonical(item.url)
         if url is None or not domains.is_own(site, url, p.moved_to):
             continue
         if domains.is_article_url(site, url):
-            yield NewUrl(url, date)
+            yield item if url == item.url else replace(item, url=url)
+
+
+#: a sitemap whose entries mostly share one lastmod (stamped when the file is generated, or
+#: a bare date) says nothing about when each page changed
+_SHARED_LASTMOD = 0.5
+
+
+def _lastmods_trusted(lastmods: list[datetime | None]) -> bool:
+    dated = [d for d in lastmods if d is not None]
+    if len(dated) < 5:
+        return bool(dated)
+    return Counter(dated).most_common(1)[0][1] < _SHARED_LASTMOD * len(dated)
 
 
 def _kept(
-    p: SitePass, url: str, pairs: list[tuple[str, datetime | None]], *,
+    p: SitePass, url: str, items: list[NewUrl], *,
     oldest: datetime | None, newest: datetime | None,
 ) -> list[NewUrl]:  # fmt: skip
     """``keep`` of a feed's or sitemap's items, then the date window, saying why when none is
     left: a pattern or base_url that matches nothing looks like a quiet site (a warning: the
     config is wrong); items all outside the window are only old (debug)."""
-    own = list(keep(p, pairs))
+    own = list(keep(p, items))
     kept = [u for u in own if _in_window(u.source_date, oldest, newest)]
-    if pairs and not own:
+    if items and not own:
         pattern = p.site.article_pattern
         log.warning(
             "site=%s url=%s has %d items, none of them the site's articles (article_pattern %r, "
             "base_url %s)",
-            p.name, url, len(pairs), pattern.pattern if pattern else None, p.site.base_url,
+            p.name, url, len(items), pattern.pattern if pattern else None, p.site.base_url,
         )  # fmt: skip
     elif own and not kept:
         # an old monthly sitemap, read every pass: not worth a line each time

@@ -21,6 +21,8 @@ from tests.support.mirror import MirrorSite, dead_port
 from tests.support.paths import REAL, golden
 from tests.support.sites import TT_PAGES, VNX_PAGES, invoke, write_config
 
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
 
 def test_crawl_archives_real_pages_end_to_end(
     db_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path
@@ -158,6 +160,75 @@ def test_a_changed_page_becomes_a_new_version(
     engine.dispose()
     code, out = invoke(db_url, tmp_path / "sources.toml", "show", str(art.id), "--versions")
     assert code == 0 and "version 2" in out and "+ĐÃ SỬA: " in out.replace("+ ", "+")
+
+
+def test_an_edit_announced_by_the_sitemap_lastmod_is_fetched_after_the_recrawls_end(
+    db_url: str, mirrors: tuple[MirrorSite, MirrorSite], tmp_path: Path
+) -> None:
+    """A week after publication the recrawl schedule is over; a sitemap whose <lastmod> for the
+    article moves past its last fetch brings it back, and the edit becomes a version. A lastmod
+    before the fetch brings nothing."""
+    import asyncio
+
+    from jobs.app import build_fetcher
+    from jobs.config import load_config
+    from jobs.crawl import Crawler
+    from storage.db import upgrade
+
+    vnx, tt = mirrors
+    sitemap = tt.url("/sitemap.xml")
+    config = load_config(
+        write_config(tmp_path / "sources.toml", vnx, tt, extra=f'sitemaps = ["{sitemap}"]')
+    )
+    site = config.site("tt")
+    path, fixture = TT_PAGES[0]
+    published = parse_iso8601(str(golden(fixture)["published"]))
+    assert published is not None
+
+    def serve_sitemap(lastmod: datetime) -> None:
+        entries = "".join(
+            f"<url><loc>{tt.url(p)}</loc><lastmod>{lastmod.isoformat()}</lastmod></url>"
+            for p in (path, "/other-1.html", "/other-2.html")
+        )
+        body = f'<?xml version="1.0"?><urlset xmlns="{SITEMAP_NS}">{entries}</urlset>'
+        tt.page("/sitemap.xml", body.encode(), content_type="application/xml")
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = [published + timedelta(days=8)]
+
+    async def crawl() -> None:
+        async with build_fetcher(config) as fetcher:
+            await Crawler(fetcher, sessions, clock=lambda: now[0]).crawl_site(site)
+
+    serve_sitemap(published)
+    asyncio.run(crawl())
+    with sessions() as s:
+        (art,) = s.scalars(select(Article)).all()
+        row = s.scalars(select(Url).where(Url.url == tt.url(path))).one()
+        assert row.next_due is None  # the schedule (1 h, 6 h, 24 h, 7 d) is over
+    fetched_at = now[0]
+    last = str(golden(fixture)["last_paragraph"])
+    original = (REAL / fixture).read_bytes()
+    tt.page(path, original.replace(last.encode()[:40], "ĐÃ SỬA: ".encode() + last.encode()[:40], 1))
+
+    now[0] = fetched_at + timedelta(days=1)
+    serve_sitemap(fetched_at - timedelta(hours=1))  # older than the fetch: no evidence
+    asyncio.run(crawl())
+    with sessions() as s:
+        assert len(repo.article_versions(s, art.id)) == 1
+
+    now[0] = fetched_at + timedelta(days=2)
+    serve_sitemap(fetched_at + timedelta(days=1, hours=12))
+    asyncio.run(crawl())
+    with sessions() as s:
+        (again,) = s.scalars(select(Article)).all()
+        assert "ĐÃ SỬA: " in again.text
+        assert len(repo.article_versions(s, art.id)) == 2
+        row = s.scalars(select(Url).where(Url.url == tt.url(path))).one()
+        assert row.next_due is None
+    engine.dispose()
 
 
 def test_dead_site_is_recorded_and_others_go_on(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from jobs.config import parse_config
-from jobs.discover import feed_urls
+from jobs.discover import feed_urls, sitemap_urls
 from jobs.runs import RunStats, SitePass
 from scraper.fetch import FetchResult
 from tests.support.paths import REAL
@@ -76,3 +76,30 @@ def test_a_feed_all_outside_the_window_is_only_old_not_a_config_error(
         assert feed_urls(_pass(other), _feed()) == []
     [record] = caplog.records
     assert record.levelname == "WARNING" and "none of them the site's articles" in record.message
+
+
+def _sitemap(lastmods: list[str]) -> FetchResult:
+    url = "https://baochinhphu.vn/sitemap.xml"
+    entries = "".join(
+        f"<url><loc>https://baochinhphu.vn/tin-so-{i}-10226090512270983{i}.htm</loc>"
+        f"<lastmod>{d}</lastmod></url>"
+        for i, d in enumerate(lastmods)
+    )
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    return FetchResult(
+        url=url, final_url=url, status=200, headers={}, body=body.encode(),
+        fetched_at=datetime(2026, 9, 6, tzinfo=UTC), redirects=(), elapsed=0.0,
+    )  # fmt: skip
+
+
+def test_a_sitemap_stamping_one_lastmod_on_most_entries_is_no_evidence_of_edits() -> None:
+    """Per-page lastmods are kept for the refetch of changed articles; a sitemap whose entries
+    mostly share one lastmod (stamped when the file is generated) gives none."""
+    p = _pass(SITE)
+    own = [f"2026-09-0{d}T08:00:00+07:00" for d in range(1, 7)]
+    found, _ = sitemap_urls(p, _sitemap(own), max_bytes=10**6)
+    assert [u.lastmod for u in found] == [u.source_date for u in found] != [None] * 6
+    stamped = ["2026-09-06T10:00:00+07:00"] * 5 + own[:1]
+    found, _ = sitemap_urls(p, _sitemap(stamped), max_bytes=10**6)
+    assert len(found) == 6 and {u.lastmod for u in found} == {None}
+    assert found[0].source_date == datetime(2026, 9, 6, 3, tzinfo=UTC)  # still dates the URL

@@ -118,6 +118,31 @@ def test_enqueue_is_idempotent_and_claim_leases(sessions) -> None:  # type: igno
         assert len(later) == 6
 
 
+def test_an_archived_article_whose_lastmod_moved_past_its_fetch_is_due_again(sessions) -> None:  # type: ignore[no-untyped-def]
+    url = "https://demo.vn/a-1.html"
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        frontier.enqueue(s, site_id, [frontier.NewUrl(url)], now=NOW)
+        row_id = s.scalars(select(Url.id).where(Url.url == url)).one()
+        frontier.mark_fetched(
+            s, row_id, status=200, etag=None, last_modified=None, now=NOW, state="fetched"
+        )
+    later = NOW + timedelta(days=9)
+
+    def refetch(lastmod: datetime) -> int:
+        with sessions.begin() as s:
+            return frontier.refetch_changed(
+                s, site_id, [frontier.NewUrl(url, lastmod=lastmod)], now=later
+            )
+
+    assert refetch(NOW - timedelta(hours=1)) == 0  # changed before the fetch
+    assert refetch(later + timedelta(days=1)) == 0  # a lastmod in the future is no evidence
+    assert refetch(NOW + timedelta(days=2)) == 1
+    with sessions() as s:
+        assert s.scalars(select(Url.next_due).where(Url.id == row_id)).one() == later
+    assert refetch(NOW + timedelta(days=2)) == 0  # already due
+
+
 def test_store_article_dedups_by_normalized_content(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
         site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
