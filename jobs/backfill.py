@@ -71,7 +71,7 @@ async def _sitemaps(
             discover.source_failed(crawler, p, source.row_id, url, exc, source)
             continue
         p.stats.discovered += discover.accept_source(
-            crawler, p, source, found, priority=revisit.PRIORITY["backfill"]
+            crawler, p, source, found, priority=revisit.PRIORITY["backfill"], refetch=False
         )
         queue.extend(c for c in children if c not in seen)
         log.info(
@@ -102,7 +102,7 @@ async def _walk_listing(
             discover.source_failed(crawler, p, source.row_id, page_url, exc, source)
             return
         p.stats.discovered += discover.accept_source(
-            crawler, p, source, found, priority=revisit.PRIORITY["backfill"]
+            crawler, p, source, found, priority=revisit.PRIORITY["backfill"], refetch=False
         )
         # fetch this page's articles now: their dates tell whether to go further back
         await _drain_all(crawler, p)

@@ -242,10 +242,13 @@ async def fetch_source(
 
 
 def accept_source(
-    crawler: Crawler, p: SitePass, source: Source, found: Iterable[NewUrl], *, priority: int
-) -> int:
-    """Archive the source's page, enqueue the URLs found in it and remember its validators, in
-    one transaction: a daemon killed before it fetches the source again rather than losing them."""
+    crawler: Crawler, p: SitePass, source: Source, found: Iterable[NewUrl], *, priority: int,
+    refetch: bool = True,
+) -> int:  # fmt: skip
+    """Archive the source's page, enqueue the URLs found in it, make due again the archived
+    articles its lastmods say changed (``refetch``: not in a backfill, which only adds what is
+    missing) and remember its validators, in one transaction: a daemon killed before it fetches
+    the source again rather than losing them."""
     result = source.result
     step = revisit.after_source(not_modified=False)
     found = list(found)
@@ -254,7 +257,11 @@ def accept_source(
         added = frontier.enqueue(
             s, p.site_id, found, now=crawler.clock(), priority=priority, via=result.url
         )
-        changed = frontier.refetch_changed(s, p.site_id, found, now=crawler.clock())
+        changed = (
+            frontier.refetch_changed(s, p.site_id, found, now=crawler.clock(), lease=crawler.lease)
+            if refetch
+            else 0
+        )
         frontier.mark_fetched(
             s, source.row_id, status=result.status, etag=result.etag,
             last_modified=result.last_modified, now=crawler.clock(), state=step.state,
@@ -336,16 +343,15 @@ def keep(p: SitePass, found: Iterable[NewUrl]) -> Iterable[NewUrl]:
             yield item if url == item.url else replace(item, url=url)
 
 
-#: a sitemap whose entries mostly share one lastmod (stamped when the file is generated, or
-#: a bare date) says nothing about when each page changed
-_SHARED_LASTMOD = 0.5
-
-
 def _lastmods_trusted(lastmods: list[datetime | None]) -> bool:
+    """Whether a sitemap's lastmods date each page: not when more than half of its entries
+    share one (stamped when the file is generated, or a bare date), which says nothing about
+    when each page changed."""
     dated = [d for d in lastmods if d is not None]
-    if len(dated) < 5:
-        return bool(dated)
-    return Counter(dated).most_common(1)[0][1] < _SHARED_LASTMOD * len(dated)
+    if not dated:
+        return False
+    shared = Counter(dated).most_common(1)[0][1]
+    return shared < 2 or 2 * shared <= len(dated)
 
 
 def _kept(

@@ -5,7 +5,8 @@ Each function takes what happened (and ``now``) and returns a ``Step``: the URL'
 reads a clock or the database; ``jobs.crawl`` applies the step with ``storage.frontier``.
 
     fetched article        → FETCHED,      due at the next recrawl point (1 h, 6 h, 24 h, 7 d
-                                           after publication), then never
+                                           after publication), then never, unless a sitemap's
+                                           lastmod says it changed (frontier.refetch_changed)
     304 Not Modified       → NOT_MODIFIED, same recrawl schedule
     no article body        → NOT_ARTICLE,  never
     404 / 410              → GONE,         never

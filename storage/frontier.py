@@ -78,37 +78,47 @@ def enqueue(
     return len(rows)
 
 
-_REFETCH = (
-    update(_URLS)
-    .where(
-        _URLS.c.site_id == bindparam("b_site"),
-        _URLS.c.url == bindparam("b_url"),
-        _URLS.c.kind == UrlKind.ARTICLE,
-        # archived ones; not an IN list: executemany takes no expanding parameter
-        (_URLS.c.state == UrlState.FETCHED) | (_URLS.c.state == UrlState.NOT_MODIFIED),
-        _URLS.c.last_fetched_at < bindparam("b_lastmod", type_=_URLS.c.last_fetched_at.type),
-        (_URLS.c.next_due.is_(None))
-        | (_URLS.c.next_due > bindparam("b_now", type_=_URLS.c.next_due.type)),
-    )
-    .values(next_due=bindparam("b_now", type_=_URLS.c.next_due.type))
-)
+#: a lastmod must pass the last fetch by this much (a clock or a time zone slightly off is no
+#: edit), and one sitemap read makes at most ``REFETCH_LIMIT`` articles due (the newest
+#: lastmods first: a site that re-saved its archive in bulk is not fetched in full at once)
+REFETCH_SLACK = timedelta(hours=1)
+REFETCH_LIMIT = 100
+_ARCHIVED = (UrlState.FETCHED, UrlState.NOT_MODIFIED)
 
 
 def refetch_changed(
-    session: Session, site_id: int, items: Iterable[NewUrl], *, now: datetime
+    session: Session, site_id: int, items: Iterable[NewUrl], *, now: datetime, lease: timedelta
 ) -> int:
-    """Make the archived articles among ``items`` whose ``lastmod`` is later than their last
-    fetch due now (an edit the recrawl schedule would miss: it stops 7 days after publication).
-    A ``lastmod`` in the future is no evidence. Returns how many came due."""
-    rows = [
-        {"b_site": site_id, "b_url": item.url, "b_lastmod": item.lastmod, "b_now": now}
-        for item in items
-        if item.lastmod is not None and item.lastmod <= now
-    ]
-    if not rows:
-        return 0
-    result = session.connection().execute(_REFETCH, rows)
-    return int(getattr(result, "rowcount", 0) or 0)
+    """Make the archived articles among ``items`` whose ``lastmod`` passed their last fetch due
+    now: an edit the recrawl schedule would miss (it stops 7 days after publication). A
+    ``lastmod`` in the future is no evidence; a URL leased to a worker, or due within a lease
+    anyway, is left alone. Returns how many came due."""
+    lastmods = {i.url: i.lastmod for i in items if i.lastmod is not None and i.lastmod <= now}
+    changed: list[tuple[datetime, int]] = []
+    urls = list(lastmods)
+    for i in range(0, len(urls), 500):
+        rows = session.execute(
+            select(Url.id, Url.url, Url.last_fetched_at, Url.next_due, Url.leased_by).where(
+                Url.site_id == site_id,
+                Url.kind == UrlKind.ARTICLE,
+                Url.state.in_(_ARCHIVED),
+                Url.url.in_(urls[i : i + 500]),
+            )
+        )
+        for row in rows:
+            lastmod = lastmods[row.url]
+            if (
+                row.leased_by is None
+                and row.last_fetched_at is not None
+                and lastmod is not None
+                and lastmod > row.last_fetched_at + REFETCH_SLACK
+                and (row.next_due is None or row.next_due > now + lease)
+            ):
+                changed.append((lastmod, row.id))
+    ids = [row_id for _, row_id in sorted(changed, reverse=True)[:REFETCH_LIMIT]]
+    if ids:
+        session.execute(update(Url).where(Url.id.in_(ids)).values(next_due=now))
+    return len(ids)
 
 
 def source_url(session: Session, site_id: int, url: str, kind: str, now: datetime) -> Url:

@@ -186,9 +186,10 @@ def test_an_edit_announced_by_the_sitemap_lastmod_is_fetched_after_the_recrawls_
     assert published is not None
 
     def serve_sitemap(lastmod: datetime) -> None:
-        entries = "".join(
-            f"<url><loc>{tt.url(p)}</loc><lastmod>{lastmod.isoformat()}</lastmod></url>"
-            for p in (path, "/other-1.html", "/other-2.html")
+        entries = "".join(  # each page its own lastmod: a sitemap that dates its pages
+            f"<url><loc>{tt.url(p)}</loc><lastmod>{(lastmod - k * timedelta(days=9)).isoformat()}"
+            "</lastmod></url>"
+            for k, p in enumerate((path, "/other-1.html", "/other-2.html"))
         )
         body = f'<?xml version="1.0"?><urlset xmlns="{SITEMAP_NS}">{entries}</urlset>'
         tt.page("/sitemap.xml", body.encode(), content_type="application/xml")

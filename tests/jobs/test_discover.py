@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from jobs.config import parse_config
-from jobs.discover import feed_urls, sitemap_urls
+from jobs.discover import _lastmods_trusted, feed_urls, sitemap_urls
 from jobs.runs import RunStats, SitePass
 from scraper.fetch import FetchResult
 from tests.support.paths import REAL
@@ -98,8 +98,17 @@ def test_a_sitemap_stamping_one_lastmod_on_most_entries_is_no_evidence_of_edits(
     p = _pass(SITE)
     own = [f"2026-09-0{d}T08:00:00+07:00" for d in range(1, 7)]
     found, _ = sitemap_urls(p, _sitemap(own), max_bytes=10**6)
-    assert [u.lastmod for u in found] == [u.source_date for u in found] != [None] * 6
+    assert len(found) == 6 and [u.lastmod for u in found] == [u.source_date for u in found]
+    assert None not in {u.lastmod for u in found}
     stamped = ["2026-09-06T10:00:00+07:00"] * 5 + own[:1]
     found, _ = sitemap_urls(p, _sitemap(stamped), max_bytes=10**6)
     assert len(found) == 6 and {u.lastmod for u in found} == {None}
     assert found[0].source_date == datetime(2026, 9, 6, 3, tzinfo=UTC)  # still dates the URL
+
+
+def test_lastmods_are_trusted_unless_more_than_half_share_one() -> None:
+    a, b, c = (datetime(2026, 9, d, tzinfo=UTC) for d in (1, 2, 3))
+    assert _lastmods_trusted([a]) and _lastmods_trusted([a, b, None])
+    assert _lastmods_trusted([a, a, b, c])  # half: each page may still be dated
+    assert not _lastmods_trusted([a, a]) and not _lastmods_trusted([a, a, a, b])
+    assert not _lastmods_trusted([None, None])

@@ -118,6 +118,9 @@ def test_enqueue_is_idempotent_and_claim_leases(sessions) -> None:  # type: igno
         assert len(later) == 6
 
 
+LEASE = timedelta(minutes=15)
+
+
 def test_an_archived_article_whose_lastmod_moved_past_its_fetch_is_due_again(sessions) -> None:  # type: ignore[no-untyped-def]
     url = "https://demo.vn/a-1.html"
     with sessions.begin() as s:
@@ -132,11 +135,23 @@ def test_an_archived_article_whose_lastmod_moved_past_its_fetch_is_due_again(ses
     def refetch(lastmod: datetime) -> int:
         with sessions.begin() as s:
             return frontier.refetch_changed(
-                s, site_id, [frontier.NewUrl(url, lastmod=lastmod)], now=later
+                s, site_id, [frontier.NewUrl(url, lastmod=lastmod)], now=later, lease=LEASE
             )
 
     assert refetch(NOW - timedelta(hours=1)) == 0  # changed before the fetch
+    assert refetch(NOW + timedelta(minutes=30)) == 0  # within the slack: a clock slightly off
     assert refetch(later + timedelta(days=1)) == 0  # a lastmod in the future is no evidence
+    with sessions.begin() as s:  # due, and leased to a worker: it is being fetched already
+        frontier.mark_fetched(
+            s, row_id, status=200, etag=None, last_modified=None, now=NOW, state="fetched",
+            next_due=later,
+        )  # fmt: skip
+        assert len(frontier.claim_due(s, site_id, now=later, limit=1, lease=LEASE)) == 1
+    assert refetch(NOW + timedelta(days=2)) == 0
+    with sessions.begin() as s:
+        frontier.mark_fetched(
+            s, row_id, status=200, etag=None, last_modified=None, now=NOW, state="fetched"
+        )
     assert refetch(NOW + timedelta(days=2)) == 1
     with sessions() as s:
         assert s.scalars(select(Url.next_due).where(Url.id == row_id)).one() == later
