@@ -110,7 +110,6 @@ def refetch_changed(
             if (
                 row.leased_by is None
                 and row.last_fetched_at is not None
-                and lastmod is not None
                 and lastmod > row.last_fetched_at + REFETCH_SLACK
                 and (row.next_due is None or row.next_due > now + lease)
             ):

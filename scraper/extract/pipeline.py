@@ -101,10 +101,9 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
     feed = _FEED_ROOT_RE.match(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0, 4096)
     if feed is not None:
         root = feed.group(1).decode()
-        what = "a sitemap" if root in ("urlset", "sitemapindex") else "a feed"
+        kind = "sitemap" if root in ("urlset", "sitemapindex") else "feed"
         raise ExtractError(
-            f"not an HTML document: {what} (<{root}>): list it under a [[site]]'s "
-            f"{'sitemaps' if what == 'a sitemap' else 'feeds'}",
+            f"not an HTML document: a {kind} (<{root}>): list it under a [[site]]'s {kind}s",
             url=url,
         )
     return parse_input
