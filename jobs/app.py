@@ -17,7 +17,7 @@ from jobs.config import Config, FetchConfig
 from jobs.cpupool import CpuPool, PoolKind
 from jobs.hostslots import DbHostSlots
 from scraper.fetch.client import Fetcher, FetchSettings
-from storage.db import check_schema, make_engine, prepare, session_factory
+from storage.db import check_archived, check_schema, make_engine, prepare, session_factory
 from storage.locks import FileLock, daemon_lock
 
 log = logging.getLogger("vnnews")
@@ -92,8 +92,9 @@ def open_archive(
 ) -> Archive:  # fmt: skip
     """Open the database (a URL or a plain SQLite path).
 
-    ``read_only`` for commands that only read: the database must exist and be migrated, and an
-    SQLite archive on read-only media opens. Otherwise (``check``) a new database is created and
+    ``read_only`` for commands that only read: the database must exist, hold tables (an empty
+    one is "nothing archived yet", like a missing SQLite file) and be migrated, and an SQLite
+    archive on read-only media opens. Otherwise (``check``) a new database is created and
     migrated, and an older schema is refused with a hint, except for the ``daemon``, which
     first takes the one-daemon-per-SQLite-file lock (StorageError naming the holder) and then
     upgrades it. ``existing``: a writer that must not create the database (db check, compact)."""
@@ -103,6 +104,9 @@ def open_archive(
     engine = make_engine(db_url, read_only=read_only)
     lock = None
     try:
+        if existing or (read_only and check):
+            # PostgreSQL has no missing file: its empty database is the same "nothing archived yet"
+            check_archived(engine)
         if read_only:
             if check:
                 check_schema(engine)

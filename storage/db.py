@@ -100,9 +100,7 @@ def _can_write(path: Path) -> bool:
 def _sqlite_read_only(path: Path) -> Engine:
     if not path.is_file():
         check_location(path)  # a missing directory is the user's typo: say that (exit 2)
-        raise StorageError(
-            f"no database at {path}: nothing archived yet (start with 'vnnews --db {path} crawl')"
-        )
+        raise StorageError(_nothing_archived(f"no database at {path}", str(path)))
     uri = sqlite_read_only_uri(path, writable=_can_write(path))
 
     def connect() -> sqlite3.Connection:
@@ -272,6 +270,20 @@ def prepare(engine: Engine, *, upgrade_older: bool, lock: Any = None) -> str:
             )  # fmt: skip
             upgrade(engine)
     return state
+
+
+def _nothing_archived(where: str, db: str) -> str:
+    return f"{where}: nothing archived yet (start with 'vnnews --db {db} crawl')"
+
+
+def check_archived(engine: Engine) -> None:
+    """Raise StorageError when the database has no tables at all (an empty PostgreSQL database,
+    an empty SQLite file): nothing archived yet, as for a missing SQLite file, not a migration
+    to run (``check_schema`` says that of tables at an older revision)."""
+    if schema_state(engine)[0] == "new":
+        raise StorageError(
+            _nothing_archived(f"database {_shown(engine)} is empty", _hint_db(engine))
+        )
 
 
 def check_schema(engine: Engine) -> None:

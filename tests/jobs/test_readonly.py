@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from storage.db import make_engine, sqlite_read_only_uri
+from storage.db import make_engine, schema_state, sqlite_read_only_uri, upgrade
 from tests.support.mirror import MirrorSite
 from tests.support.sites import invoke, write_config
 
@@ -95,3 +96,30 @@ def test_a_missing_archive_is_not_created_by_a_read(tmp_path: Path) -> None:
     code, out = invoke(f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "none.toml", "articles")
     assert code == 1 and f"no database at {tmp_path / 'none.db'}: nothing archived yet" in out
     assert not (tmp_path / "none.db").exists()
+
+
+def test_an_empty_postgresql_database_is_nothing_archived_yet(pg_url: str, tmp_path: Path) -> None:
+    """An empty PostgreSQL database is what a missing SQLite file is (same words, same exit
+    status) and no command that reads creates anything in it; tables at an older revision
+    still ask for ``db upgrade``."""
+    config = tmp_path / "none.toml"
+    sqlite_code, sqlite_out = invoke(f"sqlite:///{tmp_path / 'none.db'}", config, "articles")
+    said = "nothing archived yet (start with 'vnnews --db "
+    assert said in sqlite_out
+    shown = make_url(pg_url).render_as_string(hide_password=True)
+    out_file = str(tmp_path / "x.jsonl")
+    for args in (
+        ["articles"], ["stats"], ["search", "x"], ["sites"], ["show", "1"],
+        ["export", "--format", "jsonl", "--out", out_file], ["db", "check"],
+    ):  # fmt: skip
+        code, out = invoke(pg_url, config, *args)
+        assert code == sqlite_code == 1, (args, out)
+        assert f"database {shown} is empty: {said}{shown} crawl')" in out, (args, out)
+    engine = make_engine(pg_url)
+    try:
+        assert schema_state(engine) == ("new", None)
+        upgrade(engine, "0003")
+    finally:
+        engine.dispose()
+    code, out = invoke(pg_url, config, "articles")
+    assert code == 1 and "is at revision 0003" in out and "db upgrade" in out
