@@ -25,7 +25,7 @@ from scraper.discover.feeds import FeedItem, find_feed_links, parse_feed
 from scraper.discover.listings import extract_links
 from scraper.discover.sitemaps import Sitemap, parse_sitemap
 from scraper.errors import DiscoveryError, FetchError, VnnewsError
-from scraper.extract import extract_article
+from scraper.extract import extract_article, is_article
 from scraper.fetch.client import Fetcher
 from scraper.profiles import load_profiles
 from scraper.profiles.infer import (
@@ -34,7 +34,9 @@ from scraper.profiles.infer import (
     guess_link_selectors,
     guess_selectors,
     infer_article_pattern,
+    pattern_from_articles,
     rank_listings,
+    sample_links,
     site_name,
 )
 from scraper.urls import canonicalize, host_of, same_site
@@ -48,6 +50,8 @@ FEED_GUESSES = ("/rss", "/rss/home.rss", "/feed/", "/rss.xml")
 SITEMAP_GUESSES = ("/sitemap.xml", "/sitemap_index.xml", "/wp-sitemap.xml")
 #: advertised feeds / robots sitemaps checked at most (a category page may list dozens)
 MAX_CHECKED = 5
+#: links read to learn which pages are articles when no URL shape says so
+SAMPLED = 6
 EVERY = "30m"
 
 
@@ -78,6 +82,8 @@ class ArticleProbe:
     text_length: int = 0
     extractor: str | None = None
     error: str | None = None
+    #: whether the page reads as an article (``scraper.extract.is_article``, the crawler's rule)
+    article: bool = False
 
 
 @dataclass
@@ -223,9 +229,9 @@ def render_summary(report: ProbeReport) -> str:
         f"  {c.url}  ({c.near_articles} articles near, linked {c.occurrences}x)"
         for c in report.listings
     ]
-    out.append(
-        f"extracted: {sum(1 for a in report.articles if a.error is None)} of {len(report.articles)}"
-    )
+    extracted = sum(1 for a in report.articles if a.error is None)
+    read = sum(1 for a in report.articles if a.article)
+    out.append(f"extracted: {extracted} of {len(report.articles)} ({read} read as articles)")
     for a in report.articles:
         if a.error:
             out.append(f"  {a.url}\n    error: {a.error}")
@@ -233,7 +239,7 @@ def render_summary(report: ProbeReport) -> str:
         when = a.published_at.isoformat() if a.published_at else "no date"
         out.append(
             f"  {a.url}\n    {a.title or '(no title)'} | {when} | {a.text_length} chars | "
-            f"{a.extractor}"
+            f"{a.extractor}" + ("" if a.article else " | not an article (too little body text)")
         )
     out += [f"note: {n}" for n in report.notes]
     return "\n".join(out) + "\n"
@@ -337,8 +343,39 @@ async def _probe_article(fetcher: Fetcher, url: str, pages: list[str]) -> Articl
         return ArticleProbe(url, error=exc.args[0])
     pages.append(text)
     return ArticleProbe(
-        url, article.title, article.published_at, len(article.text), article.extractor
+        url,
+        article.title,
+        article.published_at,
+        len(article.text),
+        article.extractor,
+        article=is_article(article),
     )
+
+
+async def _learn_pattern(
+    fetcher: Fetcher, report: ProbeReport, links: list[str], home: str, pages: list[str]
+) -> PatternGuess | None:
+    """The article URL shape of the folder that the sampled links reading as articles share
+    (``infer.pattern_from_articles``); the sampled pages become the report's articles."""
+    sampled = sample_links(links, home, limit=SAMPLED)
+    for url in sampled:
+        report.articles.append(await _probe_article(fetcher, url, pages))
+    good = [a.url for a in report.articles if a.article]
+    others = [a.url for a in report.articles if a.error is None and not a.article]
+    pattern = pattern_from_articles(good, others)
+    if pattern is None:
+        report.notes.append(
+            f"no article URL shape: {len(good)} of {len(sampled)} sampled links read as "
+            "articles, in no folder of their own; set article_pattern by hand"
+        )
+        return None
+    regex = re.compile(pattern)
+    matched = [u for u in dict.fromkeys(links) if regex.search(u)]
+    report.notes.append(
+        f"article URL shape learned from {len(good)} sampled links that read as articles "
+        f"(and {len(others)} that did not)"
+    )
+    return PatternGuess(pattern, len(matched), len(set(links)), tuple(matched[:3]))
 
 
 async def probe(
@@ -365,16 +402,29 @@ async def probe(
         report.profile, report.profile_kind = profile.name, profile.kind
     home_links = extract_links(html, home)
     feed_urls = [i.url for i in items]
-    report.pattern = infer_article_pattern([*feed_urls, *sitemap_pages, *home_links])
-    regex = re.compile(report.pattern.pattern) if report.pattern else None
-    report.listings = rank_listings(html, home, regex)
-    chosen = feed_urls or [u for u in [*home_links, *sitemap_pages] if regex and regex.search(u)]
+    links = [*feed_urls, *sitemap_pages, *home_links]
+    report.pattern = infer_article_pattern(links)
     pages: list[str] = []
-    for article_url in list(dict.fromkeys(chosen))[:max_articles]:
-        report.articles.append(await _probe_article(fetcher, article_url, pages))
+    if report.pattern is None:
+        # no URL shape: read a few links and learn the shape from those that are articles
+        report.pattern = await _learn_pattern(fetcher, report, links, home, pages)
+    else:
+        shape = re.compile(report.pattern.pattern)
+        chosen = feed_urls or [u for u in [*home_links, *sitemap_pages] if shape.search(u)]
+        for article_url in list(dict.fromkeys(chosen))[:max_articles]:
+            report.articles.append(await _probe_article(fetcher, article_url, pages))
+        fetched = [a for a in report.articles if a.error is None]
+        if fetched and not any(a.article for a in fetched):
+            report.notes.append(
+                f"none of the {len(fetched)} pages of the article URL shape reads as an article: "
+                "check article_pattern before using it"
+            )
+    regex = re.compile(report.pattern.pattern) if report.pattern else None
+    articles = {a.url for a in report.articles if a.article}
+    report.listings = [c for c in rank_listings(html, home, regex) if c.url not in articles]
     report.selectors = guess_selectors(pages)
     if regex is not None:
-        links = guess_link_selectors(html, home, regex)
-        if links:
-            report.selectors["listing_links"] = links
+        link_selectors = guess_link_selectors(html, home, regex)
+        if link_selectors:
+            report.selectors["listing_links"] = link_selectors
     return report

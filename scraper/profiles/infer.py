@@ -176,6 +176,60 @@ def infer_article_pattern(urls: Sequence[str], *, min_matches: int = 2) -> Patte
     return PatternGuess(pattern, len(matched), len(urls), tuple(matched[:3]))
 
 
+def _folder(url: str) -> tuple[str, str] | None:
+    """``url``'s folder and ending: ("/bai-viet/", ".html") for /bai-viet/x.html, ("/tin/", "/")
+    for /tin/x/, ("/", ".html") for /x.html; None for the root or a URL with a query."""
+    parts = urlsplit(url)
+    path = parts.path
+    head, _, leaf = path.rstrip("/").rpartition("/")
+    if parts.query or not leaf:
+        return None
+    ext = "/" if path.endswith("/") else "." + leaf.rsplit(".", 1)[1].lower() if "." in leaf else ""
+    return head + "/", ext
+
+
+def sample_links(urls: Sequence[str], base_url: str, *, limit: int) -> list[str]:
+    """Same-site links worth fetching to learn which are articles, when their URLs have no
+    article shape: first those of the folder (directory and extension) holding most links,
+    then the others, in page order. A site's articles usually share a folder; its menu
+    pages do not. Sections by their words (contact, search, feeds) are left out."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for url in dict.fromkeys(urls):
+        if not same_site(url, base_url) or _is_not_listing(url):
+            continue
+        folder = _folder(url)
+        if folder is not None:
+            groups.setdefault(folder, []).append(url)
+    ranked = sorted(groups.values(), key=len, reverse=True)
+    picked: list[str] = []
+    for members in ranked:  # up to two from each folder, the largest folder first
+        picked += members[:2]
+    for members in ranked:
+        picked += members[2:]
+    return picked[:limit]
+
+
+def pattern_from_articles(articles: Sequence[str], others: Sequence[str]) -> str | None:
+    """A URL pattern for the folder most of ``articles`` (URLs of pages that read as articles)
+    share, when at least two do and none of ``others`` (pages that did not) sits in it:
+    ``^https?://[^/?#]+/bai\\-viet/[^/?#]+\\.html$``. None when the pages give no such folder."""
+    counts = Counter(f for f in map(_folder, articles) if f is not None)
+    if not counts:
+        return None
+    ((folder, hits),) = counts.most_common(1)
+    if hits < 2 or any(_folder(u) == folder for u in others):
+        return None
+    head, ext = folder
+    if head == "/":  # the site's root holds its menu pages too: no shape to tell them apart
+        return None
+    return rf"^https?://[^/?#]+{re.escape(head)}[^/?#]+{re.escape(ext)}$"
+
+
+def _is_not_listing(url: str) -> bool:
+    words = [s.split(".")[0].lower() for s in urlsplit(url).path.split("/") if s]
+    return any(w in NOT_LISTINGS or "rss" in w for w in words)
+
+
 def _is_listing_path(url: str, base_url: str, pattern: re.Pattern[str] | None) -> bool:
     if not same_site(url, base_url):
         return False
@@ -189,8 +243,7 @@ def _is_listing_path(url: str, base_url: str, pattern: re.Pattern[str] | None) -
         return False
     if pattern is not None and pattern.search(url):
         return False
-    words = [s.split(".")[0].lower() for s in segments]
-    return not any(w in NOT_LISTINGS or "rss" in w for w in words)
+    return not _is_not_listing(url)
 
 
 def rank_listings(

@@ -28,7 +28,14 @@ from scraper.discover.listings import extract_links
 from scraper.discover.sitemaps import parse_sitemap
 from scraper.fetch.client import Fetcher
 from scraper.profiles import load_profiles, parse_profiles
-from scraper.profiles.infer import guess_selectors, infer_article_pattern, rank_listings, site_name
+from scraper.profiles.infer import (
+    guess_selectors,
+    infer_article_pattern,
+    pattern_from_articles,
+    rank_listings,
+    sample_links,
+    site_name,
+)
 from tests.support.loopback import LoopbackServer, Response, serving
 from tests.support.paths import REAL
 
@@ -267,6 +274,99 @@ def test_selectors_read_off_real_article_pages() -> None:
     }
     mixed = [pages[0], (REAL / "vietnamnet.vn" / "meth04-article.html").read_bytes()]
     assert "title" not in guess_selectors(mixed)
+
+
+def test_links_sampled_by_folder_and_a_pattern_learned_from_articles() -> None:
+    home = "https://baonho.vn/"
+    links = [
+        "https://baonho.vn/", "https://baonho.vn/gioi-thieu.html", "https://baonho.vn/lien-he",
+        "https://baonho.vn/chuyen-muc/thoi-su.html", "https://baonho.vn/tim-kiem/x.html",
+        "https://other.vn/bai-viet/a.html", "https://baonho.vn/tin?id=3",
+        *(f"https://baonho.vn/bai-viet/bai-{i}.html" for i in range(5)),
+    ]  # fmt: skip
+    sampled = sample_links(links, home, limit=5)
+    # two of the largest folder first, then of each other folder, then the rest; no other host,
+    # no query, never the home page nor pages named as no news (about, contact, search)
+    assert sampled == [
+        "https://baonho.vn/bai-viet/bai-0.html", "https://baonho.vn/bai-viet/bai-1.html",
+        "https://baonho.vn/chuyen-muc/thoi-su.html", "https://baonho.vn/bai-viet/bai-2.html",
+        "https://baonho.vn/bai-viet/bai-3.html",
+    ]  # fmt: skip
+    articles = ["https://baonho.vn/bai-viet/bai-0.html", "https://baonho.vn/bai-viet/bai-1.html"]
+    pattern = pattern_from_articles(articles, ["https://baonho.vn/chuyen-muc/thoi-su.html"])
+    assert pattern == r"^https?://[^/?#]+/bai\-viet/[^/?#]+\.html$"
+    assert re.search(pattern, "https://baonho.vn/bai-viet/bai-4.html")
+    assert not re.search(pattern, "https://baonho.vn/bai-viet/2/bai-4.html")
+    # one article is no evidence; a page of the folder that is not an article refutes it; the
+    # root holds menu pages too
+    assert pattern_from_articles(articles[:1], []) is None
+    assert pattern_from_articles(articles, ["https://baonho.vn/bai-viet/muc-luc.html"]) is None
+    assert (
+        pattern_from_articles(["https://baonho.vn/a.html", "https://baonho.vn/b.html"], []) is None
+    )
+    assert pattern_from_articles(["https://baonho.vn/tin/a/", "https://baonho.vn/tin/b/"], []) == (
+        r"^https?://[^/?#]+/tin/[^/?#]+/$"
+    )
+
+
+SMALL_ARTICLES = {  # real article pages under short slugs: no id, too few words for a slug shape
+    "/bai-viet/co-phieu-flc.html": "vietnamnet.vn/meth04-article.html",
+    "/bai-viet/cu-soc-nang-luong.html": "vnexpress.net/meth04-article.html",
+    "/bai-viet/dau-bung-keo-dai.html": "vnexpress.net/article-dau-bung-keo-dai-4954454.html",
+    "/bai-viet/mua-xuan.html": "tuoitre.vn/meth04-article.html",
+}
+
+
+def _small_site(articles: dict[str, str]) -> dict[str, Response]:
+    """A home page linking a menu, one section and a few real articles; no feed, no sitemap."""
+    nav = (
+        '<nav><a href="/">Trang chủ</a> <a href="/toa-soan.html">Tòa soạn</a> '
+        '<a href="/chuyen-muc/thoi-su.html">Thời sự</a></nav>'
+    )
+    items = "".join(f'<li><a href="{p}">{p.rsplit("/", 1)[1]}</a></li>' for p in articles)
+    page = '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Báo Nhỏ</title>'
+    routes = {
+        "/": Response(f"{page}</head><body>{nav}<h1>Báo Nhỏ</h1><ul>{items}</ul></body>".encode()),
+        "/toa-soan.html": Response(f"{page}</head><body>{nav}<p>Tòa soạn Báo Nhỏ.</p>".encode()),
+        "/chuyen-muc/thoi-su.html": Response(f"{page}</head><body>{nav}<ul>{items}</ul>".encode()),
+    }
+    for path, fixture in articles.items():
+        routes[path] = Response((REAL / fixture).read_bytes())
+    return routes
+
+
+def test_probe_learns_the_article_shape_from_pages_when_urls_have_none() -> None:
+    with serving(_small_site(SMALL_ARTICLES)) as srv:
+        report = _probe(srv.url("/"))
+    assert report.pattern is not None
+    assert report.pattern.pattern == r"^https?://[^/?#]+/bai\-viet/[^/?#]+\.html$"
+    assert report.pattern.matched == 4
+    read = {a.url: a.article for a in report.articles if a.error is None}
+    assert read == {
+        **{srv.url(p): True for p in SMALL_ARTICLES},
+        srv.url("/toa-soan.html"): False,
+        srv.url("/chuyen-muc/thoi-su.html"): False,
+    }
+    # no article is offered as a listing (they were, before the pages were read)
+    listings = {c.url for c in report.listings}
+    assert srv.url("/chuyen-muc/thoi-su.html") in listings
+    assert listings <= {srv.url("/chuyen-muc/thoi-su.html"), srv.url("/toa-soan.html")}
+    site = parse_config(render_site_block(report)).sites[0]
+    assert site.article_pattern is not None
+    assert all(site.article_pattern.search(srv.url(p)) for p in SMALL_ARTICLES)
+    assert not site.article_pattern.search(srv.url("/chuyen-muc/thoi-su.html"))
+    assert any("learned from 4 sampled links" in n for n in report.notes)
+
+
+def test_probe_of_articles_without_a_folder_suggests_no_pattern_and_no_article_as_listing() -> None:
+    at_root = {p.replace("/bai-viet/", "/"): f for p, f in SMALL_ARTICLES.items()}
+    with serving(_small_site(at_root)) as srv:
+        report = _probe(srv.url("/"))
+    assert report.pattern is None
+    assert sum(a.article for a in report.articles) == 4
+    assert not {c.url for c in report.listings} & {srv.url(p) for p in at_root}
+    assert any("set article_pattern by hand" in n for n in report.notes)
+    assert "# article_pattern: no article URL shape found" in render_site_block(report)
 
 
 def test_probe_falls_back_to_guessed_feed_and_sitemap() -> None:
