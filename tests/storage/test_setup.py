@@ -48,6 +48,25 @@ def test_a_missing_directory_is_an_error_naming_it_and_creates_nothing(tmp_path:
         make_engine(str(tmp_path))
 
 
+def test_the_head_revision_constant_is_the_newest_migration() -> None:
+    # HEAD_REVISION spares every command importing alembic: a new migration must move it
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from storage.db import HEAD_REVISION, MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+    # a current database is recognised without alembic (this process imported it above)
+    code = (
+        "import sys; from storage.db import make_engine, schema_state; "
+        "schema_state(make_engine('sqlite://')); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_prepare_creates_a_new_database_and_upgrades_an_older_one_only_when_asked(
     db_url: str,
 ) -> None:
