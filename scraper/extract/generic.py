@@ -471,7 +471,7 @@ def _with_siblings(top: LexborNode, top_score: float, found: _Scores) -> list[Le
             if score >= threshold:
                 parts.append(node)
                 continue
-        if tag == "p":
+        if tag == "p" or (tag == "div" and _bare_text(node)):
             text = node.text(deep=True, strip=True)
             density = _link_density(node, len(text))
             if (len(text) > 80 and density < 0.25) or (
@@ -479,6 +479,25 @@ def _with_siblings(top: LexborNode, top_score: float, found: _Scores) -> list[Le
             ):
                 parts.append(node)
     return parts or [top]
+
+
+# what a paragraph holds besides text: ``_bare_text``
+_PHRASING_TAGS = INLINE_TAGS | frozenset([
+    "br", "wbr", "img", "code", "abbr", "time", "q", "cite", "s", "del", "ins", "kbd", "var",
+    "samp", "dfn", "data", "bdi", "bdo", "tt", "strike",
+])  # fmt: skip
+
+
+def _bare_text(node: LexborNode) -> bool:
+    """Whether ``node`` holds only text and inline elements: a paragraph without its ``<p>``
+    (Readability turns such a div into a paragraph before scoring)."""
+    child = node.child
+    while child is not None:
+        tag = child.tag or ""
+        if tag[:1] not in ("-", "#") and tag not in _PHRASING_TAGS:
+            return False
+        child = child.next
+    return True
 
 
 @dataclass(slots=True)
