@@ -60,6 +60,8 @@ _DROP_CSS = ", ".join(DROP_TAGS) + ", " + ALWAYS_DROP_CSS
 # how far above the h1 the sapo is looked for first (on the golden pages it sits within the
 # h1's parent or grandparent)
 _HEADLINE_LEVELS = 3
+# how far up a sapo candidate's ancestors are looked at for a figure, nav, footer, sidebar
+_LEAD_ANCESTORS = 8
 _TITLE_SEP_RE = re.compile(r"\s+[|\-–—]\s+")
 
 
@@ -217,9 +219,33 @@ def _generic_sapo(
         scopes.insert(0, _headline_block(title_node))
     for scope in scopes:
         for node in classes.css(scope, SAPO_CSS)[:20]:
-            if node.tag != "meta" and 30 <= len(node.text(deep=True, strip=True)) <= 1500:
+            if node.tag in _NOT_LEAD_TAGS:
+                continue
+            text = node.text(deep=True, strip=True)
+            if 30 <= len(text) <= 1500 and _reads_as_lead(node, len(text)):
                 return [node]
     return []
+
+
+# a description-like class on these is not the article's lead: a tag's value, a photo caption
+_NOT_LEAD_TAGS = frozenset({"meta", "figcaption", "img", "a", "li"})
+# where a "summary" or "description" box belongs to the page, not to the article
+_NOT_LEAD_PLACES = frozenset({"figure", "nav", "footer", "aside", "a", "li"})
+
+
+def _reads_as_lead(node: LexborNode, chars: int) -> bool:
+    """Whether a sapo-named element can be the lead: not a photo caption, not in a page's
+    navigation, footer or sidebar, not another story's teaser (mostly link text). On pages
+    nobody tuned a profile for, "description" and "summary" name such boxes too."""
+    parent = node.parent
+    for _ in range(_LEAD_ANCESTORS):
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        if parent.tag in _NOT_LEAD_PLACES:
+            return False
+        parent = parent.parent
+    links = sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
+    return links * 2 < chars
 
 
 def _drop_never_text(tree: LexborHTMLParser, classes: PageClasses) -> LexborHTMLParser:

@@ -85,3 +85,21 @@ def test_a_div_of_bare_text_beside_the_body_is_a_paragraph() -> None:
     text = extract_generic(case.html, "https://example.org/p.html").text
     assert "Tempor incididunt ut labore" in text
     assert score_page(case.expected, text).recall >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("page", "lead"),
+    [
+        # the h2 under the headline, not the photo caption before it (itemprop=description)
+        ("liberation-1", "Laurent Fabius a accueilli jeudi matin à Roissy"),
+        # "summary" boxes of other stories (links) are not this article's lead
+        ("cnn", None),
+        ("nytimes-1", None),
+    ],
+)
+def test_a_description_named_box_is_the_lead_only_where_a_lead_can_be(
+    page: str, lead: str | None
+) -> None:
+    (case,) = [c for c in load_corpus(DEVSET / "pages", DEVSET / "truth.json") if c.id == page]
+    sapo = extract_generic(case.html, "https://example.org/p.html").sapo
+    assert (sapo or "").startswith(lead) if lead else sapo is None, sapo

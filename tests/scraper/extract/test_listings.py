@@ -37,6 +37,13 @@ def test_generic_mode_finds_no_article_in_a_listing(path: Path) -> None:
     assert not is_article(article), article.text[:500]
 
 
+def test_a_teaser_description_in_a_listing_is_no_lead() -> None:
+    # vnexpress' section page: each teaser is <article><h3><a>..</a></h3><p class="description">
+    # <a>..</a></p>; the first teaser's summary (all link) was taken as the page's sapo
+    html = (REAL / "vnexpress.net" / "meth04-list.html").read_bytes()
+    assert extract_generic(html, "https://example.org/chuyen-muc.html").sapo is None
+
+
 @pytest.mark.parametrize("path", LISTINGS, ids=_ids)
 def test_profile_mode_finds_no_article_in_a_listing(path: Path) -> None:
     try:
