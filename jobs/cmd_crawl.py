@@ -115,22 +115,26 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
         pool.close()
         archive.close()
         done()
-    failed = 0
+    failed: list[str] = []  # sites that answered nothing: down, blocked, every source gone
     for name, st in results.items():
         if st.errors and not (st.fetched or st.discovered or st.not_modified):
-            failed += 1
+            failed.append(name)
         if as_json:
             click.echo(_json_line({"site": name, **dataclasses.asdict(st)}))
             continue
         click.echo(
             f"{name}: discovered {st.discovered}, fetched {st.fetched}, new {st.new_articles}, "
             f"changed {st.changed_articles}, unchanged {st.unchanged}, "
-            f"not modified {st.not_modified}, "
+            f"duplicates {st.duplicates}, not modified {st.not_modified}, "
             f"errors {st.errors}"
         )
         for line in st.error_log[:5]:
             click.echo(f"  error: {line}")
-    if failed == len(results):
+    if failed:
+        # the same status whether the dead site was named alone or crawled with the others
+        click.echo(
+            f"vnnews: {len(failed)} of {len(results)} sites failed: {', '.join(failed)}", err=True
+        )
         sys.exit(1)
 
 
@@ -186,7 +190,8 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
     click.echo(
         f"{site.name}: backfill discovered {stats.discovered}, fetched {stats.fetched}, "
         f"new {stats.new_articles}, "
-        f"changed {stats.changed_articles}, unchanged {stats.unchanged}, errors {stats.errors}"
+        f"changed {stats.changed_articles}, unchanged {stats.unchanged}, "
+        f"duplicates {stats.duplicates}, errors {stats.errors}"
     )
     for line in stats.error_log[:5]:
         click.echo(f"  error: {line}")

@@ -100,9 +100,9 @@ class Crawler:
             return s  # counted (metrics, sites.idle_passes), not logged
         log.info(
             "site=%s pass done: discovered=%d fetched=%d new=%d changed=%d unchanged=%d "
-            "not_modified=%d errors=%d",
+            "duplicates=%d not_modified=%d errors=%d",
             site.name, s.discovered, s.fetched, s.new_articles, s.changed_articles, s.unchanged,
-            s.not_modified, s.errors,
+            s.duplicates, s.not_modified, s.errors,
         )  # fmt: skip
         return p.stats
 
@@ -358,5 +358,7 @@ def _count(stats: RunStats, outcome: repo.Outcome) -> None:
         stats.new_articles += 1
     elif outcome == "changed":
         stats.changed_articles += 1
+    elif outcome == "duplicate":
+        stats.duplicates += 1
     else:
         stats.unchanged += 1

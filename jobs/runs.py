@@ -35,6 +35,8 @@ class RunStats:
     new_articles: int = 0
     changed_articles: int = 0
     unchanged: int = 0
+    #: pages whose article another URL or site holds already (repo outcome "duplicate")
+    duplicates: int = 0
     not_modified: int = 0
     errors: int = 0
     error_log: list[str] = field(default_factory=list)
@@ -61,7 +63,7 @@ class RunStats:
         """Requests the site answered usefully: sources read, 304s, articles, not-articles."""
         return (
             self.sources + self.not_modified + self.new_articles + self.changed_articles
-            + self.unchanged + self.not_articles
+            + self.unchanged + self.duplicates + self.not_articles
         )  # fmt: skip
 
     def outcome(self) -> PassOutcome:
@@ -82,6 +84,7 @@ class RunStats:
             "new_articles": self.new_articles,
             "changed_articles": self.changed_articles,
             "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
             "not_modified": self.not_modified,
             "errors": self.errors,
             "error_log": list(self.error_log),

@@ -341,6 +341,8 @@ class CrawlRun(Base):
     new_articles: Mapped[int] = mapped_column(default=0)
     changed_articles: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
+    #: pages whose article another URL or site holds already (from 0010; before, in unchanged)
+    duplicates: Mapped[int] = mapped_column(default=0, server_default="0")
     not_modified: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
     #: the first few errors, one line each: "URL: reason"

@@ -166,11 +166,12 @@ def store_article(
     """Store an extracted article, deduplicated by content hash.
 
     ``urls`` maps every URL that led here (fetched, final after redirects, rel=canonical) to its
-    relation. Outcomes: ``new``; ``unchanged`` (same content, URL known); ``duplicate`` (same
-    content reached by a new URL: only an ``article_urls`` row is added); ``changed`` (a known
-    URL now has new content: the article is updated and a version is added); ``notice`` (a
-    known URL now serves something that is no edit of its story, ``scraper.notices``: the
-    archived article is kept as it is and an ``article_events`` row records the fetch).
+    relation. Outcomes: ``new``; ``unchanged`` (same content, its fetched or redirected-to URL
+    known); ``duplicate`` (same content reached by a new URL: only an ``article_urls`` row is
+    added); ``changed`` (a known URL now has new content: the article is updated and a version
+    is added); ``notice`` (a known URL now serves something that is no edit of its story,
+    ``scraper.notices``: the archived article is kept as it is and an ``article_events`` row
+    records the fetch).
 
     ``keys``: ``article_keys(article)`` when the caller computed them already.
     """
@@ -183,7 +184,10 @@ def store_article(
         known = set(conn.scalars(_URLS_OF, {"article_id": same_id}))
         _link(session, same_id, urls, now)
         conn.execute(_SEEN, {"b_id": same_id, "b_now": now})
-        return Stored("unchanged" if set(urls) & known else "duplicate", same_id)
+        # unchanged: fetched again at a URL it was fetched at; a new URL (another site's
+        # copy, even one whose rel=canonical names the original) is a duplicate
+        served = {u for u, rel in urls.items() if rel != "canonical"}
+        return Stored("unchanged" if served & known else "duplicate", same_id)
 
     # the URLs the server vouched for (fetched, redirected to) say which article this is, the
     # fetched one first; rel=canonical is the page's own claim, often a home or section page,
@@ -301,6 +305,7 @@ def start_run(
         new_articles=0,
         changed_articles=0,
         unchanged=0,
+        duplicates=0,
         not_modified=0,
         errors=0,
     )

@@ -34,8 +34,8 @@ def test_crawl_archives_real_pages_end_to_end(
     code, out = invoke(db_url, config, "crawl")
     assert code == 0, out
     assert (
-        "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 1, not modified 0, errors 2"
-        in out
+        "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 0, duplicates 1, "
+        "not modified 0, errors 2" in out
     )
     assert "tt: discovered 1, fetched 1, new 1" in out
 
@@ -70,14 +70,16 @@ def test_crawl_archives_real_pages_end_to_end(
         runs = s.scalars(select(CrawlRun)).all()
         assert {r.kind for r in runs} == {"crawl"} and all(r.finished_at for r in runs)
         assert sum(r.errors for r in runs) == 2
+        # the copy at a new URL is a duplicate (its rel=canonical names the original)
+        assert sum(r.duplicates for r in runs) == 1 and sum(r.unchanged for r in runs) == 0
 
     # a second pass stores nothing new, and the unchanged feed costs no body (304)
     feed_gets = len(vnx.server.requests_for("/rss.xml"))
     code, out = invoke(db_url, config, "crawl")
     assert code == 0, out
     assert (
-        "vnx: discovered 0, fetched 0, new 0, changed 0, unchanged 0, not modified 1, errors 0"
-        in out
+        "vnx: discovered 0, fetched 0, new 0, changed 0, unchanged 0, duplicates 0, "
+        "not modified 1, errors 0" in out
     )
     assert len(vnx.server.requests_for("/rss.xml")) == feed_gets + 1
     assert vnx.server.requests_for("/rss.xml")[-1].headers.get("if-none-match")
@@ -252,16 +254,19 @@ every = "15m"
     )
     assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
     code, out = invoke(sqlite_url, config, "crawl")
-    assert code == 0, out
+    # the others are archived; the dead one makes the status 1, as when it is crawled alone
+    assert code == 1, out
     assert "tt: discovered 1, fetched 1, new 1" in out
     assert (
-        "dead: discovered 0, fetched 0, new 0, changed 0, unchanged 0, not modified 0, errors 1"
-        in out
+        "dead: discovered 0, fetched 0, new 0, changed 0, unchanged 0, duplicates 0, "
+        "not modified 0, errors 1" in out
     )
+    assert "vnnews: 1 of 3 sites failed: dead" in out
     assert f"127.0.0.1:{port}/rss.xml" in out
     code, out = invoke(sqlite_url, config, "sites")
     dead_line = next(line for line in out.splitlines() if line.startswith("dead"))
     assert " 1 " in dead_line and "never" in dead_line  # one error, never succeeded
+    assert invoke(sqlite_url, config, "crawl", "dead")[0] == 1
 
 
 def test_scheduled_discovery_skips_items_older_than_the_horizon(

@@ -201,6 +201,20 @@ def test_store_article_dedups_by_normalized_content(sessions) -> None:  # type: 
             "https://demo.vn/a.html",
             "https://demo.vn/copy.html",
         }
+        # another site's copy naming the original as rel=canonical is a duplicate too: its
+        # fetched URL is new; fetched again at that URL, it is unchanged
+        mirror = {"https://mirror.vn/b.html": "fetched", "https://demo.vn/a.html": "canonical"}
+        for outcome in ("duplicate", "unchanged"):
+            stored = repo.store_article(
+                s,
+                site_id=site_id,
+                article=_article("https://mirror.vn/b.html"),
+                urls=mirror,
+                page_id=None,
+                now=NOW,
+                extractor_version="t",
+            )
+            assert stored == repo.Stored(outcome, first.article_id)
         # an edit at a known URL: same article, new content hash, a second version
         edited = _article("https://demo.vn/a.html", text="Đoạn một, đã sửa.\n\nĐoạn hai.")
         changed = repo.store_article(
