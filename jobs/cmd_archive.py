@@ -50,6 +50,11 @@ def require_site(obj: Ctx, session: Session, site: str | None) -> None:
         )
 
 
+def _one_format(as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:  # one would win silently
+        raise click.UsageError("--json and --csv exclude each other: choose one")
+
+
 def _json_csv(f: Any) -> Any:
     f = click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")(f)
     return click.option("--json", "as_json", is_flag=True, help="JSON lines, every field.")(f)
@@ -82,6 +87,7 @@ def articles(
     from jobs.app import open_archive
     from storage import repo
 
+    _one_format(as_json, as_csv)
     since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:
@@ -120,6 +126,9 @@ def search(
     from jobs.app import open_archive
     from storage.search import search as run_search
 
+    _one_format(as_json, as_csv)
+    if not any(c.isalnum() for c in query):  # an empty query matches nothing: a script's bug
+        raise click.BadParameter(f"{query!r} holds no word to search for", param_hint="QUERY")
     since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:
@@ -145,6 +154,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
     """Show one archived article by id or by any URL that led to it."""
     from jobs.app import open_archive
     from storage import bodies, links, repo
+    from storage.models import Site
 
     archive = open_archive(obj.db, read_only=True)
     try:
@@ -163,6 +173,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 return
             data: dict[str, Any] = {
                 "id": art.id,
+                "site": s.scalar(select(Site.name).where(Site.id == art.site_id)),
                 "url": art.url,
                 "canonical_url": art.canonical_url,
                 "title": art.title,

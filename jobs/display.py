@@ -91,6 +91,8 @@ def local(value: Any) -> str:
 
 
 def print_article(a: dict[str, Any]) -> None:
+    if a.get("site"):
+        click.echo(f"site:      {a['site']}")
     click.echo(f"title:     {a.get('title') or '-'}")
     click.echo(f"url:       {a.get('url')}")
     if a.get("canonical_url") and a.get("canonical_url") != a.get("url"):

@@ -62,6 +62,12 @@ def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[
         assert "no site 'nosuch' (known: tt, vnx)" in out
     code, out = invoke(db, config, "search", "khongcogi")
     assert code == 0 and "no articles match 'khongcogi'" in out
+    # a query without a word, or two output formats at once, is the caller's mistake
+    for args in (("search", ""), ("search", ' " '), ("articles", "--json", "--csv"),
+                 ("search", "da nang", "--csv", "--json")):  # fmt: skip
+        code, out = invoke(db, config, *args)
+        assert code == 2 and len(out.strip().splitlines()) == 1, (args, out)
+    assert "--json and --csv exclude each other" in out
 
 
 def test_search_shows_snippets_and_show_lists_near_copies(archive) -> None:  # type: ignore[no-untyped-def]
@@ -78,6 +84,8 @@ def test_search_shows_snippets_and_show_lists_near_copies(archive) -> None:  # t
     assert all("**Đà** **Nẵng**" in h["snippet"] for h in hits[:2])
     code, out = invoke(db, config, "show", vnx.url(COPY), "--json")
     data = json.loads(out)
+    assert data["site"] == "vnx"
+    assert "\nsite:      vnx\n" in invoke(db, config, "show", vnx.url(COPY))[1]
     # both Đà Nẵng pages are the first vnexpress story with its lead rewritten: near-copies
     original = vnx.url(VNX_PAGES[0][0])
     assert [n["url"] for n in data["near_duplicates"]] in ([vnx.url(DA_NANG)], [original])
