@@ -186,7 +186,10 @@ def read_jsonld(scripts: list[LexborNode], meta: PageMeta) -> None:
                     if isinstance(img, dict):
                         img = img.get("url")
                     if isinstance(img, str) and img.strip():
-                        meta.image = img.strip()
+                        # JSON needs no HTML escapes: an "&amp;" is the CMS escaping twice
+                        # (vietnamnet's "?width=0&amp;s=..."). Only that one: unescaping all
+                        # would read a "&copy=1" parameter as "©=1"
+                        meta.image = img.strip().replace("&amp;", "&")
             elif "BreadcrumbList" in types and meta.category is None:
                 meta.category = _breadcrumb(obj)
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scraper.extract import extract_generic, is_article
+from scraper.extract import extract_article, extract_generic, is_article
+from tests.support.paths import REAL
 
 URL = "https://example.vn/tin-tuc/bai-viet-123.html"
 TITLE = "Tổng kết công tác lao động, người có công và xã hội năm 2023"
@@ -257,3 +258,15 @@ def test_require_article_raises_the_specific_error() -> None:
     assert isinstance(caught.value, ExtractError)
     full = extract_generic(page(f"<div>{body_html()}</div>"), URL)
     assert require_article(full) is full
+
+
+def test_a_json_ld_image_url_escaped_twice_is_read_as_its_url() -> None:
+    # vietnamnet's JSON-LD holds "...-249.jpg?width=0&amp;s=UN_...": "&amp;" in JSON is the CMS
+    # escaping twice (the same image in the page's <img> reads "&s=")
+    html = (REAL / "vietnamnet.vn" / "meth04-article.html").read_bytes()
+    article = extract_article(
+        html, "https://vietnamnet.vn/co-phieu-flc-duoc-giao-dich-tro-lai-2495349.html"
+    )
+    lead = article.images[0].url
+    assert lead.endswith("-249.jpg?width=0&s=UN_QLMxjvy-9ZwdebGLIHA"), lead
+    assert not any("&amp;" in image.url for image in article.images)
