@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from jobs.logs import PROGRESS_LINE
 from scraper.dates import VN_TZ, parse_iso8601
 from storage.export import record
 
@@ -27,9 +28,11 @@ def progress_printer() -> tuple[Callable[[str, str], None], Callable[[], None]]:
         count[0] += 1
         if tty:
             click.echo(f"\r[{count[0]}] {site}: {url[:90]:<90}", nl=False, err=True)
+            PROGRESS_LINE.showing = True  # a log line clears it first (jobs.logs)
 
     def done() -> None:
-        if tty and count[0]:
+        if PROGRESS_LINE.showing:
+            PROGRESS_LINE.showing = False
             click.echo("", err=True)
 
     return progress, done

@@ -60,6 +60,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class ProgressLine:
+    """Whether a progress line (``display.progress_printer``) stands unfinished on the
+    terminal: a log record clears it first, so the two never share a line; the next progress
+    update draws it again."""
+
+    showing = False
+
+
+PROGRESS_LINE = ProgressLine()
+_CLEAR_LINE = "\r\x1b[K"  # to the line's start, erase to its end
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def emit(self, record: logging.LogRecord) -> None:
+        if PROGRESS_LINE.showing:
+            PROGRESS_LINE.showing = False
+            self.stream.write(_CLEAR_LINE)
+        super().emit(record)
+
+
 def use_json(fmt: LogFormat, is_tty: bool) -> bool:
     return fmt == "json" or (fmt == "auto" and not is_tty)
 
@@ -75,7 +95,7 @@ def setup_logging(verbosity: int, fmt: LogFormat = "auto") -> None:
         root.removeHandler(old)
     if root.handlers:  # someone else owns logging (a test harness): like logging.basicConfig
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler(sys.stderr)
     handler.vnnews = True  # type: ignore[attr-defined]
     tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
     handler.setFormatter(JsonFormatter() if use_json(fmt, tty) else TextFormatter())
