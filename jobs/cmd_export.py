@@ -3,13 +3,17 @@ and ui (Datasette on 127.0.0.1 with the shipped metadata and plugin)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -19,6 +23,8 @@ from jobs.display import progress_bar
 from scraper.errors import VnnewsError
 
 UI = Path(__file__).with_name("ui")
+#: seconds Datasette gets to stop after SIGTERM before it is killed
+UI_STOP_WAIT = 5.0
 
 
 @click.command()
@@ -97,6 +103,7 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
         import datasette  # noqa: F401
     except ImportError:
         raise VnnewsError("vnnews ui needs Datasette: pip install 'vnnews[ui]'") from None
+    _require_free_port(port)
     with tempfile.TemporaryDirectory(prefix="vnnews-ui-") as tmp:
         meta = Path(tmp) / "metadata.json"
         meta.write_text(json.dumps(ui_metadata(db_file), ensure_ascii=False), encoding="utf-8")
@@ -112,9 +119,63 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
         if open_browser:
             cmd.append("--open")
         click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C stops it)", err=True)
-        try:
-            code = subprocess.call(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        except KeyboardInterrupt:
-            code = 0
+        code = _serve(cmd)
     if code not in (0, -2, 130):
         raise VnnewsError(f"datasette exited with status {code}")
+
+
+def _require_free_port(port: int) -> None:
+    """A usage error (exit 2) when 127.0.0.1:``port`` cannot be listened on, before Datasette
+    starts (its own failure is a page of uvicorn log lines). Port 0: Datasette picks one."""
+    if port == 0:
+        return
+    with socket.socket() as sock:
+        # as uvicorn binds: a port whose last connections linger in TIME_WAIT is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            why = (
+                "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+            )
+            raise click.BadParameter(
+                f"port {port} on 127.0.0.1 {why}: choose another", param_hint="--port"
+            ) from None
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP reached ``vnnews ui``."""
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped(signum)
+
+
+def _serve(cmd: list[str]) -> int:
+    """Run Datasette until it exits, or until vnnews is told to stop (Ctrl-C, SIGTERM, SIGHUP):
+    then Datasette is stopped too (SIGTERM, SIGKILL after ``UI_STOP_WAIT`` s), so no server
+    outlives the command nor keeps its temporary folder. Its exit status (0 when stopped)."""
+    stop_signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {sig: signal.signal(sig, _on_stop_signal) for sig in stop_signals}
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return proc.wait()
+    except (KeyboardInterrupt, _Stopped):
+        return 0
+    finally:
+        # a second Ctrl-C or SIGTERM while Datasette stops must not leave it running
+        previous[signal.SIGINT] = signal.getsignal(signal.SIGINT)
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(UI_STOP_WAIT)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

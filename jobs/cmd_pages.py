@@ -31,7 +31,10 @@ def extract(
 
     profile = load_profiles().get(profile_name) if profile_name else None
     html: str | bytes
-    if file_or_url.startswith(("http://", "https://")):
+    if file_or_url.lower().startswith(("http://", "https://")):
+        _require_url(
+            file_or_url, "FILE_OR_URL", "a page's URL (http:// or https://) or a saved page"
+        )
         html, page_url = _fetch_one(obj, file_or_url)
     else:
         path = Path(file_or_url)
@@ -50,6 +53,17 @@ def extract(
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return
     print_article(article.to_dict())
+
+
+def _require_url(value: str, param: str, what: str) -> None:
+    """A usage error (exit 2) unless ``value`` is an http(s) URL with a host, checked before
+    anything is fetched (the fetcher's refusal, "blocked scheme '(none)'", says less)."""
+    from scraper.urls import canonicalize
+
+    try:
+        canonicalize(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a URL: give {what}", param_hint=param) from None
 
 
 def _max_bytes(obj: Ctx) -> int:
@@ -84,6 +98,7 @@ def probe(obj: Ctx, url: str, max_articles: int, as_json: bool) -> None:
     from jobs.probe import probe as run_probe
     from jobs.probe import render_profile, render_site_block, render_summary
 
+    _require_url(url, "URL", "a site's home page, starting http:// or https://")
     config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
 
     async def main() -> Any:

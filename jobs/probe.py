@@ -24,9 +24,11 @@ from urllib.parse import urlsplit
 from scraper.discover.feeds import FeedItem, find_feed_links, parse_feed
 from scraper.discover.listings import extract_links
 from scraper.discover.sitemaps import Sitemap, parse_sitemap
-from scraper.errors import DiscoveryError, FetchError, VnnewsError
+from scraper.discover.xml import local_name, parse_xml
+from scraper.errors import ContentTypeError, DiscoveryError, FetchError, VnnewsError
 from scraper.extract import extract_article, is_article
 from scraper.fetch.client import Fetcher
+from scraper.fetched import FetchResult
 from scraper.profiles import load_profiles
 from scraper.profiles.infer import (
     ListingCandidate,
@@ -53,6 +55,10 @@ MAX_CHECKED = 5
 #: links read to learn which pages are articles when no URL shape says so
 SAMPLED = 6
 EVERY = "30m"
+#: the root elements of feeds and sitemaps, named when one is given for a home page
+XML_ROOTS = {
+    "rss": "feed", "feed": "feed", "RDF": "feed", "urlset": "sitemap", "sitemapindex": "sitemap"
+}  # fmt: skip
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -224,7 +230,8 @@ def render_summary(report: ProbeReport) -> str:
         out.append(f"articles: {p.pattern}  ({p.matched} of {p.total} links), e.g. {p.examples[0]}")
     else:
         out.append("articles: no article URL shape found")
-    out.append(f"listings: {len(report.listings) or 'none'}")
+    # the home page is always among the block's listings, found sections or not
+    out.append(f"listings: {len(report.listings) or 'the home page only'}")
     out += [
         f"  {c.url}  ({c.near_articles} articles near, linked {c.occurrences}x)"
         for c in report.listings
@@ -251,6 +258,27 @@ def render_summary(report: ProbeReport) -> str:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/"
+
+
+async def _fetch_home(fetcher: Fetcher, url: str) -> FetchResult:
+    """The home page, asked for as HTML (a site that negotiates on Accept serves its page). A
+    feed or sitemap URL given in its place is refused as not HTML; it is then asked for as a
+    feed once, to name what it is and where it belongs."""
+    try:
+        return await fetcher.fetch(url)
+    except ContentTypeError as refused:
+        try:
+            result = await fetcher.fetch(url, accept="feed")
+            root = local_name(parse_xml(result.body, url=url).root) if result.status == 200 else ""
+        except VnnewsError:  # not XML either: the first refusal says it
+            raise refused from None
+        kind = XML_ROOTS.get(root)
+        if kind is None:
+            raise refused from None
+        raise VnnewsError(
+            f"{url} is a {kind} (<{root}>), not a home page: probe the site's home page "
+            f"({_origin(result.final_url)}), or list the {kind} under a [[site]]'s {kind}s"
+        ) from None
 
 
 async def _read(fetcher: Fetcher, url: str, notes: list[str], accept: str = "feed") -> bytes | None:
@@ -383,16 +411,18 @@ async def probe(
 ) -> ProbeReport:
     """Look at the site of ``url`` and report what a ``[[site]]`` needs.
 
-    Raises FetchError when the home page itself cannot be fetched (or is not a 200); anything
-    after that is reported (``notes``, ``ArticleProbe.error``), never raised.
+    Raises FetchError when the home page itself cannot be fetched (or is not a 200), and
+    VnnewsError when ``url`` is a feed or sitemap; anything after that is reported (``notes``,
+    ``ArticleProbe.error``), never raised.
     """
-    result = await fetcher.fetch(url)
+    result = await _fetch_home(fetcher, url)
     if result.status != 200:
         raise FetchError(f"HTTP {result.status}", url=url)
     html, home = result.text(), result.final_url
     base = _origin(home)
+    port = urlsplit(canonicalize(home)).port  # canonical: the scheme's default port is dropped
     report = ProbeReport(
-        url=url, final_url=home, base_url=base, name=site_name(host_of(home)),
+        url=url, final_url=home, base_url=base, name=site_name(host_of(home), port),
         probed_on=today or datetime.now(UTC).date(),
     )  # fmt: skip
     report.feeds, items = await _probe_feeds(fetcher, html, home, report.notes)

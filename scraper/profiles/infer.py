@@ -69,9 +69,16 @@ class ListingCandidate:
     position: int
 
 
-def site_name(host: str) -> str:
+def site_name(host: str, port: int | None = None) -> str:
     """A ``[[site]]`` name from a host: ``www.baolaocai.vn`` → ``baolaocai``;
-    ``sonoivu.laocai.gov.vn`` → ``sonoivu-laocai``; an IP address keeps its digits."""
+    ``sonoivu.laocai.gov.vn`` → ``sonoivu-laocai``; an IP address keeps its digits. A port
+    (give only one that is not the scheme's default) is appended: two sites on one host, such
+    as loopback test servers, must not get one name (``127.0.0.1``, 8801 → ``127-0-0-1-8801``)."""
+    name = _host_name(host)
+    return f"{name}-{port}" if port is not None else name
+
+
+def _host_name(host: str) -> str:
     host = host.lower().rstrip(".").split(":")[0]
     if re.fullmatch(r"[\d.]+", host) or ":" in host:
         return re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"

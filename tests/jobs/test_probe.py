@@ -151,12 +151,15 @@ def test_no_pattern_from_section_links_only() -> None:
     assert infer_article_pattern([]) is None
 
 
-@pytest.mark.parametrize(("host", "name"), [
-    ("baolaocai.vn", "baolaocai"), ("www.baobinhphuoc.com.vn", "baobinhphuoc"),
-    ("sonoivu.laocai.gov.vn", "sonoivu-laocai"), ("cualo.vn", "cualo"), ("127.0.0.1", "127-0-0-1"),
+@pytest.mark.parametrize(("host", "port", "name"), [
+    ("baolaocai.vn", None, "baolaocai"), ("www.baobinhphuoc.com.vn", None, "baobinhphuoc"),
+    ("sonoivu.laocai.gov.vn", None, "sonoivu-laocai"), ("cualo.vn", None, "cualo"),
+    ("127.0.0.1", None, "127-0-0-1"),
+    # two sites on one host differ by port (two loopback servers in one sources.toml)
+    ("127.0.0.1", 8801, "127-0-0-1-8801"), ("www.baolaocai.vn", 8080, "baolaocai-8080"),
 ])  # fmt: skip
-def test_site_name(host: str, name: str) -> None:
-    assert site_name(host) == name
+def test_site_name(host: str, port: int | None, name: str) -> None:
+    assert site_name(host, port) == name
 
 
 def test_listings_ranked_on_a_real_page() -> None:
@@ -244,7 +247,8 @@ def test_probe_of_a_loopback_news_site() -> None:
 
     # the suggested block is valid sources.toml and says what the probe found
     site = parse_config(render_site_block(report)).sites[0]
-    assert site.name == "127-0-0-1" and site.base_url == srv.url("/") and site.every == 1800
+    assert site.name == f"127-0-0-1-{srv.port}" and site.base_url == srv.url("/")
+    assert site.every == 1800
     assert site.feeds == (srv.url("/kinh-doanh.rss"),) and site.sitemaps == (
         srv.url("/news-sitemap.xml"),
     )
@@ -426,7 +430,7 @@ def test_probe_command(tmp_path: Path) -> None:
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.output)
     assert data["pattern"]["pattern"] == r"-\d{5,}\.html$" and data["articles"] == []
-    assert parse_config(data["site_block"]).sites[0].name == "127-0-0-1"
+    assert parse_config(data["site_block"]).sites[0].name == f"127-0-0-1-{srv.port}"
 
 
 def test_probe_command_errors_are_one_line(tmp_path: Path) -> None:
@@ -442,3 +446,77 @@ def test_probe_command_errors_are_one_line(tmp_path: Path) -> None:
     assert (
         result.exit_code == 1 and result.output.strip() == f"vnnews: HTTP 404 ({srv.url('/home')})"
     )
+
+
+def test_two_loopback_sites_get_blocks_that_go_in_one_config() -> None:
+    # the blocks of two sites on one host (ports apart) are pasted into one sources.toml
+    with serving(_small_site(SMALL_ARTICLES)) as one, serving(_small_site(SMALL_ARTICLES)) as two:
+        blocks = [render_site_block(_probe(srv.url("/"), max_articles=0)) for srv in (one, two)]
+    sites = parse_config("\n".join(blocks)).sites
+    assert [s.name for s in sites] == [f"127-0-0-1-{one.port}", f"127-0-0-1-{two.port}"]
+
+
+def test_probe_summary_says_the_home_page_is_the_only_listing(tmp_path: Path) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text(CONFIG)
+    home = '<!doctype html><html lang="vi"><title>Báo Nhỏ</title><p>Chưa có tin.</p>'.encode()
+    with serving({"/": Response(home)}) as srv:
+        result = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url("/")])
+    assert result.exit_code == 0, result.output
+    # the suggested block lists the home page, so the summary does not say "none"
+    assert "\nlistings: the home page only\n" in result.output
+    block = result.output.split("# suggested sources.toml entry\n", 1)[1]
+    assert parse_config(block.split("\n# suggested", 1)[0]).sites[0].listings == (srv.url("/"),)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["probe", "notaurl"], ["probe", "baolaocai.vn"], ["probe", "ftp://baolaocai.vn/"],
+     ["probe", "http://"], ["probe", "https://baolaocai.vn:port/"], ["extract", "http://"]],
+    ids=" ".join,
+)  # fmt: skip
+def test_probe_or_extract_of_what_is_not_a_url_is_a_usage_error(args: list[str]) -> None:
+    # refused before anything is fetched: no server is needed, none is reached
+    result = CliRunner().invoke(cli, args)
+    command, value = args
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1
+    assert f" {command}: Invalid value for " in result.output
+    assert f"{value!r} is not a URL: give " in result.output and "http://" in result.output
+
+
+def test_probe_of_a_feed_or_sitemap_says_where_it_belongs(tmp_path: Path) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text(CONFIG)
+    routes = {
+        "/rss.xml": Response(
+            (REAL / "baochinhphu.vn" / "feed-baochinhphu.xml").read_bytes(),
+            headers={"content-type": "application/xml"},
+        ),
+        "/sitemap.xml": Response(
+            (REAL / "bnews.vn" / "sitemap-news-2026-9.xml").read_bytes(),
+            headers={"content-type": "text/xml; charset=utf-8"},
+        ),
+        "/logo.png": Response(b"\x89PNG\r\n\x1a\n", headers={"content-type": "image/png"}),
+    }
+
+    def run(path: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--config", str(config), "probe", srv.url(path)])
+        return result.exit_code, result.output
+
+    with serving(routes) as srv:
+        feed, sitemap, image = run("/rss.xml"), run("/sitemap.xml"), run("/logo.png")
+    home = srv.url("/")
+    assert feed == (1, (
+        f"vnnews: {srv.url('/rss.xml')} is a feed (<rss>), not a home page: probe the site's "
+        f"home page ({home}), or list the feed under a [[site]]'s feeds\n"
+    ))  # fmt: skip
+    assert sitemap == (1, (
+        f"vnnews: {srv.url('/sitemap.xml')} is a sitemap (<urlset>), not a home page: probe the "
+        f"site's home page ({home}), or list the sitemap under a [[site]]'s sitemaps\n"
+    ))  # fmt: skip
+    # neither HTML nor XML: refused as before
+    assert image == (1, f"vnnews: content type 'image/png' is not html ({srv.url('/logo.png')})\n")
+    # each was asked for as a page first: a site that negotiates on Accept serves its HTML
+    first = srv.requests_for("/rss.xml")[0]
+    assert first.headers["accept"].startswith("text/html")
