@@ -104,12 +104,13 @@ def open_archive(
     engine = make_engine(db_url, read_only=read_only)
     lock = None
     try:
+        state = None
         if existing or (read_only and check):
             # PostgreSQL has no missing file: its empty database is the same "nothing archived yet"
-            check_archived(engine)
+            state = check_archived(engine)
         if read_only:
             if check:
-                check_schema(engine)
+                check_schema(engine, state)
         else:
             lock = daemon_lock(engine) if daemon else None
             if check:

@@ -6,6 +6,7 @@ Listing commands take ``--json`` (a JSON object per line, every field) and ``--c
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -55,8 +56,13 @@ def _one_format(as_json: bool, as_csv: bool) -> None:
         raise click.UsageError("--json and --csv exclude each other: choose one")
 
 
-def _json_csv(f: Any) -> Any:
-    f = click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")(f)
+def _json_csv(command: Any) -> Any:
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _one_format(kwargs["as_json"], kwargs["as_csv"])
+        return command(*args, **kwargs)
+
+    f = click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")(checked)
     return click.option("--json", "as_json", is_flag=True, help="JSON lines, every field.")(f)
 
 
@@ -87,7 +93,6 @@ def articles(
     from jobs.app import open_archive
     from storage import repo
 
-    _one_format(as_json, as_csv)
     since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:
@@ -126,7 +131,6 @@ def search(
     from jobs.app import open_archive
     from storage.search import search as run_search
 
-    _one_format(as_json, as_csv)
     if not any(c.isalnum() for c in query):  # an empty query matches nothing: a script's bug
         raise click.BadParameter(f"{query!r} holds no word to search for", param_hint="QUERY")
     since_dt, until_dt = parse_window(since, until)

@@ -279,25 +279,32 @@ def _nothing_archived(where: str, db: str) -> str:
     return f"{where}: nothing archived yet (start with 'vnnews --db {db} crawl')"
 
 
-def check_archived(engine: Engine) -> None:
+def check_archived(engine: Engine) -> tuple[str, str | None]:
     """Raise StorageError when the database has no tables at all (an empty PostgreSQL database,
     an empty SQLite file): nothing archived yet, as for a missing SQLite file, not a migration
-    to run (``check_schema`` says that of tables at an older revision)."""
-    if schema_state(engine)[0] == "new":
+    to run (``check_schema`` says that of tables at an older revision). Returns the
+    ``schema_state`` it read, for ``check_schema``."""
+    state = schema_state(engine)
+    if state[0] == "new":
         raise StorageError(
             _nothing_archived(f"database {_shown(engine)} is empty", _hint_db(engine))
         )
+    return state
 
 
-def check_schema(engine: Engine) -> None:
-    """Raise StorageError with a hint when the database is not migrated to head."""
-    try:
-        tables = set(inspect(engine).get_table_names())
-        current = current_revision(engine) if "alembic_version" in tables else None
-    except SQLAlchemyError as exc:
-        raise StorageError(
-            f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc}"
-        ) from exc
+def check_schema(engine: Engine, state: tuple[str, str | None] | None = None) -> None:
+    """Raise StorageError with a hint when the database is not migrated to head. ``state``:
+    its ``schema_state`` when the caller read it already."""
+    if state is not None:
+        current = state[1]
+    else:
+        try:
+            tables = set(inspect(engine).get_table_names())
+            current = current_revision(engine) if "alembic_version" in tables else None
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc}"
+            ) from exc
     head = head_revision()
     if current != head:
         hint = (

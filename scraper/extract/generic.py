@@ -36,6 +36,7 @@ from scraper.extract.vocabulary import (
     INLINE_TAGS,
     NEGATIVE_CLASS_RE,
     PARAGRAPH_CSS,
+    PHRASING_TAGS,
     POSITIVE_CLASS_RE,
     RELATED_BOX_CSS,
     STRUCTURAL_DROP_CSS,
@@ -199,7 +200,7 @@ class _Scores:
     flat: dict[int, float] = field(default_factory=dict)
     #: link density by node key, computed once (page-wide wrappers hold thousands of links)
     density: dict[int, float] = field(default_factory=dict)
-    #: text length of each link by node key (``_link_density``)
+    #: text length of each link by node key (``link_density``)
     links: dict[int, int] = field(default_factory=dict)
     nodes: dict[int, LexborNode] = field(default_factory=dict)
     #: each paragraph with the keys of the ancestors it scored (parent first)
@@ -290,7 +291,7 @@ def _score_paragraphs(root: LexborNode, *, text_holders: bool) -> _Scores:
     return out
 
 
-def _link_density(node: LexborNode, text_len: int, links: dict[int, int] | None = None) -> float:
+def link_density(node: LexborNode, text_len: int, links: dict[int, int] | None = None) -> float:
     """The share of ``node``'s text inside links. ``links``: each link's text length by node,
     kept across the candidates of one page, which nest and so share their links."""
     if links is None:
@@ -311,7 +312,7 @@ def _density(found: _Scores, node: LexborNode) -> float:
     value = found.density.get(key)
     if value is None:
         chars = len(node.text(deep=True, strip=True))
-        value = found.density[key] = _link_density(node, chars, found.links)
+        value = found.density[key] = link_density(node, chars, found.links)
     return value
 
 
@@ -435,7 +436,7 @@ def _sections(wrapper: LexborNode, found: _Scores) -> list[LexborNode] | None:
         chars = len(node.text(deep=True, strip=True))
         if (
             chars >= _SECTION_CHARS
-            and _link_density(node, chars, found.links) < _SECTION_LINKS
+            and link_density(node, chars, found.links) < _SECTION_LINKS
             and _has_prose(node)
         ):
             parts.append(node)
@@ -473,19 +474,12 @@ def _with_siblings(top: LexborNode, top_score: float, found: _Scores) -> list[Le
                 continue
         if tag == "p" or (tag == "div" and _bare_text(node)):
             text = node.text(deep=True, strip=True)
-            density = _link_density(node, len(text))
+            density = link_density(node, len(text))
             if (len(text) > 80 and density < 0.25) or (
                 0 < len(text) <= 80 and density == 0 and text.endswith(".")
             ):
                 parts.append(node)
     return parts or [top]
-
-
-# what a paragraph holds besides text: ``_bare_text``
-_PHRASING_TAGS = INLINE_TAGS | frozenset([
-    "br", "wbr", "img", "code", "abbr", "time", "q", "cite", "s", "del", "ins", "kbd", "var",
-    "samp", "dfn", "data", "bdi", "bdo", "tt", "strike",
-])  # fmt: skip
 
 
 def _bare_text(node: LexborNode) -> bool:
@@ -494,7 +488,7 @@ def _bare_text(node: LexborNode) -> bool:
     child = node.child
     while child is not None:
         tag = child.tag or ""
-        if tag[:1] not in ("-", "#") and tag not in _PHRASING_TAGS:
+        if tag[:1] not in ("-", "#") and tag not in PHRASING_TAGS:
             return False
         child = child.next
     return True

@@ -20,7 +20,7 @@ from scraper.extract.blocks import Paragraph, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
 from scraper.extract.classindex import PageClasses
 from scraper.extract.cleanup import clean_paragraphs, is_lead
-from scraper.extract.generic import generic_body
+from scraper.extract.generic import generic_body, link_density
 from scraper.extract.limits import check_html
 from scraper.extract.metadata import PageMeta, normalize_language, read_page_meta
 from scraper.extract.pagedates import (
@@ -244,8 +244,7 @@ def _reads_as_lead(node: LexborNode, chars: int) -> bool:
         if parent.tag in _NOT_LEAD_PLACES:
             return False
         parent = parent.parent
-    links = sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
-    return links * 2 < chars
+    return link_density(node, chars) < 0.5
 
 
 def _drop_never_text(tree: LexborHTMLParser, classes: PageClasses) -> LexborHTMLParser:

@@ -88,6 +88,11 @@ TAG_WEIGHTS = {
 INLINE_TAGS = frozenset(
     ["span", "font", "a", "b", "i", "em", "strong", "u", "small", "big", "sup", "sub", "mark"]
 )
+#: what a paragraph holds besides text (a div of only these reads as a paragraph)
+PHRASING_TAGS = INLINE_TAGS | frozenset([
+    "br", "wbr", "img", "code", "abbr", "time", "q", "cite", "s", "del", "ins", "kbd", "var",
+    "samp", "dfn", "data", "bdi", "bdo", "tt", "strike",
+])  # fmt: skip
 
 # --- fields by class name -----------------------------------------------------------------------
 
