@@ -66,6 +66,25 @@ class Claim:
     claimed_at: datetime
 
 
+@dataclass(eq=False)  # compared by identity: a page waiting for its commit is found by ``is``
+class _Write:
+    """A fetched page waiting for its group commit (``Crawler._commit``)."""
+
+    p: SitePass
+    claim: Claim
+    result: FetchResult
+    #: the page's CPU work; None: a held redirect or a home page, nothing to extract
+    prepared: Prepared | None
+    #: resolved with what the page counts once its transaction is in
+    done: asyncio.Future[Callable[[], None]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def _nothing() -> None:
+    """What a held redirect counts: the move is on its own rows, the pass counts nothing."""
+
+
 @dataclass
 class Crawler:
     """What a crawl needs: the fetcher, the database, a clock. One per process."""
@@ -85,6 +104,13 @@ class Crawler:
     cpu: CpuPool = field(default_factory=lambda: CpuPool(0))
     #: fetched pages of one site waiting for the pool and their transaction, at most
     pipeline: int = 4
+    #: pages stored in one transaction at most (group commit), and how long the first page
+    #: ready waits for others: a commit for every page (an fsync on PostgreSQL, an FTS5
+    #: segment on SQLite) cost the main thread over a millisecond a page (bench/throughput.py)
+    commit_batch: int = 32
+    commit_wait: float = 0.01
+    _writes: list[_Write] = field(default_factory=list, init=False, repr=False)
+    _flush_at: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 
     async def crawl_site(self, site: SiteConfig, *, discover: bool = True) -> RunStats:
         """One pass: discovery (unless ``discover=False``), then fetch what is due. Recorded in
@@ -243,7 +269,8 @@ class Crawler:
             else:
                 profile = domains.page_profile(p.site, p.profile, result.final_url)
                 prepared = await self.cpu.run(prepare, result, profile, claim.source_date)
-            self._store(p, claim, result, prepared)
+            done = await self._commit(_Write(p, claim, result, prepared))
+            done()
         except asyncio.CancelledError:
             self._release(claim)
             raise
@@ -257,84 +284,135 @@ class Crawler:
             p.error(claim.url, why)
         self._progress(p, claim)
 
-    def _store(
-        self, p: SitePass, claim: Claim, result: FetchResult, prepared: Prepared | None
-    ) -> None:
-        """Archive the raw page, store the article and the URL's next step: one transaction.
+    async def _commit(self, write: _Write) -> Callable[[], None]:
+        """Store a page in the next group commit: the transaction of the pages ready within
+        ``commit_wait`` of each other (``commit_batch`` at most). What the page counts (stats,
+        metrics, its error line) is returned, to be counted once the transaction is in."""
+        loop = asyncio.get_running_loop()
+        self._writes.append(write)
+        if len(self._writes) >= self.commit_batch:
+            self._flush()
+        elif self._flush_at is None:
+            self._flush_at = loop.call_later(self.commit_wait, self._flush)
+        try:
+            return await write.done
+        except asyncio.CancelledError:
+            if write in self._writes:  # not written yet: it never will be
+                self._writes.remove(write)
+            raise
+
+    def _flush(self) -> None:
+        """Write the waiting pages in one transaction. If it fails, each page is written in
+        its own, so a page that breaks the store fails alone (``_keep`` contains it); a
+        database failure fails them all."""
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+        batch, self._writes = self._writes, []
+        if not batch:
+            return
+        try:
+            with self.sessions.begin() as s:
+                counted = [self._store(s, w) for w in batch]
+        except Exception as exc:
+            if len(batch) == 1 or isinstance(exc, StorageError):
+                for w in batch:
+                    w.done.set_exception(exc)
+                return
+            for w in batch:
+                try:
+                    with self.sessions.begin() as s:
+                        w.done.set_result(self._store(s, w))
+                except Exception as one:
+                    w.done.set_exception(one)
+            return
+        for w, count in zip(batch, counted, strict=True):
+            w.done.set_result(count)
+
+    def _store(self, s: Session, write: _Write) -> Callable[[], None]:
+        """Archive the raw page, store the article and the URL's next step, in the caller's
+        transaction; what the page counts, to be called once it is committed.
         ``prepared`` is the page's CPU work (None: a held redirect or a home page, nothing to
         extract)."""
+        p, claim, result, prepared = write.p, write.claim, write.result, write.prepared
         now = self.clock()
-        not_article = False
         article, error, event = None, None, "no_body"
         if prepared is not None:
             article, error, event = prepared.article, prepared.error, prepared.event
         elif result.held is None:
             error, event = f"redirects to the home page {result.final_url}", "home"
-        with self.sessions.begin() as s:
-            packed = prepared.packed if prepared is not None else None
-            page_id = bodies.record_page(s, result, url_id=claim.row_id, packed=packed)
-            if result.redirects or result.held:
-                discovery.note_move(s, p, result, "article", now)
-            if result.held is not None:
-                # another domain the site is not followed to: the archive keeps what it has
-                error = discovery.moved_error(result.held)
-                repo.record_article_event(
-                    s, claim.url, kind="moved", detail=error, page_id=page_id, now=now
-                )
-                step = revisit.after_moved(source=False, now=now)
-                frontier.mark_failed(
-                    s, claim.row_id, error=error, now=now, status=result.status,
-                    next_due=step.next_due, state=step.state,
-                )  # fmt: skip
-                return
-            if result.status == 304:
-                step = revisit.after_not_modified(claim.source_date, now)
-                frontier.mark_fetched(
-                    s, claim.row_id, status=304, etag=None, last_modified=None, now=now,
-                    state=step.state, next_due=step.next_due,
-                )  # fmt: skip
+        page_id = bodies.record_page(
+            s, result, url_id=claim.row_id, packed=prepared.packed if prepared else None
+        )
+        if result.redirects or result.held:
+            discovery.note_move(s, p, result, "article", now)
+        if result.held is not None:
+            # another domain the site is not followed to: the archive keeps what it has
+            error = discovery.moved_error(result.held)
+            repo.record_article_event(
+                s, claim.url, kind="moved", detail=error, page_id=page_id, now=now
+            )
+            step = revisit.after_moved(source=False, now=now)
+            frontier.mark_failed(
+                s, claim.row_id, error=error, now=now, status=result.status,
+                next_due=step.next_due, state=step.state,
+            )  # fmt: skip
+            return _nothing
+        if result.status == 304:
+            step = revisit.after_not_modified(claim.source_date, now)
+            frontier.mark_fetched(
+                s, claim.row_id, status=304, etag=None, last_modified=None, now=now,
+                state=step.state, next_due=step.next_due,
+            )  # fmt: skip
+
+            def not_modified() -> None:
                 p.stats.not_modified += 1
-                return
-            if article is None:
-                if result.status == 200:
-                    step, error = revisit.after_not_article(), error or "no article"
-                    not_article = True
-                else:
-                    step, error = (
-                        revisit.after_status(result.status, attempts=claim.attempts, now=now),
-                        None,
-                    )
-                error = error or f"HTTP {result.status}"
-                # a known article's URL that no longer serves it: the article stays as archived
-                repo.record_article_event(
-                    s, claim.url, kind=event if result.status == 200 else "gone", detail=error,
-                    page_id=page_id, now=now,
-                )  # fmt: skip
-                frontier.mark_failed(
-                    s, claim.row_id, error=error, now=now, status=result.status,
-                    next_due=step.next_due, state=step.state,
-                )  # fmt: skip
-            else:
-                stored = repo.store_article(
-                    s, site_id=p.site_id, article=article, urls=_urls_of(p.site, result, article),
-                    page_id=page_id, now=now, extractor_version=EXTRACTOR_VERSION,
-                    keys=prepared.keys if prepared else None,
-                )  # fmt: skip
-                published = article.published_at or claim.source_date
-                step = revisit.after_article(published, now)
-                frontier.mark_fetched(
-                    s, claim.row_id, status=result.status, etag=result.etag,
-                    last_modified=result.last_modified, now=now, state=step.state,
-                    next_due=step.next_due, source_date=published,
-                )  # fmt: skip
+
+            return not_modified
+        if article is not None:
+            stored = repo.store_article(
+                s, site_id=p.site_id, article=article, urls=_urls_of(p.site, result, article),
+                page_id=page_id, now=now, extractor_version=EXTRACTOR_VERSION,
+                keys=prepared.keys if prepared else None,
+            )  # fmt: skip
+            published = article.published_at or claim.source_date
+            step = revisit.after_article(published, now)
+            frontier.mark_fetched(
+                s, claim.row_id, status=result.status, etag=result.etag,
+                last_modified=result.last_modified, now=now, state=step.state,
+                next_due=step.next_due, source_date=published,
+            )  # fmt: skip
+            fallback = is_fallback(article.extractor, p.profile is not None)
+
+            def counted() -> None:
                 _count(p.stats, stored.outcome)
                 if self.metrics:
-                    fallback = is_fallback(article.extractor, p.profile is not None)
                     self.metrics.stored(p.name, stored.outcome, fallback=fallback)
-                return
-        if not_article and self.metrics:
-            self.metrics.not_article(p.name)
-        p.error(result.url, error, not_article=not_article)
+
+            return counted
+        not_article = result.status == 200
+        if not_article:
+            step, error = revisit.after_not_article(), error or "no article"
+        else:
+            step = revisit.after_status(result.status, attempts=claim.attempts, now=now)
+            error = f"HTTP {result.status}"
+        # a known article's URL that no longer serves it: the article stays as archived
+        repo.record_article_event(
+            s, claim.url, kind=event if not_article else "gone", detail=error,
+            page_id=page_id, now=now,
+        )  # fmt: skip
+        frontier.mark_failed(
+            s, claim.row_id, error=error, now=now, status=result.status,
+            next_due=step.next_due, state=step.state,
+        )  # fmt: skip
+        why = error
+
+        def failed() -> None:
+            if not_article and self.metrics:
+                self.metrics.not_article(p.name)
+            p.error(result.url, why, not_article=not_article)
+
+        return failed
 
     def _failed(self, row_id: int, error: str, step: revisit.Step) -> None:
         with self.sessions.begin() as s:
