@@ -30,6 +30,7 @@ import httpcore
 import httpx
 
 from scraper.errors import BlockedAddressError
+from scraper.fetch.netstream import AsyncioBackend
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -201,7 +202,7 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, pins: AddressPins) -> None:
         self._pins = pins
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = AsyncioBackend()
 
     async def connect_tcp(
         self,
