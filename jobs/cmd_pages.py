@@ -11,7 +11,7 @@ import click
 
 from jobs.context import Ctx
 from jobs.display import print_article
-from scraper.errors import VnnewsError
+from scraper.errors import ContentTypeError, VnnewsError
 
 
 @click.command()
@@ -129,7 +129,15 @@ def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:
 
     async def main() -> tuple[str, str]:
         async with build_fetcher(config) as fetcher:
-            result = await fetcher.fetch(url)
+            try:
+                result = await fetcher.fetch(url)
+            except ContentTypeError as refused:
+                # a feed or sitemap URL: asked for once as XML, so the extractor names what it
+                # is and where it belongs ("a feed (<rss>): list it under a [[site]]'s feeds")
+                try:
+                    result = await fetcher.fetch(url, accept="feed")
+                except VnnewsError:
+                    raise refused from None
         if result.status != 200:
             raise VnnewsError(f"HTTP {result.status}", url=url)
         return result.text(), result.final_url

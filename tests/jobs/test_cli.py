@@ -12,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from jobs.cli import cli
+from tests.support.faults import FaultServer
+from tests.support.loopback import Response
 from tests.support.paths import GOLDEN, REAL
 
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
@@ -132,6 +134,22 @@ def test_extract_of_a_listing_page_fails_in_one_line(site: str) -> None:
     assert proc.returncode == 1, proc.stdout[:300]
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("vnnews: not an article")
+
+
+def test_extract_of_a_feed_url_names_it_in_one_line(tmp_path: Path) -> None:
+    feed = (REAL / "vietnambiz.vn" / "feed-vietnambiz.xml").read_bytes()
+    with FaultServer() as srv:
+        srv.routes["/rss.xml"] = Response(feed, headers={"content-type": "application/rss+xml"})
+        srv.routes["/file.pdf"] = Response(b"%PDF-1.4", headers={"content-type": "application/pdf"})
+        cfg = tmp_path / "sources.toml"
+        cfg.write_text('[fetch]\nallow_hosts = ["127.0.0.1"]\nrespect_robots = false\n')
+        as_feed = run("--config", str(cfg), "extract", srv.url("/rss.xml"))
+        as_pdf = run("--config", str(cfg), "extract", srv.url("/file.pdf"))
+    assert as_feed.returncode == 1 and as_feed.stdout == ""
+    assert as_feed.stderr.count("\n") == 1, as_feed.stderr
+    assert "a feed (<rss>): list it under a [[site]]'s feeds" in as_feed.stderr
+    # not XML either: the fetcher's own refusal stands
+    assert as_pdf.returncode == 1 and "content type 'application/pdf'" in as_pdf.stderr
 
 
 def test_extract_missing_file_is_one_line() -> None:
