@@ -52,6 +52,10 @@ def export(
     from storage.export import count_articles
 
     since_dt, until_dt = parse_window(since, until)
+    if not out.parent.is_dir():  # as for --db: vnnews never creates directories
+        raise click.BadParameter(
+            f"directory {out.parent} does not exist (create it first)", param_hint="'--out'"
+        )
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:

@@ -62,3 +62,12 @@ def test_an_export_missing_its_library_leaves_the_old_file(
 def test_a_read_command_on_a_missing_directory_names_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "no" / "x.db"), "articles"])
     assert result.exit_code == 2 and f"directory {tmp_path / 'no'} does not exist" in result.output
+
+
+def test_an_export_into_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
+    db = _upgraded(tmp_path)
+    out = tmp_path / "no" / "x.jsonl"
+    result = CliRunner().invoke(cli, ["--db", db, "export", "--format", "jsonl", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"directory {tmp_path / 'no'} does not exist (create it first)" in result.output
+    assert not (tmp_path / "no").exists()
