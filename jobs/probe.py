@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from scraper.discover.feeds import FeedItem, find_feed_links, parse_feed
 from scraper.discover.listings import extract_links
+from scraper.discover.roots import document_kind
 from scraper.discover.sitemaps import Sitemap, parse_sitemap
 from scraper.discover.xml import local_name, parse_xml
 from scraper.errors import ContentTypeError, DiscoveryError, FetchError, VnnewsError
@@ -55,10 +56,6 @@ MAX_CHECKED = 5
 #: links read to learn which pages are articles when no URL shape says so
 SAMPLED = 6
 EVERY = "30m"
-#: the root elements of feeds and sitemaps, named when one is given for a home page
-XML_ROOTS = {
-    "rss": "feed", "feed": "feed", "RDF": "feed", "urlset": "sitemap", "sitemapindex": "sitemap"
-}  # fmt: skip
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -272,7 +269,7 @@ async def _fetch_home(fetcher: Fetcher, url: str) -> FetchResult:
             root = local_name(parse_xml(result.body, url=url).root) if result.status == 200 else ""
         except VnnewsError:  # not XML either: the first refusal says it
             raise refused from None
-        kind = XML_ROOTS.get(root)
+        kind = document_kind(root)
         if kind is None:
             raise refused from None
         raise VnnewsError(

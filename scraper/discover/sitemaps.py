@@ -20,6 +20,7 @@ from typing import Any
 
 from scraper.dates import DAY_FIRST, DateOrder
 from scraper.discover.feeds import parse_feed, parse_feed_date
+from scraper.discover.roots import FEED_ROOTS, SITEMAP_ROOTS
 from scraper.discover.xml import children, local_name, parse_xml
 from scraper.errors import DiscoveryError
 from scraper.fetch.encoding import OverCap, decode_content
@@ -94,7 +95,7 @@ def _entry(element: Any, base_url: str, order: DateOrder) -> SitemapEntry | None
 def _from_xml(data: bytes, base_url: str, max_urls: int, order: DateOrder) -> Sitemap:
     doc = parse_xml(data, url=base_url)
     kind = local_name(doc.root)
-    if kind in ("rss", "feed", "RDF"):
+    if kind in FEED_ROOTS:
         # The protocol accepts RSS 2.0 and Atom feeds as sitemaps.
         items = parse_feed(data, base_url, order=order)[:max_urls]
         return Sitemap(
@@ -102,7 +103,7 @@ def _from_xml(data: bytes, base_url: str, max_urls: int, order: DateOrder) -> Si
                 SitemapEntry(i.url, i.updated_at or i.published_at, i.published_at) for i in items
             ]
         )
-    if kind not in ("urlset", "sitemapindex"):
+    if kind not in SITEMAP_ROOTS:
         raise DiscoveryError(f"not a sitemap: root element <{kind or '?'}>", url=base_url)
     child_name = "url" if kind == "urlset" else "sitemap"
     elements = [c for c in children(doc.root) if local_name(c) == child_name]

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.charset import composed_utf8, decode_body
+from scraper.discover.roots import ROOT_PATTERN, document_kind
 from scraper.errors import ExtractError, NotAnArticleError
 from scraper.extract.blocks import Paragraph, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
@@ -46,7 +47,7 @@ _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
 #: instructions and an RSS 0.91 doctype): discovery's input, not a page with an article
 _FEED_ROOT_RE = re.compile(
     rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<\?xml-stylesheet[^>]*>\s*|<!DOCTYPE[^>]*>\s*)*"
-    rb"<\s*(rss|feed|rdf:RDF|urlset|sitemapindex)\b",
+    rb"<\s*" + ROOT_PATTERN.encode() + rb"\b",
     re.S,
 )
 #: fewer words than this in the body is no article (the shortest real bulletin has more; a
@@ -103,7 +104,7 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
     feed = _FEED_ROOT_RE.match(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0, 4096)
     if feed is not None:
         root = feed.group(1).decode()
-        kind = "sitemap" if root in ("urlset", "sitemapindex") else "feed"
+        kind = document_kind(root)
         raise ExtractError(
             f"not an HTML document: a {kind} (<{root}>): list it under a [[site]]'s {kind}s",
             url=url,
