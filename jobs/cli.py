@@ -86,10 +86,13 @@ def _global_option_hint(exc: click.UsageError) -> str:
     ``vnnews`` itself, before the command; the error says so rather than only "No such option"."""
     if not isinstance(exc, click.NoSuchOption) or exc.ctx is None or exc.ctx.parent is None:
         return ""
+    command = exc.ctx.command_path.partition(" ")[2]  # "db upgrade": without "vnnews"
+    if any(isinstance(p, click.Argument) and p.nargs == -1 for p in exc.ctx.command.params):
+        # ``vnnews search -vang``: a word, not an option
+        return f" (a word starting with '-' goes after '--': `vnnews {command} -- -word`)"
     root = exc.ctx.find_root()
     if not any(exc.option_name in param.opts for param in root.command.params):
         return ""
-    command = exc.ctx.command_path.partition(" ")[2]  # "db upgrade": without "vnnews"
     return (
         f" ({exc.option_name} is an option of vnnews itself: put it before the command, "
         f"as in `vnnews {exc.option_name} ... {command}`)"
@@ -111,7 +114,8 @@ def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:
     envvar="VNNEWS_DB",
     default=DEFAULT_DB,
     show_default=True,
-    help="SQLAlchemy database URL (env VNNEWS_DB).",
+    help="The archive: an SQLite file path or a SQLAlchemy URL (sqlite:///..., "
+    "postgresql://...; env VNNEWS_DB).",
 )
 @click.option(
     "--config",

@@ -108,13 +108,13 @@ def articles(
 
 
 @click.command()
-@click.argument("query")
+@click.argument("words", nargs=-1, required=True)
 @_article_window
 @_json_csv
 @click.pass_obj
 def search(
     obj: Ctx,
-    query: str,
+    words: tuple[str, ...],
     site: str | None,
     since: str | None,
     until: str | None,
@@ -124,13 +124,15 @@ def search(
 ) -> None:
     """Full-text search of title, sapo and text; case, tone marks and đ do not matter.
 
-    Words are ANDed; "quoted words" must stand together: vnnews search '"da nang" lao dong'.
-    Best matches first (those with the query's own accents before the others), each with a
-    snippet of its text, the matched words between ** **.
+    Words are ANDed (vnnews search da nang, or one argument: 'da nang'); "quoted words" must
+    stand together: vnnews search '"da nang" lao dong'. A word starting with "-" goes after
+    "--": vnnews search -- -word. Best matches first (those with the query's own accents
+    before the others), each with a snippet of its text, the matched words between ** **.
     """
     from jobs.app import open_archive
     from storage.search import search as run_search
 
+    query = " ".join(words)
     if not any(c.isalnum() for c in query):  # an empty query matches nothing: a script's bug
         raise click.BadParameter(f"{query!r} holds no word to search for", param_hint="QUERY")
     since_dt, until_dt = parse_window(since, until)
@@ -158,6 +160,11 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
     """Show one archived article by id or by any URL that led to it."""
     from jobs.app import open_archive
     from storage import bodies, links, repo
+
+    if raw and (as_json or versions):  # the raw page is bytes as fetched: nothing to add to it
+        raise click.UsageError(
+            "--raw prints the page as fetched: give it alone, without --json or --versions"
+        )
     from storage.models import Site
 
     archive = open_archive(obj.db, read_only=True)
@@ -222,8 +229,7 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="A JSON list, one object a site.")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@_json_csv
 @click.pass_obj
 def sites(obj: Ctx, as_json: bool, as_csv: bool) -> None:
     """Each site's status (ok, failing, stale, rotting, moved, disabled) and why, its last new

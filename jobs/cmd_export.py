@@ -88,7 +88,7 @@ def ui_metadata(db_file: Path) -> dict[str, object]:
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
 @click.pass_obj
 def ui(obj: Ctx, port: int, open_browser: bool) -> None:
-    """Browse the archive with Datasette on http://127.0.0.1:PORT (pip install 'vnnews[ui]').
+    """Browse the archive with Datasette on http://127.0.0.1:PORT (needs the ui extra).
 
     Search box on articles (da nang finds Đà Nẵng), views latest_articles, site_health,
     duplicates, canned queries, and each page's raw HTML at /-/vnnews/raw/PAGE_ID.
@@ -106,7 +106,10 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
     try:
         import datasette  # noqa: F401
     except ImportError:
-        raise VnnewsError("vnnews ui needs Datasette: pip install 'vnnews[ui]'") from None
+        raise VnnewsError(
+            "vnnews ui needs Datasette: in the vnnews checkout, run "
+            ".venv/bin/pip install -e '.[ui]'"
+        ) from None
     _require_free_port(port)
     with tempfile.TemporaryDirectory(prefix="vnnews-ui-") as tmp:
         meta = Path(tmp) / "metadata.json"

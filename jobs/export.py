@@ -28,6 +28,9 @@ FORMATS = ("jsonl", "csv", "parquet", "warc")
 #: headers that described the bytes on the wire, not the decoded body we stored
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
+#: where the export extra comes from (vnnews is installed from its checkout, not PyPI)
+INSTALL_EXPORT = "in the vnnews checkout, run .venv/bin/pip install -e '.[export]'"
+
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
@@ -79,7 +82,7 @@ def write_parquet(records: Iterator[dict[str, Any]], path: Path, tick: Callable[
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise VnnewsError("--format parquet needs pyarrow: pip install 'vnnews[export]'") from None
+        raise VnnewsError(f"--format parquet needs pyarrow: {INSTALL_EXPORT}") from None
     schema = parquet_schema()
     n = 0
     with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
@@ -103,7 +106,7 @@ def write_warc(
         from warcio.statusandheaders import StatusAndHeaders
         from warcio.warcwriter import WARCWriter
     except ImportError:
-        raise VnnewsError("--format warc needs warcio: pip install 'vnnews[export]'") from None
+        raise VnnewsError(f"--format warc needs warcio: {INSTALL_EXPORT}") from None
     writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
     n = 0
     for article_id, page in pages:
@@ -184,4 +187,4 @@ def _require(module: str, fmt: str) -> None:
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        raise VnnewsError(f"--format {fmt} needs {module}: pip install 'vnnews[export]'")
+        raise VnnewsError(f"--format {fmt} needs {module}: {INSTALL_EXPORT}")

@@ -53,6 +53,8 @@ FEED_GUESSES = ("/rss", "/rss/home.rss", "/feed/", "/rss.xml")
 SITEMAP_GUESSES = ("/sitemap.xml", "/sitemap_index.xml", "/wp-sitemap.xml")
 #: advertised feeds / robots sitemaps checked at most (a category page may list dozens)
 MAX_CHECKED = 5
+#: listing pages a suggested block names besides the home page (each checked to answer)
+LISTINGS = 3
 #: links read to learn which pages are articles when no URL shape says so
 SAMPLED = 6
 EVERY = "30m"
@@ -141,7 +143,9 @@ def render_site_block(report: ProbeReport) -> str:
     """A ``[[site]]`` table for sources.toml that ``jobs.config.parse_config`` accepts."""
     feeds = [f.url for f in report.feeds]
     sitemaps = [s.url for s in report.sitemaps]
-    listings = [report.base_url, *(c.url for c in report.listings[:3] if c.url != report.base_url)]
+    listings = [
+        report.base_url, *(c.url for c in report.listings[:LISTINGS] if c.url != report.base_url)
+    ]
     lines = [
         "[[site]]",
         f"name = {_toml_str(report.name)}",
@@ -377,6 +381,34 @@ async def _probe_article(fetcher: Fetcher, url: str, pages: list[str]) -> Articl
     )
 
 
+async def _answering(
+    fetcher: Fetcher, ranked: list[ListingCandidate], report: ProbeReport
+) -> list[ListingCandidate]:
+    """The best-ranked listing candidates that answer with a page, ``LISTINGS`` at most: a
+    link of the home page may be dead (a 404 suggested as a listing would fail every pass).
+    Pages already read (the home page, sampled links) are not asked for again; one that fails
+    is left out with a note."""
+    read = {a.url: a.error for a in report.articles}
+    read |= {report.base_url: None, report.final_url: None}
+    kept: list[ListingCandidate] = []
+    for c in ranked[: LISTINGS + MAX_CHECKED]:
+        if len(kept) == LISTINGS:
+            break
+        if c.url in read:
+            why = read[c.url]
+        else:
+            try:
+                result = await fetcher.fetch(c.url)
+                why = None if result.status == 200 else f"HTTP {result.status}"
+            except FetchError as exc:
+                why = exc.args[0]
+        if why is None:
+            kept.append(c)
+        else:
+            report.notes.append(f"{c.url}: {why}: not suggested as a listing")
+    return kept
+
+
 async def _learn_pattern(
     fetcher: Fetcher, report: ProbeReport, links: list[str], home: str, pages: list[str]
 ) -> PatternGuess | None:
@@ -448,7 +480,8 @@ async def probe(
             )
     regex = re.compile(report.pattern.pattern) if report.pattern else None
     articles = {a.url for a in report.articles if a.article}
-    report.listings = [c for c in rank_listings(html, home, regex) if c.url not in articles]
+    ranked = [c for c in rank_listings(html, home, regex) if c.url not in articles]
+    report.listings = await _answering(fetcher, ranked, report)
     report.selectors = guess_selectors(pages)
     if regex is not None:
         link_selectors = guess_link_selectors(html, home, regex)

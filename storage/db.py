@@ -125,6 +125,11 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         raise DatabaseLocationError(f"bad database URL {url!r}: {exc}") from None
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseLocationError(
+            f"unsupported database {parsed.get_backend_name()!r} in {parsed.render_as_string()!r}:"
+            " vnnews archives into SQLite (a file path) or PostgreSQL (postgresql://...)"
+        )
     if parsed.get_backend_name() == "sqlite":
         if read_only and parsed.database and parsed.database != ":memory:":
             return _sqlite_read_only(Path(parsed.database))

@@ -64,10 +64,14 @@ def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[
     assert code == 0 and "no articles match 'khongcogi'" in out
     # a query without a word, or two output formats at once, is the caller's mistake
     for args in (("search", ""), ("search", ' " '), ("articles", "--json", "--csv"),
+                 ("sites", "--json", "--csv"), ("show", "1", "--raw", "--json"),
                  ("search", "da nang", "--csv", "--json")):  # fmt: skip
         code, out = invoke(db, config, *args)
         assert code == 2 and len(out.strip().splitlines()) == 1, (args, out)
     assert "--json and --csv exclude each other" in out
+    # a word that looks like an option: the hint is about "--", not about vnnews' own -v
+    code, out = invoke(db, config, "search", "-vang")
+    assert code == 2 and "goes after '--': `vnnews search -- -word`" in out, out
 
 
 def test_search_shows_snippets_and_show_lists_near_copies(archive) -> None:  # type: ignore[no-untyped-def]
@@ -75,6 +79,8 @@ def test_search_shows_snippets_and_show_lists_near_copies(archive) -> None:  # t
     code, out = invoke(db, config, "search", "da nang", "--json")
     hits = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and {vnx.url(DA_NANG), vnx.url(COPY)} <= {h["url"] for h in hits}
+    # the words as separate arguments (unquoted in a shell): the same query
+    assert invoke(db, config, "search", "da", "nang", "--json") == (code, out)
     for h in hits:  # both words (ANDed), anywhere
         assert {"da", "nang"} <= set(search_key(h["title"], h["sapo"], h["text"]).split())
     # the two with the accents typed first, their snippets on the words

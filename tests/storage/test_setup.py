@@ -35,6 +35,12 @@ def test_database_url() -> None:
             database_url(empty)
 
 
+def test_a_database_vnnews_does_not_archive_into_is_named_not_a_missing_driver() -> None:
+    for url in ("mysql://root@127.0.0.1/test", "mssql+pyodbc://u@h/db"):
+        with pytest.raises(DatabaseLocationError, match="unsupported database .* SQLite .*"):
+            make_engine(url)
+
+
 def test_a_missing_directory_is_an_error_naming_it_and_creates_nothing(tmp_path: Path) -> None:
     target = tmp_path / "typo" / "vnnews.db"
     with pytest.raises(DatabaseLocationError, match=f"directory {tmp_path / 'typo'} does not"):
