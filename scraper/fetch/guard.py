@@ -197,11 +197,12 @@ class AddressPins:
         return len(self._pins)
 
 
-class _PinnedBackend(AsyncioBackend):
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
     """Connects to the pinned addresses of a host, in order; refuses unpinned hosts."""
 
     def __init__(self, pins: AddressPins) -> None:
         self._pins = pins
+        self._inner = AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -218,7 +219,7 @@ class _PinnedBackend(AsyncioBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return await super().connect_tcp(
+                return await self._inner.connect_tcp(
                     address,
                     port,
                     timeout=timeout,
@@ -229,6 +230,17 @@ class _PinnedBackend(AsyncioBackend):
                 last = exc
         assert last is not None
         raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are never used by the fetcher")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
 
 
 class PinnedTransport(httpx.AsyncHTTPTransport):
