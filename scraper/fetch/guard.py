@@ -30,7 +30,6 @@ import httpcore
 import httpx
 
 from scraper.errors import BlockedAddressError
-from scraper.fetch.netstream import AsyncioBackend
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -202,7 +201,7 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, pins: AddressPins) -> None:
         self._pins = pins
-        self._inner = AsyncioBackend()
+        self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,
