@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import discover as discovery
@@ -79,6 +80,20 @@ class _Write:
     done: asyncio.Future[Callable[[], None]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    #: its transaction is in (a cancellation arriving after that must not hand the URL back)
+    committed: bool = False
+
+
+def _resolve(write: _Write, count: Callable[[], None]) -> None:
+    write.committed = True
+    write.done.set_result(count)
+
+
+def _replayable(exc: Exception) -> bool:
+    """A failed group commit worth replaying page by page: not when the database itself
+    failed (disk full, connection lost, locked past its timeout), which every page would meet
+    again."""
+    return not isinstance(exc, StorageError | OperationalError | InterfaceError)
 
 
 def _nothing() -> None:
@@ -263,16 +278,19 @@ class Crawler:
     async def _keep(self, p: SitePass, claim: Claim, result: FetchResult) -> None:
         """Prepare the page in the CPU pool (extract, fold, hash, compress), then store it in
         one transaction."""
+        write: _Write | None = None
         try:
             if result.held is not None or domains.landed_on_home(result):
                 prepared = None  # nothing to extract: _store records what happened
             else:
                 profile = domains.page_profile(p.site, p.profile, result.final_url)
                 prepared = await self.cpu.run(prepare, result, profile, claim.source_date)
-            done = await self._commit(_Write(p, claim, result, prepared))
+            write = _Write(p, claim, result, prepared)
+            done = await self._commit(write)
             done()
         except asyncio.CancelledError:
-            self._release(claim)
+            if write is None or not write.committed:
+                self._release(claim)
             raise
         except StorageError:
             self._release(claim)
@@ -285,9 +303,10 @@ class Crawler:
         self._progress(p, claim)
 
     async def _commit(self, write: _Write) -> Callable[[], None]:
-        """Store a page in the next group commit: the transaction of the pages ready within
-        ``commit_wait`` of each other (``commit_batch`` at most). What the page counts (stats,
-        metrics, its error line) is returned, to be counted once the transaction is in."""
+        """Store a page in the next group commit: the transaction of the pages that come out
+        of the pool within ``commit_wait`` of the first (``commit_batch`` at most). What the
+        page counts (stats, metrics, its error line) is returned, to be counted once the
+        transaction is in."""
         loop = asyncio.get_running_loop()
         self._writes.append(write)
         if len(self._writes) >= self.commit_batch:
@@ -299,35 +318,41 @@ class Crawler:
         except asyncio.CancelledError:
             if write in self._writes:  # not written yet: it never will be
                 self._writes.remove(write)
+            elif write.committed:  # written before the cancellation reached us: it counts
+                write.done.result()()
             raise
 
     def _flush(self) -> None:
-        """Write the waiting pages in one transaction. If it fails, each page is written in
-        its own, so a page that breaks the store fails alone (``_keep`` contains it); a
-        database failure fails them all."""
+        """Write the waiting pages in one transaction. If it fails on a page (a constraint,
+        a bug), each page is written again in its own, so the page at fault fails alone
+        (``_keep`` contains it); if the database itself failed, they all fail."""
         if self._flush_at is not None:
             self._flush_at.cancel()
             self._flush_at = None
-        batch, self._writes = self._writes, []
+        # a page whose waiter was cancelled meanwhile is not written (its URL is handed back)
+        batch = [w for w in self._writes if not w.done.done()]
+        self._writes = []
         if not batch:
             return
         try:
             with self.sessions.begin() as s:
                 counted = [self._store(s, w) for w in batch]
         except Exception as exc:
-            if len(batch) == 1 or isinstance(exc, StorageError):
+            if len(batch) == 1 or not _replayable(exc):
                 for w in batch:
                     w.done.set_exception(exc)
                 return
             for w in batch:
                 try:
                     with self.sessions.begin() as s:
-                        w.done.set_result(self._store(s, w))
+                        count = self._store(s, w)
                 except Exception as one:
                     w.done.set_exception(one)
+                else:  # resolved once committed: a failing COMMIT is the page's error
+                    _resolve(w, count)
             return
         for w, count in zip(batch, counted, strict=True):
-            w.done.set_result(count)
+            _resolve(w, count)
 
     def _store(self, s: Session, write: _Write) -> Callable[[], None]:
         """Archive the raw page, store the article and the URL's next step, in the caller's

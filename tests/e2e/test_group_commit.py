@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,12 +17,15 @@ from sqlalchemy import event, select, text
 
 from jobs.app import build_fetcher
 from jobs.config import parse_config
-from jobs.crawl import Crawler
-from jobs.runs import RunStats
-from storage.models import Article, Url
+from jobs.crawl import Claim, Crawler, _Write
+from jobs.runs import RunStats, SitePass
+from scraper.fetched import FetchResult
+from storage import frontier, repo
+from storage.models import Article, Page, Url
 from tests.support.archive import migrated
 from tests.support.loopback import LoopbackServer
 from tests.support.mirror import MirrorSite
+from tests.support.paths import REAL
 
 PAGES = [
     ("/tin/cach-cac-nuoc-doi-pho.html", "vnexpress.net/meth04-article.html"),
@@ -115,3 +120,125 @@ def test_a_page_that_breaks_the_store_fails_alone(sqlite_url: str, site: MirrorS
     bad = site.url("/tin/dau-bung-keo-dai.html")
     assert rows.pop(bad) == "failed"
     assert set(rows.values()) == {"fetched"}, rows
+
+
+# --- the queue itself: the real store on a real SQLite file, the waiters' timing by hand ---
+
+
+def _queue(sqlite_url: str, n: int) -> tuple[Crawler, SitePass, list[Claim], list[FetchResult]]:
+    """A crawler on a fresh archive with ``n`` claimed URLs and a real fetched page for each
+    (the PAGES' bodies, as the fetcher returns them)."""
+    config = parse_config(
+        '[[site]]\nname = "q"\nbase_url = "http://127.0.0.1:9/"\nlistings = ["http://127.0.0.1:9/"]\n'
+    )
+    site = config.sites[0]
+    _, sessions = migrated(sqlite_url)
+    now = datetime.now(UTC)
+    urls = [f"http://127.0.0.1:9/tin/{i}.html" for i in range(n)]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, site.name, site.base_url, now).id
+        frontier.enqueue(s, site_id, [frontier.NewUrl(u) for u in urls], now=now)
+    crawler = Crawler(fetcher=None, sessions=sessions, commit_wait=60)  # type: ignore[arg-type]
+    claims = sorted(crawler._claim(site_id, n), key=lambda c: c.url)
+    html = {"content-type": "text/html; charset=utf-8"}
+    bodies = [(REAL / PAGES[i % len(PAGES)][1]).read_bytes() for i in range(n)]
+    results = [
+        FetchResult(c.url, c.url, 200, html, body, now, (), 0.01)
+        for c, body in zip(claims, bodies, strict=True)
+    ]
+    return crawler, SitePass(site, site_id, None, RunStats()), claims, results
+
+
+def _url_rows(crawler: Crawler) -> dict[str, tuple[str, int | None]]:
+    with crawler.sessions() as s:
+        return {u.url: (u.state, u.leased_by) for u in s.scalars(select(Url))}
+
+
+def _pages(crawler: Crawler) -> int:
+    with crawler.sessions() as s:
+        return len(s.scalars(select(Page.id)).all())
+
+
+def test_a_page_whose_waiter_is_cancelled_before_the_commit_is_not_written(
+    sqlite_url: str,
+) -> None:
+    crawler, p, claims, results = _queue(sqlite_url, 3)
+
+    async def go() -> list[BaseException | None]:
+        tasks = [
+            asyncio.create_task(crawler._keep(p, c, r))
+            for c, r in zip(claims, results, strict=True)
+        ]
+        await asyncio.sleep(0)  # each page prepared (inline) and waiting for its commit
+        tasks[1].cancel()  # a shutdown's cancel, in the same loop turn as the flush
+        crawler._flush()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return [x if isinstance(x, BaseException) else None for x in done]
+
+    outcome = asyncio.run(go())
+    assert outcome[0] is None and outcome[2] is None
+    assert isinstance(outcome[1], asyncio.CancelledError)
+    assert _pages(crawler) == 2 and p.stats.new_articles == 2
+    rows = _url_rows(crawler)
+    assert rows[claims[1].url] == ("new", None)  # handed back, due again
+    assert rows[claims[0].url][0] == rows[claims[2].url][0] == "fetched"
+
+
+def test_a_page_cancelled_after_its_commit_counts_and_keeps_its_state(sqlite_url: str) -> None:
+    crawler, p, claims, results = _queue(sqlite_url, 2)
+
+    async def go() -> BaseException | None:
+        tasks = [
+            asyncio.create_task(crawler._keep(p, c, r))
+            for c, r in zip(claims, results, strict=True)
+        ]
+        await asyncio.sleep(0)
+        crawler._flush()  # both committed; the first waiter is cancelled before it resumes
+        tasks[0].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return done[0] if isinstance(done[0], BaseException) else None
+
+    assert isinstance(asyncio.run(go()), asyncio.CancelledError)
+    assert p.stats.new_articles == 2  # the cancelled one is counted: it is archived
+    rows = _url_rows(crawler)
+    # not handed back: a stored page's URL is not fetched again at once
+    assert rows[claims[0].url] == ("fetched", None)
+    with crawler.sessions() as s:
+        due = s.scalar(select(Url.next_due).where(Url.url == claims[0].url))
+    # its revisit schedule (none for an old story), not "due now" as a handed-back URL is
+    assert due is None or due > datetime.now(UTC) + timedelta(minutes=10)
+
+
+def test_a_page_failing_at_commit_in_the_replay_fails_alone(sqlite_url: str) -> None:
+    crawler, p, claims, results = _queue(sqlite_url, 3)
+
+    async def keep(pairs: list[tuple[Claim, FetchResult]]) -> list[BaseException | None]:
+        tasks = [asyncio.create_task(crawler._commit(_Write(p, c, r, None))) for c, r in pairs]
+        await asyncio.sleep(0)
+        crawler._flush()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return [x if isinstance(x, BaseException) else None for x in done]
+
+    async def first() -> None:
+        tasks = [asyncio.create_task(crawler._keep(p, claims[0], results[0]))]
+        await asyncio.sleep(0)
+        crawler._flush()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(first())  # the first URL holds an archived article
+    with crawler.sessions.begin() as s:
+        s.execute(
+            text(
+                "CREATE TRIGGER no_events BEFORE INSERT ON article_events "
+                "BEGIN SELECT RAISE(ABORT, 'events refused'); END"
+            )
+        )
+    gone = replace(results[0], status=410, body=b"gone")
+    # the article's URL now answers 410: its event row is written by the session's flush at
+    # COMMIT, which the trigger refuses; the two other pages are new articles
+    outcome = asyncio.run(
+        keep([(claims[0], gone), (claims[1], results[1]), (claims[2], results[2])])
+    )
+    assert outcome[1] is None and outcome[2] is None, outcome
+    assert outcome[0] is not None and "events refused" in str(outcome[0])
+    assert _pages(crawler) == 3  # the first fetch, then the two new articles; not the 410
