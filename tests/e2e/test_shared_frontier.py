@@ -121,6 +121,9 @@ def test_a_slow_drain_keeps_the_lease_on_every_url_it_will_fetch(
                 clock=lambda: now[0],
                 batch=5,
                 on_progress=slow_fetch_then_other_daemon_claims,
+                # the simulated 10 minutes pass at an instant, when a page is counted: each
+                # commits as soon as the loop turns, as a real 10-minute fetch would let it
+                commit_wait=0,
             )
             await crawler.drain(site, site_id, stats)
         return stats
