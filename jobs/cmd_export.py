@@ -36,7 +36,7 @@ UI_STOP_WAIT = 5.0
 @click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")
 @click.option(
     "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write.",
+    help="The file to write ('-': standard output).",
 )  # fmt: skip
 @click.pass_obj
 def export(
@@ -52,6 +52,8 @@ def export(
     from storage.export import count_articles
 
     since_dt, until_dt = parse_window(since, until)
+    if str(out) == "-":  # the shell's name for standard output
+        out = Path("/dev/stdout")
     if not out.parent.is_dir():  # as for --db: vnnews never creates directories
         raise click.BadParameter(
             f"directory {out.parent} does not exist (create it first)", param_hint="'--out'"

@@ -71,3 +71,14 @@ def test_an_export_into_a_missing_directory_is_a_usage_error(tmp_path: Path) -> 
     assert result.exit_code == 2, result.output
     assert f"directory {tmp_path / 'no'} does not exist (create it first)" in result.output
     assert not (tmp_path / "no").exists()
+
+
+def test_an_export_to_dash_goes_to_standard_output(tmp_path: Path) -> None:
+    db = _upgraded(tmp_path)
+    out = subprocess.run(
+        [VNNEWS, "--db", db, "export", "--format", "csv", "--out", "-"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("id,site,") and "exported 0 articles" in out.stderr
+    assert not (tmp_path / "-").exists()  # no file named "-"
