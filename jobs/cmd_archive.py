@@ -396,13 +396,27 @@ def db_compact(obj: Ctx, keep_days: int, vacuum: bool) -> None:
             before, after = compact_runs(s, now - timedelta(days=keep_days))
         with archive.sessions.begin() as s:
             recompressed = build_dicts(s, now)
+        vacuumed = ""
         if vacuum and archive.engine.dialect.name == "sqlite":
+            size = _file_size(archive.engine)
             with archive.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM"))
+            after_mb = _file_size(archive.engine) / 1e6
+            vacuumed = f"; vacuumed: {size / 1e6:.1f} MB → {after_mb:.1f} MB"
+        elif vacuum:
+            vacuumed = "; --vacuum is for SQLite (PostgreSQL's autovacuum keeps its space)"
     finally:
         archive.close()
     click.echo(
         f"crawl_runs older than {keep_days} days: {before} rows → {after}; "
         f"new site dictionaries: {len(recompressed)}, "
-        f"pages recompressed: {sum(recompressed.values())}"
+        f"pages recompressed: {sum(recompressed.values())}{vacuumed}"
     )
+
+
+def _file_size(engine: Any) -> int:
+    """The SQLite file's size in bytes (0 if it cannot be read)."""
+    try:
+        return Path(engine.url.database or "").stat().st_size
+    except OSError:
+        return 0

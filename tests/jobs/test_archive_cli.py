@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -245,6 +246,11 @@ def test_db_compact_rolls_up_old_runs_and_builds_site_dictionaries(archive) -> N
     # pages was stored first: one of them opens with a line break before its doctype)
     code, out = invoke(db, config, "show", "1", "--raw")
     assert code == 0 and out.lstrip().startswith("<!")
+    # --vacuum gives the space back and says how much (SQLite; PostgreSQL is told it need not)
+    code, out = invoke(db, config, "db", "compact", "--vacuum")
+    assert code == 0 and re.search(
+        r"; (vacuumed: [\d.]+ MB → [\d.]+ MB|--vacuum is for SQLite)", out
+    ), out
 
 
 def test_a_closed_pipe_ends_quietly(archive) -> None:  # type: ignore[no-untyped-def]
