@@ -64,11 +64,14 @@ def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[
     code, out = invoke(db, config, "search", "khongcogi")
     assert code == 0 and "no articles match 'khongcogi'" in out
     # a query without a word, or two output formats at once, is the caller's mistake
-    for args in (("search", ""), ("search", ' " '), ("articles", "--json", "--csv"),
-                 ("sites", "--json", "--csv"), ("show", "1", "--raw", "--json"),
-                 ("search", "da nang", "--csv", "--json")):  # fmt: skip
-        code, out = invoke(db, config, *args)
-        assert code == 2 and len(out.strip().splitlines()) == 1, (args, out)
+    mistakes: list[tuple[str, ...]] = [
+        ("search", ""), ("search", ' " '), ("articles", "--json", "--csv"),
+        ("sites", "--json", "--csv"), ("show", "1", "--raw", "--json"),
+        ("search", "da nang", "--csv", "--json"),
+    ]  # fmt: skip
+    for mistake in mistakes:
+        code, out = invoke(db, config, *mistake)
+        assert code == 2 and len(out.strip().splitlines()) == 1, (mistake, out)
     assert "--json and --csv exclude each other" in out
     # a word that looks like an option: the hint is about "--", not about vnnews' own -v
     code, out = invoke(db, config, "search", "-vang")
