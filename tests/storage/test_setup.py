@@ -37,7 +37,7 @@ def test_database_url() -> None:
 
 def test_a_database_vnnews_does_not_archive_into_is_named_not_a_missing_driver() -> None:
     for url in ("mysql://root@127.0.0.1/test", "mssql+pyodbc://u@h/db"):
-        with pytest.raises(DatabaseLocationError, match="unsupported database .* SQLite .*"):
+        with pytest.raises(DatabaseLocationError, match=r"unsupported database .* SQLite .*"):
             make_engine(url)
 
 
