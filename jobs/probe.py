@@ -144,7 +144,8 @@ def render_site_block(report: ProbeReport) -> str:
     feeds = [f.url for f in report.feeds]
     sitemaps = [s.url for s in report.sitemaps]
     listings = [
-        report.base_url, *(c.url for c in report.listings[:LISTINGS] if c.url != report.base_url)
+        report.base_url,
+        *(c.url for c in report.listings[:LISTINGS] if c.url != report.base_url),
     ]
     lines = [
         "[[site]]",
