@@ -87,16 +87,21 @@ def _global_option_hint(exc: click.UsageError) -> str:
     if not isinstance(exc, click.NoSuchOption) or exc.ctx is None or exc.ctx.parent is None:
         return ""
     command = exc.ctx.command_path.partition(" ")[2]  # "db upgrade": without "vnnews"
-    if any(isinstance(p, click.Argument) and p.nargs == -1 for p in exc.ctx.command.params):
-        # ``vnnews search -vang``: a word, not an option
-        return f" (a word starting with '-' goes after '--': `vnnews {command} -- -word`)"
-    root = exc.ctx.find_root()
-    if not any(exc.option_name in param.opts for param in root.command.params):
-        return ""
-    return (
-        f" ({exc.option_name} is an option of vnnews itself: put it before the command, "
-        f"as in `vnnews {exc.option_name} ... {command}`)"
+    name = exc.option_name
+    # ``vnnews search -vang``: a word to search for, not a mistyped option (click names only
+    # the first letter of a cluster, "-v": a word may hide behind a short option)
+    word = (
+        any(p.name == "words" for p in exc.ctx.command.params)
+        and not exc.possibilities
+        and not name.startswith("--")
     )
+    word_hint = f"a word starting with '-' goes after '--': `vnnews {command} -- -word`"
+    root = exc.ctx.find_root()
+    if not any(name in param.opts for param in root.command.params):
+        return f" ({word_hint})" if word else ""
+    own = f"{name} is an option of vnnews itself: put it before the command, as in "
+    own += f"`vnnews {name} ... {command}`"
+    return f" ({own}; or {word_hint})" if word else f" ({own})"
 
 
 def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:

@@ -134,7 +134,7 @@ def search(
 
     query = " ".join(words)
     if not any(c.isalnum() for c in query):  # an empty query matches nothing: a script's bug
-        raise click.BadParameter(f"{query!r} holds no word to search for", param_hint="QUERY")
+        raise click.BadParameter(f"{query!r} holds no word to search for", param_hint="WORDS")
     since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:
@@ -400,7 +400,10 @@ def db_compact(obj: Ctx, keep_days: int, vacuum: bool) -> None:
         if vacuum and archive.engine.dialect.name == "sqlite":
             size = _file_size(archive.engine)
             with archive.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM"))
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.execute(text("VACUUM"))
+                # WAL mode: the file shrinks when the log is checkpointed, not at the VACUUM
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
             after_mb = _file_size(archive.engine) / 1e6
             vacuumed = f"; vacuumed: {size / 1e6:.1f} MB → {after_mb:.1f} MB"
         elif vacuum:

@@ -35,12 +35,12 @@ UI_STOP_WAIT = 5.0
 @click.option("--since", help="Published (or first seen) on or after this date (GMT+7).")
 @click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")
 @click.option(
-    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    "--out", "out", required=True, type=click.Path(dir_okay=False),
     help="The file to write ('-': standard output).",
 )  # fmt: skip
 @click.pass_obj
 def export(
-    obj: Ctx, fmt: str, site: str | None, since: str | None, until: str | None, out: Path
+    obj: Ctx, fmt: str, site: str | None, since: str | None, until: str | None, out: str
 ) -> None:
     """Export archived articles, one row per article with every field (UTF-8), oldest first.
 
@@ -52,11 +52,12 @@ def export(
     from storage.export import count_articles
 
     since_dt, until_dt = parse_window(since, until)
-    if str(out) == "-":  # the shell's name for standard output
-        out = Path("/dev/stdout")
-    if not out.parent.is_dir():  # as for --db: vnnews never creates directories
+    to = None if out == "-" else Path(out)  # "-": standard output ("./-" is a file)
+    if to is None and fmt == "parquet":  # pyarrow seeks back to write the footer
+        raise click.BadParameter("parquet needs a file, not standard output", param_hint="'--out'")
+    if to is not None and not to.parent.is_dir():  # as for --db: vnnews never creates directories
         raise click.BadParameter(
-            f"directory {out.parent} does not exist (create it first)", param_hint="'--out'"
+            f"directory {to.parent} does not exist (create it first)", param_hint="'--out'"
         )
     archive = open_archive(obj.db, read_only=True)
     try:
@@ -65,12 +66,13 @@ def export(
             total = count_articles(s, site=site, since=since_dt, until=until_dt)
             with progress_bar(total, f"export {fmt}") as bar:
                 n = run_export(
-                    s, fmt, out, site=site, since=since_dt, until=until_dt,
+                    s, fmt, to, site=site, since=since_dt, until=until_dt,
                     tick=lambda: bar.update(1),
                 )  # fmt: skip
     finally:
         archive.close()
-    click.echo(f"exported {n} {'pages' if fmt == 'warc' else 'articles'} to {out}", err=True)
+    where = "standard output" if to is None else out
+    click.echo(f"exported {n} {'pages' if fmt == 'warc' else 'articles'} to {where}", err=True)
 
 
 def ui_metadata(db_file: Path) -> dict[str, object]:

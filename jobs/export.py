@@ -154,32 +154,52 @@ def write_warc(
 def export(
     session: Session,
     fmt: str,
-    path: Path,
+    path: Path | None,
     *,
     site: str | None,
     since: datetime | None,
     until: datetime | None,
     tick: Callable[[], None] = lambda: None,
 ) -> int:
-    """Write the matching articles to ``path`` in ``fmt``; returns how many."""
+    """Write the matching articles to ``path`` in ``fmt`` (None: standard output, as it is,
+    appended to whatever it holds; not parquet, which is written with seeks); returns how
+    many."""
     where: dict[str, Any] = {"site": site, "since": since, "until": until}
     try:
         if fmt == "parquet":
+            if path is None:
+                raise VnnewsError("--format parquet needs a file (--out PATH), not a stream")
             return write_parquet(article_records(session, **where), path, tick)
         if fmt == "warc":
             _require(
                 "warcio", "warc"
             )  # before the file is opened: a failed run leaves it as it was
+            if path is None:
+                return write_warc(session, article_pages(session, **where), _stdout(), tick)
             with path.open("wb") as raw:
                 return write_warc(session, article_pages(session, **where), raw, tick)
-        with path.open("w", encoding="utf-8", newline="") as out:
-            if fmt == "csv":
-                return write_csv(article_records(session, **where), out, tick)
-            return write_jsonl(article_records(session, **where), out, tick)
+        write = write_csv if fmt == "csv" else write_jsonl
+        if path is None:
+            out = io.TextIOWrapper(_stdout(), encoding="utf-8", newline="")
+            try:
+                return write(article_records(session, **where), out, tick)
+            finally:
+                out.flush()
+                out.detach()  # standard output stays open for the process
+        with path.open("w", encoding="utf-8", newline="") as text_out:
+            return write(article_records(session, **where), text_out, tick)
     except BrokenPipeError:
-        raise  # `--out /dev/stdout | head`: the reader has what it wanted (jobs.cli: exit 0)
+        raise  # `--out - | head`: the reader has what it wanted (jobs.cli: exit 0)
     except OSError as exc:
-        raise VnnewsError(f"{path}: cannot write: {exc.strerror}") from None
+        where_to = "standard output" if path is None else str(path)
+        raise VnnewsError(f"{where_to}: cannot write: {exc.strerror or exc}") from None
+
+
+def _stdout() -> IO[bytes]:
+    import sys
+
+    sys.stdout.flush()
+    return sys.stdout.buffer
 
 
 def _require(module: str, fmt: str) -> None:

@@ -385,29 +385,34 @@ async def _probe_article(fetcher: Fetcher, url: str, pages: list[str]) -> Articl
 async def _answering(
     fetcher: Fetcher, ranked: list[ListingCandidate], report: ProbeReport
 ) -> list[ListingCandidate]:
-    """The best-ranked listing candidates that answer with a page, ``LISTINGS`` at most: a
-    link of the home page may be dead (a 404 suggested as a listing would fail every pass).
-    Pages already read (the home page, sampled links) are not asked for again; one that fails
-    is left out with a note."""
-    read = {a.url: a.error for a in report.articles}
-    read |= {report.base_url: None, report.final_url: None}
+    """The ranked listing candidates, the best ``LISTINGS`` of them checked to answer with a
+    page of their own (those the suggested block names): a link of the home page may be dead,
+    and a 404 suggested as a listing would fail every pass. A candidate that fails, or only
+    redirects to the home page, is left out with a note; pages already read (the home page,
+    sampled links) are not asked for again. Candidates after the checked ones follow as
+    ranked."""
+    home = {report.base_url, report.final_url}
+    read = {a.url: a.error for a in report.articles} | dict.fromkeys(home)
     kept: list[ListingCandidate] = []
-    for c in ranked[: LISTINGS + MAX_CHECKED]:
-        if len(kept) == LISTINGS:
-            break
+    checked = 0
+    while len(kept) < LISTINGS and checked < min(len(ranked), LISTINGS + MAX_CHECKED):
+        c = ranked[checked]
+        checked += 1
         if c.url in read:
             why = read[c.url]
         else:
             try:
                 result = await fetcher.fetch(c.url)
                 why = None if result.status == 200 else f"HTTP {result.status}"
+                if why is None and result.final_url in home:
+                    why = f"redirects to the home page {result.final_url}"
             except FetchError as exc:
                 why = exc.args[0]
         if why is None:
             kept.append(c)
         else:
             report.notes.append(f"{c.url}: {why}: not suggested as a listing")
-    return kept
+    return kept + ranked[checked:]
 
 
 async def _learn_pattern(

@@ -123,7 +123,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseLocationError(f"bad database URL {url!r}: {exc}") from None
-    if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
+    if parsed.drivername in ("postgresql", "postgres"):  # psycopg 3 is the driver we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseLocationError(

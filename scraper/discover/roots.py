@@ -9,8 +9,11 @@ from typing import Literal
 
 FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
 SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
-#: the root element of either, as a regex alternative, namespace prefix allowed ("rdf:RDF")
-ROOT_PATTERN = r"(?:[A-Za-z_][\w.-]*:)?(" + "|".join(sorted(FEED_ROOTS | SITEMAP_ROOTS)) + r")"
+#: the root element's tag name, namespace prefix allowed: group 1 the name as written
+#: ("rdf:RDF"), group 2 its local name ("RDF"); a tag such as <feed-list> does not match
+ROOT_PATTERN = (
+    r"((?:[A-Za-z_][\w.-]*:)?(" + "|".join(sorted(FEED_ROOTS | SITEMAP_ROOTS)) + r"))(?=[\s/>])"
+)
 
 DocumentKind = Literal["feed", "sitemap"]
 

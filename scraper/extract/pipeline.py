@@ -47,7 +47,7 @@ _HTML_RE = re.compile(rb"<\s*[A-Za-z!?/]")
 #: instructions and an RSS 0.91 doctype): discovery's input, not a page with an article
 _FEED_ROOT_RE = re.compile(
     rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<\?xml-stylesheet[^>]*>\s*|<!DOCTYPE[^>]*>\s*)*"
-    rb"<\s*" + ROOT_PATTERN.encode() + rb"\b",
+    rb"<\s*" + ROOT_PATTERN.encode(),
     re.S,
 )
 #: fewer words than this in the body is no article (the shortest real bulletin has more; a
@@ -104,7 +104,7 @@ def _parse_input(html: bytes | str, url: str) -> bytes | str:
     feed = _FEED_ROOT_RE.match(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0, 4096)
     if feed is not None:
         root = feed.group(1).decode()
-        kind = document_kind(root)
+        kind = document_kind(feed.group(2).decode())
         raise ExtractError(
             f"not an HTML document: a {kind} (<{root}>): list it under a [[site]]'s {kind}s",
             url=url,

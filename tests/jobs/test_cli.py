@@ -141,15 +141,22 @@ def test_extract_of_a_feed_url_names_it_in_one_line(tmp_path: Path) -> None:
     with FaultServer() as srv:
         srv.routes["/rss.xml"] = Response(feed, headers={"content-type": "application/rss+xml"})
         srv.routes["/file.pdf"] = Response(b"%PDF-1.4", headers={"content-type": "application/pdf"})
+        # XML that is no feed: refused for its type, not read as a page
+        other = b"<?xml version='1.0'?><data>" + "<p>Tin Lào Cai hôm nay</p>".encode() * 50
+        srv.routes["/data.xml"] = Response(
+            other + b"</data>", headers={"content-type": "application/xml"}
+        )
         cfg = tmp_path / "sources.toml"
         cfg.write_text('[fetch]\nallow_hosts = ["127.0.0.1"]\nrespect_robots = false\n')
         as_feed = run("--config", str(cfg), "extract", srv.url("/rss.xml"))
         as_pdf = run("--config", str(cfg), "extract", srv.url("/file.pdf"))
+        as_xml = run("--config", str(cfg), "extract", srv.url("/data.xml"))
     assert as_feed.returncode == 1 and as_feed.stdout == ""
     assert as_feed.stderr.count("\n") == 1, as_feed.stderr
     assert "a feed (<rss>): list it under a [[site]]'s feeds" in as_feed.stderr
     # not XML either: the fetcher's own refusal stands
     assert as_pdf.returncode == 1 and "content type 'application/pdf'" in as_pdf.stderr
+    assert as_xml.returncode == 1 and "content type 'application/xml'" in as_xml.stderr
 
 
 def test_extract_missing_file_is_one_line() -> None:

@@ -75,10 +75,18 @@ def test_an_export_into_a_missing_directory_is_a_usage_error(tmp_path: Path) -> 
 
 def test_an_export_to_dash_goes_to_standard_output(tmp_path: Path) -> None:
     db = _upgraded(tmp_path)
-    out = subprocess.run(
-        [VNNEWS, "--db", db, "export", "--format", "csv", "--out", "-"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("id,site,") and "exported 0 articles" in out.stderr
+    cli = f'"{VNNEWS}" --db "{db}" export --out -'
+    # appended to what the stream holds, as a shell's `>>` or a group's output expects
+    script = f"{{ echo before; {cli} --format csv; {cli} --format jsonl; }} > out.txt"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.txt").read_text().startswith("before\nid,site,")
+    assert "exported 0 articles to standard output" in done.stderr
     assert not (tmp_path / "-").exists()  # no file named "-"
+    # parquet is written with seeks: a usage error, before anything is read
+    parquet = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{cli} --format parquet | cat"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert parquet.returncode == 2 and "parquet needs a file" in parquet.stderr

@@ -220,8 +220,10 @@ def _news_site(srv: LoopbackServer) -> None:
     sitemap = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
     srv.routes["/news-sitemap.xml"] = Response(sitemap.encode(), headers=xml)
     # three of its section links answer; the best-ranked one (/kinh-doanh/tai-chinh) is dead
-    for section in ("/kinh-doanh", "/kinh-doanh/thi-truong", "/kinh-doanh/doanh-nhan"):
+    # and /kinh-doanh/thi-truong only sends the reader back to the home page
+    for section in ("/kinh-doanh", "/kinh-doanh/doanh-nhan", "/kinh-doanh/dau-tu"):
         srv.routes[section] = srv.routes["/"]
+    srv.routes["/kinh-doanh/thi-truong"] = Response(b"", status=301, headers={"location": "/"})
     robots = f"User-agent: *\nDisallow: /private/\nSitemap: {srv.url('/news-sitemap.xml')}\n"
     srv.routes["/robots.txt"] = Response(robots.encode(), headers={"content-type": "text/plain"})
 
@@ -241,12 +243,14 @@ def test_probe_of_a_loopback_news_site() -> None:
     assert [a.url for a in report.articles] == [srv.url(p) for p in ARTICLES]
     assert all(a.error is None and a.title and a.text_length > 500 for a in report.articles)
     assert report.articles[0].title == "Cổ phiếu FLC được giao dịch trở lại"
-    # the dead section link is left out, with a note; the next three answer
+    # the dead section link is left out, with a note; the next three answer (checked), the
+    # rest follow unchecked, as ranked
     assert [c.url for c in report.listings] == [
-        srv.url(p) for p in ("/kinh-doanh", "/kinh-doanh/thi-truong", "/kinh-doanh/doanh-nhan")
+        srv.url(p) for p in ("/kinh-doanh", "/kinh-doanh/doanh-nhan", "/kinh-doanh/dau-tu")
     ]
-    dead = srv.url("/kinh-doanh/tai-chinh")
+    dead, home = srv.url("/kinh-doanh/tai-chinh"), srv.url("/kinh-doanh/thi-truong")
     assert f"{dead}: HTTP 404: not suggested as a listing" in report.notes
+    assert any(n.startswith(f"{home}: redirects to the home page") for n in report.notes)
     assert not any(
         s.path.startswith(("/rss", "/feed", "/sitemap")) for s in srv.seen
     )  # nothing guessed

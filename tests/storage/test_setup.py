@@ -39,6 +39,10 @@ def test_a_database_vnnews_does_not_archive_into_is_named_not_a_missing_driver()
     for url in ("mysql://root@127.0.0.1/test", "mssql+pyodbc://u@h/db"):
         with pytest.raises(DatabaseLocationError, match=r"unsupported database .* SQLite .*"):
             make_engine(url)
+    # the short scheme some hosts hand out is PostgreSQL, through the driver we ship
+    engine = make_engine("postgres://u@127.0.0.1:5432/x")
+    assert engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+    engine.dispose()
 
 
 def test_a_missing_directory_is_an_error_naming_it_and_creates_nothing(tmp_path: Path) -> None:
