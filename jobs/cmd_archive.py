@@ -398,12 +398,15 @@ def db_compact(obj: Ctx, keep_days: int, vacuum: bool) -> None:
             recompressed = build_dicts(s, now)
         vacuumed = ""
         if vacuum and archive.engine.dialect.name == "sqlite":
-            size = _file_size(archive.engine)
             with archive.engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                # WAL mode: the file holds the writes (the recompression above included) only
+                # once the log is checkpointed: before and after, so both sizes are the file's
+                checkpoint = text("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.execute(checkpoint)
+                size = _file_size(archive.engine)
                 conn.execute(text("VACUUM"))
-                # WAL mode: the file shrinks when the log is checkpointed, not at the VACUUM
-                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                conn.execute(checkpoint)
             after_mb = _file_size(archive.engine) / 1e6
             vacuumed = f"; vacuumed: {size / 1e6:.1f} MB → {after_mb:.1f} MB"
         elif vacuum:
