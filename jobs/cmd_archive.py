@@ -160,12 +160,12 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
     """Show one archived article by id or by any URL that led to it."""
     from jobs.app import open_archive
     from storage import bodies, links, repo
+    from storage.models import Site
 
     if raw and (as_json or versions):  # the raw page is bytes as fetched: nothing to add to it
         raise click.UsageError(
             "--raw prints the page as fetched: give it alone, without --json or --versions"
         )
-    from storage.models import Site
 
     archive = open_archive(obj.db, read_only=True)
     try:

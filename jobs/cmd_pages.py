@@ -124,8 +124,7 @@ def probe(obj: Ctx, url: str, max_articles: int, as_json: bool) -> None:
 def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:
     from jobs.app import build_fetcher
     from jobs.config import Config
-    from scraper.discover.roots import document_kind
-    from scraper.discover.xml import local_name, parse_xml
+    from jobs.probe import feed_or_sitemap
 
     config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
 
@@ -134,16 +133,13 @@ def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:
             try:
                 result = await fetcher.fetch(url)
             except ContentTypeError as refused:
-                # a feed or sitemap URL: asked for once as XML, so the extractor names what it
-                # is and where it belongs ("a feed (<rss>): list it under a [[site]]'s feeds");
+                # a feed or sitemap URL: its XML goes to the extractor, which names what it is
+                # and where it belongs ("a feed (<rss>): list it under a [[site]]'s feeds");
                 # anything else (other XML, JSON, text) stays refused for its content type
-                try:
-                    result = await fetcher.fetch(url, accept="feed")
-                    root = parse_xml(result.body, url=url).root if result.status == 200 else None
-                except VnnewsError:
+                found = await feed_or_sitemap(fetcher, url)
+                if found is None:
                     raise refused from None
-                if root is None or document_kind(local_name(root)) is None:
-                    raise refused from None
+                result = found[0]
         if result.status != 200:
             raise VnnewsError(f"HTTP {result.status}", url=url)
         return result.text(), result.final_url

@@ -277,7 +277,7 @@ class Crawler:
 
     async def _keep(self, p: SitePass, claim: Claim, result: FetchResult) -> None:
         """Prepare the page in the CPU pool (extract, fold, hash, compress), then store it in
-        one transaction."""
+        the next group commit (``_commit``)."""
         write: _Write | None = None
         try:
             if result.held is not None or domains.landed_on_home(result):

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from scraper.discover.feeds import FeedItem, find_feed_links, parse_feed
 from scraper.discover.listings import extract_links
-from scraper.discover.roots import document_kind
+from scraper.discover.roots import DocumentKind, document_kind
 from scraper.discover.sitemaps import Sitemap, parse_sitemap
 from scraper.discover.xml import local_name, parse_xml
 from scraper.errors import ContentTypeError, DiscoveryError, FetchError, VnnewsError
@@ -269,18 +269,32 @@ async def _fetch_home(fetcher: Fetcher, url: str) -> FetchResult:
     try:
         return await fetcher.fetch(url)
     except ContentTypeError as refused:
-        try:
-            result = await fetcher.fetch(url, accept="feed")
-            root = local_name(parse_xml(result.body, url=url).root) if result.status == 200 else ""
-        except VnnewsError:  # not XML either: the first refusal says it
+        found = await feed_or_sitemap(fetcher, url)
+        if found is None:  # not a feed or sitemap either: the first refusal says it
             raise refused from None
-        kind = document_kind(root)
-        if kind is None:
-            raise refused from None
+        result, root, kind = found
         raise VnnewsError(
             f"{url} is a {kind} (<{root}>), not a home page: probe the site's home page "
             f"({_origin(result.final_url)}), or list the {kind} under a [[site]]'s {kind}s"
         ) from None
+
+
+async def feed_or_sitemap(
+    fetcher: Fetcher, url: str
+) -> tuple[FetchResult, str, DocumentKind] | None:
+    """``url`` asked for as XML (after an HTML request was refused for its type): the answer,
+    its root element's name and what it is, when it is a feed or a sitemap; else None (an
+    answer that is no 200, or no XML, included). ``probe`` and ``extract`` name such a URL
+    rather than say only "not HTML"."""
+    try:
+        result = await fetcher.fetch(url, accept="feed")
+        if result.status != 200:
+            return None
+        root = local_name(parse_xml(result.body, url=url).root)
+    except VnnewsError:
+        return None
+    kind = document_kind(root)
+    return None if kind is None else (result, root, kind)
 
 
 async def _read(fetcher: Fetcher, url: str, notes: list[str], accept: str = "feed") -> bytes | None:

@@ -95,7 +95,7 @@ def test_pages_fetched_together_share_one_commit(sqlite_url: str, site: MirrorSi
     # the feed's page is its own transaction (discovery); the four articles share one
     assert max(pages_in) == len(PAGES), pages_in
     with engine.connect() as conn:
-        assert conn.execute(select(Article.id)).all().__len__() == len(PAGES)
+        assert len(conn.execute(select(Article.id)).all()) == len(PAGES)
 
 
 def test_a_page_that_breaks_the_store_fails_alone(sqlite_url: str, site: MirrorSite) -> None:
