@@ -356,11 +356,26 @@ class Crawler:
 
     def _store(self, s: Session, write: _Write) -> Callable[[], None]:
         """Archive the raw page, store the article and the URL's next step, in the caller's
-        transaction; what the page counts, to be called once it is committed.
-        ``prepared`` is the page's CPU work (None: a held redirect or a home page, nothing to
-        extract)."""
-        p, claim, result, prepared = write.p, write.claim, write.result, write.prepared
+        transaction; what the page counts (and a site move it shows announces), to be called
+        once it is committed."""
         now = self.clock()
+        announce = None
+        if write.result.redirects or write.result.held:
+            announce = discovery.note_move(s, write.p, write.result, "article", now)
+        count = self._store_page(s, write, now)
+        if announce is None:
+            return count
+
+        def announced() -> None:
+            announce()
+            count()
+
+        return announced
+
+    def _store_page(self, s: Session, write: _Write, now: datetime) -> Callable[[], None]:
+        """``_store`` but for the move. ``prepared`` is the page's CPU work (None: a held
+        redirect or a home page, nothing to extract)."""
+        p, claim, result, prepared = write.p, write.claim, write.result, write.prepared
         article, error, event = None, None, "no_body"
         if prepared is not None:
             article, error, event = prepared.article, prepared.error, prepared.event
@@ -369,8 +384,6 @@ class Crawler:
         page_id = bodies.record_page(
             s, result, url_id=claim.row_id, packed=prepared.packed if prepared else None
         )
-        if result.redirects or result.held:
-            discovery.note_move(s, p, result, "article", now)
         if result.held is not None:
             # another domain the site is not followed to: the archive keeps what it has
             error = discovery.moved_error(result.held)

@@ -93,18 +93,24 @@ def following(p: SitePass) -> Callable[[str, str], bool]:
     return lambda a, b: domains.may_follow(site, a, b)
 
 
-def note_move(s: Session, p: SitePass, result: FetchResult, kind: str, now: datetime) -> bool:
-    """Record the move the fetch's redirects show, if any (WARNING the first time); True if
-    there was one."""
+def note_move(
+    s: Session, p: SitePass, result: FetchResult, kind: str, now: datetime
+) -> Callable[[], None] | None:
+    """Record the move the fetch's redirects show, if any; None if there was none, else what
+    announces it, to be called once ``s`` is committed (a WARNING the first time the move is
+    recorded: a transaction rolled back and written again would otherwise say it twice)."""
     seen = domains.find_move(p.site, result)
     if seen is None:
-        return False
+        return None
     first = moves.record_move(
         s, p.site_id, from_host=seen.from_host, to_host=seen.to_host,
         evidence_url=seen.evidence_url, source_kind=kind, now=now,
     )  # fmt: skip
     p.moved_to.add(registrable_domain(seen.to_host))
-    if first:
+
+    def announce() -> None:
+        if not first:
+            return
         # the metric hook (#9): site_moves rows are the count; this line is the alert
         log.warning(
             "site=%s moved: %s redirects to %s (%s %s); %s",
@@ -113,7 +119,8 @@ def note_move(s: Session, p: SitePass, result: FetchResult, kind: str, now: date
             if domains.is_own(p.site, f"http://{seen.to_host}/", p.moved_to)
             else "not followed: set follow_moves = true or aliases to archive the new domain",
         )  # fmt: skip
-    return True
+
+    return announce
 
 
 async def check_home(crawler: Crawler, p: SitePass) -> None:
@@ -136,7 +143,9 @@ async def check_home(crawler: Crawler, p: SitePass) -> None:
             if domains.find_move(p.site, result) is None:
                 continue
             bodies.record_page(s, result, url_id=None)
-            note_move(s, p, result, kind, crawler.clock())
+            announce = note_move(s, p, result, kind, crawler.clock())
+        if announce is not None:
+            announce()
         return
 
 
@@ -212,7 +221,9 @@ async def fetch_source(
     source = Source(row_id, kind, result)
     if result.held is not None or result.redirects:
         with crawler.sessions.begin() as s:
-            note_move(s, p, result, kind, crawler.clock())
+            announce = note_move(s, p, result, kind, crawler.clock())
+        if announce is not None:
+            announce()
     if result.held is not None:
         step = revisit.after_moved(source=True, now=crawler.clock())
         with crawler.sessions.begin() as s:

@@ -7,6 +7,7 @@ Real pages over a loopback socket into a real SQLite file; the failure is the da
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,8 +24,8 @@ from scraper.fetched import FetchResult
 from storage import frontier, repo
 from storage.models import Article, Page, Url
 from tests.support.archive import migrated
-from tests.support.loopback import LoopbackServer
-from tests.support.mirror import MirrorSite
+from tests.support.loopback import LoopbackServer, Response
+from tests.support.mirror import Item, MirrorSite
 from tests.support.paths import REAL
 
 PAGES = [
@@ -45,12 +46,14 @@ def site() -> Iterator[MirrorSite]:
     mirror.stop()
 
 
-def _crawl(sqlite_url: str, site: MirrorSite, on_engine: Any = None) -> tuple[RunStats, Any]:
+def _crawl(
+    sqlite_url: str, site: MirrorSite, on_engine: Any = None, allow: str = '"127.0.0.1"'
+) -> tuple[RunStats, Any]:
     config = parse_config(f"""
 [fetch]
 min_delay = 0
 max_retries = 0
-allow_hosts = ["127.0.0.1"]
+allow_hosts = [{allow}]
 [[site]]
 name = "mirror"
 base_url = "{site.base_url}"
@@ -120,6 +123,39 @@ def test_a_page_that_breaks_the_store_fails_alone(sqlite_url: str, site: MirrorS
     bad = site.url("/tin/dau-bung-keo-dai.html")
     assert rows.pop(bad) == "failed"
     assert set(rows.values()) == {"fetched"}, rows
+
+
+def test_a_replayed_batch_announces_a_site_move_once(
+    sqlite_url: str, site: MirrorSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch written again page by page (every article refused) holds a page redirecting to
+    another domain, read first: the move's WARNING comes once, after the commit that keeps it, not once
+    per attempt (the rolled-back attempt recorded it too)."""
+    moved = "/tin/chuyen-nha.html"
+    other = f"http://127.0.0.2:{site.server.port}/tin/chuyen-nha.html"
+    site.server.routes[moved] = Response(status=301, headers={"location": other})
+    site.items.insert(0, Item(moved, moved))  # read first: in the batch before the refused page
+
+    def refuse_articles(engine: Any) -> None:
+        # whichever articles share the move's transaction, the first one after it fails it
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_all BEFORE INSERT ON article_urls "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+                )
+            )
+
+    with caplog.at_level(logging.WARNING):
+        # 127.0.0.2 allowed: the redirect is then held as a move, not refused as an address
+        stats, (engine, _) = _crawl(sqlite_url, site, refuse_articles, '"127.0.0.1", "127.0.0.2"')
+    assert stats.new_articles == 0 and stats.errors == len(PAGES)
+    announced = [r.getMessage() for r in caplog.records if " moved: " in r.getMessage()]
+    assert len(announced) == 1, announced
+    assert "127.0.0.2" in announced[0]
+    with engine.connect() as conn:
+        moves = conn.execute(text("SELECT from_host, to_host FROM site_moves")).all()
+    assert [m.to_host for m in moves] == ["127.0.0.2"], moves
 
 
 # --- the queue itself: the real store on a real SQLite file, the waiters' timing by hand ---
