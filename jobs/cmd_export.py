@@ -36,7 +36,8 @@ UI_STOP_WAIT = 5.0
 @click.option("--until", help="Published (or first seen) on or before this date (GMT+7).")
 @click.option(
     "--out", "out", required=True, type=click.Path(dir_okay=False),
-    help="The file to write ('-': standard output).",
+    help="The file to write ('-': standard output); a file there is replaced once the export "
+    "is complete.",
 )  # fmt: skip
 @click.pass_obj
 def export(

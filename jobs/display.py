@@ -62,7 +62,8 @@ def dumps(data: dict[str, Any]) -> str:
 def print_table(
     rows: Sequence[dict[str, Any]], as_json: bool, as_csv: bool, text: Callable[[], None]
 ) -> None:
-    """``--json`` (a line per row), ``--csv`` (a header, lists as JSON) or the text view."""
+    """``--json`` (a line per row), ``--csv`` (a header; lists and booleans as JSON: ``true``,
+    not Python's ``True``) or the text view."""
     if as_json:
         for row in rows:
             click.echo(dumps(row))
@@ -74,7 +75,9 @@ def print_table(
         for row in rows:
             out.writerow(
                 [
-                    json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else plain(v)
+                    json.dumps(v, ensure_ascii=False)
+                    if isinstance(v, list | dict | bool)
+                    else plain(v)
                     for v in row.values()
                 ]
             )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -169,14 +171,15 @@ def export(
         if fmt == "parquet":
             if path is None:
                 raise VnnewsError("--format parquet needs a file (--out PATH), not a stream")
-            return write_parquet(article_records(session, **where), path, tick)
+            with _replacing(path) as tmp:
+                return write_parquet(article_records(session, **where), tmp, tick)
         if fmt == "warc":
             _require(
                 "warcio", "warc"
             )  # before the file is opened: a failed run leaves it as it was
             if path is None:
                 return write_warc(session, article_pages(session, **where), _stdout(), tick)
-            with path.open("wb") as raw:
+            with _replacing(path) as tmp, tmp.open("wb") as raw:
                 return write_warc(session, article_pages(session, **where), raw, tick)
         write = write_csv if fmt == "csv" else write_jsonl
         if path is None:
@@ -186,13 +189,31 @@ def export(
             finally:
                 out.flush()
                 out.detach()  # standard output stays open for the process
-        with path.open("w", encoding="utf-8", newline="") as text_out:
+        with _replacing(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as text_out:
             return write(article_records(session, **where), text_out, tick)
     except BrokenPipeError:
         raise  # `--out - | head`: the reader has what it wanted (jobs.cli: exit 0)
     except OSError as exc:
         where_to = "standard output" if path is None else str(path)
         raise VnnewsError(f"{where_to}: cannot write: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it once the export is complete: an
+    export that fails or is interrupted leaves no half-written file, and an earlier export
+    at ``path`` stays as it was. Anything but a regular file (``/dev/null``, a FIFO) is written
+    in place; a symlink's target is replaced, not the link."""
+    target = path.resolve()
+    if target.exists() and not target.is_file():
+        yield path
+        return
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _stdout() -> IO[bytes]:

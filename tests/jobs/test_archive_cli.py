@@ -52,6 +52,11 @@ def test_listings_as_json_and_csv_with_every_field(archive) -> None:  # type: ig
     assert code == 0 and sites["vnx"]["articles"] == 4 and sites["tt"]["articles"] == 1
     code, out = invoke(db, config, "sites", "--csv")
     assert code == 0 and out.splitlines()[0].startswith("name,status,reason,")
+    # booleans as JSON says them, like the lists: not Python's True/False
+    table = list(csv.DictReader(io.StringIO(out)))
+    flags = [k for k, v in sites["vnx"].items() if isinstance(v, bool)]
+    assert flags, sites["vnx"]
+    assert {row[k] for row in table for k in flags} <= {"true", "false"}
 
 
 def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[no-untyped-def]
@@ -178,6 +183,39 @@ def test_export_filters_by_site_and_dates(archive, tmp_path: Path) -> None:  # t
     assert out.read_text() == ""
     code, msg = invoke(db, config, "export", "--format", "xml", "--out", str(out))
     assert code == 2 and "xml" in msg
+
+
+def test_an_export_replaces_its_file_only_once_complete(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An export stopped midway (here by its progress callback) leaves the file it would
+    replace as it was, and no part file; a complete one replaces it. A symlink keeps pointing
+    at its (replaced) target, and /dev/null is written in place, not replaced."""
+    from jobs.export import export
+
+    db, config, _ = archive
+    engine, sessions = migrated(db)
+    out = tmp_path / "articles.jsonl"
+    out.write_text("yesterday's export\n", encoding="utf-8")
+    ticks = [0]
+
+    def stop_after_two() -> None:
+        ticks[0] += 1
+        if ticks[0] > 2:
+            raise KeyboardInterrupt
+
+    for fmt in ("jsonl", "csv", "warc"):
+        with sessions() as s, pytest.raises(KeyboardInterrupt):
+            ticks[0] = 0
+            export(s, fmt, out, site=None, since=None, until=None, tick=stop_after_two)
+        assert out.read_text(encoding="utf-8") == "yesterday's export\n", fmt
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == [], fmt
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(out)
+    code, _ = invoke(db, config, "export", "--format", "jsonl", "--out", str(link))
+    assert code == 0 and link.is_symlink()
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 5
+    code, _ = invoke(db, config, "export", "--format", "jsonl", "--out", os.devnull)
+    assert code == 0 and not Path(os.devnull).is_file()
+    engine.dispose()
 
 
 def test_db_check_finds_a_corrupt_body_and_backup_copies(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
