@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from jobs.context import Ctx, parse_window
 from jobs.display import progress_printer
 from jobs.logs import LogFormat, setup_logging
 from scraper.errors import ConfigError
+
+if TYPE_CHECKING:
+    from jobs.runs import RunStats
 
 
 @click.command()
@@ -90,6 +93,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
     log_policy(config)
     progress, done = progress_printer()
     pool = build_pool(config)
+    passes: dict[str, RunStats] = {}  # each site's pass so far, for a Ctrl-C
 
     async def main() -> dict[str, Any]:
         async with build_fetcher(config, archive) as fetcher:
@@ -98,6 +102,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
                 lease=timedelta(seconds=config.daemon.lease),
                 cpu=pool,
             )  # fmt: skip
+            crawler.passes = passes
             out = {}
             # a worker like the daemon: its leases come back if it is killed
             async with registered(archive.sessions, config.daemon, "crawl", crawler.clock) as me:
@@ -111,10 +116,23 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
 
     try:
         results = asyncio.run(main())
+    except KeyboardInterrupt:
+        # what was archived before Ctrl-C is kept (the passes are closed as interrupted):
+        # say what it was, then exit as interrupted
+        done()
+        _print_summaries(passes, as_json)
+        raise
     finally:
         pool.close()
         archive.close()
         done()
+    if _print_summaries(results, as_json):
+        sys.exit(1)
+
+
+def _print_summaries(results: dict[str, RunStats], as_json: bool) -> list[str]:
+    """Each site's pass, a line (or a JSON line) each; the sites that failed, named on stderr
+    and returned."""
     failed: list[str] = []  # sites that answered nothing: down, blocked, every source gone
     for name, st in results.items():
         if st.errors and not (st.fetched or st.discovered or st.not_modified):
@@ -135,7 +153,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
         click.echo(
             f"vnnews: {len(failed)} of {len(results)} sites failed: {', '.join(failed)}", err=True
         )
-        sys.exit(1)
+    return failed
 
 
 @click.command()

@@ -124,6 +124,9 @@ class Crawler:
     #: segment on SQLite) cost the main thread over a millisecond a page (bench/throughput.py)
     commit_batch: int = 32
     commit_wait: float = 0.01
+    #: the stats of each site's latest pass, from its start: what an interrupted ``vnnews
+    #: crawl`` reports
+    passes: dict[str, RunStats] = field(default_factory=dict, init=False, repr=False)
     _writes: list[_Write] = field(default_factory=list, init=False, repr=False)
     _flush_at: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 
@@ -133,6 +136,7 @@ class Crawler:
         async with recorded_run(
             self.sessions, site, "crawl" if discover else "drain", self.clock, self.worker_id
         ) as p:
+            self.passes[site.name] = p.stats
             if discover:
                 await self._discover(p)
             await self.drain_pass(p)

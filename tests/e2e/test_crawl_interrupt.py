@@ -1,0 +1,92 @@
+"""``vnnews crawl`` stopped with Ctrl-C says what it archived before the stop: a real process
+over a loopback site whose second page never answers, interrupted with SIGINT."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from storage.db import make_engine, upgrade
+from tests.support.archive import count_rows
+from tests.support.loopback import LoopbackServer
+from tests.support.mirror import MirrorSite
+from tests.support.paths import golden
+from tests.support.sites import TT_PAGES
+
+VNNEWS = str(Path(sys.executable).parent / "vnnews")
+HANGING = "/kinh-doanh/khong-bao-gio-tra-loi-20260307075519175.htm"
+
+
+@pytest.fixture
+def mirror() -> Iterator[MirrorSite]:
+    site = MirrorSite(LoopbackServer()).start()
+    for path, fixture in TT_PAGES:
+        site.real_page(path, fixture)
+        site.add_item(path, str(golden(fixture)["title"]))
+    released = threading.Event()
+
+    def hang(req: BaseHTTPRequestHandler) -> None:
+        released.wait(60)  # answers nothing until the test is over
+
+    site.server.routes[HANGING] = hang
+    site.add_item(HANGING, "never answers")
+    yield site
+    released.set()
+    site.stop()
+
+
+def test_an_interrupted_crawl_prints_what_it_archived(
+    db_url: str, mirror: MirrorSite, tmp_path: Path
+) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        f"""
+[fetch]
+min_delay = 0
+timeout = 120
+allow_hosts = ["127.0.0.1"]
+[[site]]
+name = "tt"
+base_url = "{mirror.base_url}"
+feeds = ["{mirror.url("/rss.xml")}"]
+profile = "tuoitre"
+article_pattern = '\\.htm$'
+""",
+        encoding="utf-8",
+    )
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    proc = subprocess.Popen(
+        [VNNEWS, "--db", db_url, "--config", str(config), "crawl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if count_rows(db_url) >= 1 and mirror.server.requests_for(HANGING):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the crawl ended by itself"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "vnnews: interrupted" in err and "Traceback" not in err, err
+    # the pass's line, as a finished crawl prints it: the archived page counted
+    lines = [line for line in out.splitlines() if line.startswith("tt: ")]
+    assert len(lines) == 1, out
+    assert "discovered 2, fetched 1, new 1," in lines[0], lines[0]
