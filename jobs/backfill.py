@@ -38,6 +38,7 @@ async def backfill(
     async with recorded_run(
         crawler.sessions, site, "backfill", crawler.clock, crawler.worker_id
     ) as p:
+        crawler.passes[site.name] = p.stats
         await _sitemaps(crawler, p, since, until)
         await _drain_all(crawler, p)
         for listing in site.listings:

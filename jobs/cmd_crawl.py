@@ -184,6 +184,7 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
     log_policy(config)
     progress, done = progress_printer()
     pool = build_pool(config)
+    passes: dict[str, RunStats] = {}  # the backfill so far, for a Ctrl-C
 
     async def main() -> Any:
         async with build_fetcher(config, archive) as fetcher:
@@ -192,21 +193,32 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
                 lease=timedelta(seconds=config.daemon.lease),
                 cpu=pool,
             )  # fmt: skip
+            crawler.passes = passes
             async with registered(archive.sessions, config.daemon, "backfill", crawler.clock) as me:
                 crawler.worker_id = me.worker_id
                 return await run_backfill(crawler, site, since=since_dt, until=until_dt)
 
     try:
         stats = asyncio.run(main())
+    except KeyboardInterrupt:
+        # resumable: what it archived is kept, and the next run goes on from the frontier
+        done()
+        if site.name in passes:
+            _print_backfill(site.name, passes[site.name], as_json)
+        raise
     finally:
         pool.close()
         archive.close()
         done()
+    _print_backfill(site.name, stats, as_json)
+
+
+def _print_backfill(name: str, stats: RunStats, as_json: bool) -> None:
     if as_json:
-        click.echo(_json_line({"site": site.name, **dataclasses.asdict(stats)}))
+        click.echo(_json_line({"site": name, **dataclasses.asdict(stats)}))
         return
     click.echo(
-        f"{site.name}: backfill discovered {stats.discovered}, fetched {stats.fetched}, "
+        f"{name}: backfill discovered {stats.discovered}, fetched {stats.fetched}, "
         f"new {stats.new_articles}, "
         f"changed {stats.changed_articles}, unchanged {stats.unchanged}, "
         f"duplicates {stats.duplicates}, errors {stats.errors}"

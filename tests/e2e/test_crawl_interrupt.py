@@ -1,5 +1,6 @@
-"""``vnnews crawl`` stopped with Ctrl-C says what it archived before the stop: a real process
-over a loopback site whose second page never answers, interrupted with SIGINT."""
+"""``vnnews crawl`` and ``vnnews backfill`` stopped with Ctrl-C say what they archived before the
+stop: a real process over a loopback site whose second page never answers, interrupted with
+SIGINT."""
 
 from __future__ import annotations
 
@@ -38,13 +39,17 @@ def mirror() -> Iterator[MirrorSite]:
 
     site.server.routes[HANGING] = hang
     site.add_item(HANGING, "never answers")
+    urls = "".join(f"<url><loc>{site.url(item.path)}</loc></url>" for item in site.items)
+    sitemap = '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    site.page("/sitemap.xml", (sitemap + urls + "</urlset>").encode(), "application/xml")
     yield site
     released.set()
     site.stop()
 
 
+@pytest.mark.parametrize("command", ["crawl", "backfill"])
 def test_an_interrupted_crawl_prints_what_it_archived(
-    db_url: str, mirror: MirrorSite, tmp_path: Path
+    db_url: str, mirror: MirrorSite, tmp_path: Path, command: str
 ) -> None:
     config = tmp_path / "sources.toml"
     config.write_text(
@@ -57,6 +62,7 @@ allow_hosts = ["127.0.0.1"]
 name = "tt"
 base_url = "{mirror.base_url}"
 feeds = ["{mirror.url("/rss.xml")}"]
+sitemaps = ["{mirror.url("/sitemap.xml")}"]
 profile = "tuoitre"
 article_pattern = '\\.htm$'
 """,
@@ -66,7 +72,8 @@ article_pattern = '\\.htm$'
     upgrade(engine)
     engine.dispose()
     proc = subprocess.Popen(
-        [VNNEWS, "--db", db_url, "--config", str(config), "crawl"],
+        [VNNEWS, "--db", db_url, "--config", str(config), command]
+        + (["tt"] if command == "backfill" else []),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -86,7 +93,7 @@ article_pattern = '\\.htm$'
             proc.wait()
     assert proc.returncode == 130, err
     assert "vnnews: interrupted" in err and "Traceback" not in err, err
-    # the pass's line, as a finished crawl prints it: the archived page counted
+    # the pass's line, as a finished run prints it: the archived page counted
     lines = [line for line in out.splitlines() if line.startswith("tt: ")]
     assert len(lines) == 1, out
     assert "discovered 2, fetched 1, new 1," in lines[0], lines[0]
