@@ -89,10 +89,18 @@ def _resolve(write: _Write, count: Callable[[], None]) -> None:
     write.done.set_result(count)
 
 
+#: PostgreSQL's deadlock_detected and serialization_failure: the batch lost a race with another
+#: worker's transaction (syndicated copies stored by two daemons, in opposite orders); a page
+#: written alone holds its locks too briefly to meet the other again
+_LOST_RACE = frozenset({"40P01", "40001"})
+
+
 def _replayable(exc: Exception) -> bool:
     """A failed group commit worth replaying page by page: not when the database itself
     failed (disk full, connection lost, locked past its timeout), which every page would meet
-    again."""
+    again; but a lost race with another worker is."""
+    if isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", None) in _LOST_RACE:
+        return True
     return not isinstance(exc, StorageError | OperationalError | InterfaceError)
 
 

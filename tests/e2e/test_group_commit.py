@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.exc import DBAPIError
 
 from jobs.app import build_fetcher
 from jobs.config import parse_config
@@ -278,3 +281,59 @@ def test_a_page_failing_at_commit_in_the_replay_fails_alone(sqlite_url: str) -> 
     assert outcome[1] is None and outcome[2] is None, outcome
     assert outcome[0] is not None and "events refused" in str(outcome[0])
     assert _pages(crawler) == 3  # the first fetch, then the two new articles; not the 410
+
+
+def test_a_batch_that_loses_a_deadlock_is_written_again_page_by_page(pg_url: str) -> None:
+    """Another worker holds the second page's URL row, then asks for the first one's, which
+    the batch has just locked: PostgreSQL breaks the deadlock by aborting the batch (the first
+    to wait checks first). Its pages are written again one by one, and both are archived."""
+    crawler, p, claims, results = _queue(pg_url, 2)
+    first, second = claims
+    engine = create_engine(pg_url)
+    watcher = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    other = engine.connect()
+    lock = text("SELECT id FROM urls WHERE id = :id FOR UPDATE")
+    other.begin()
+    other.execute(lock, {"id": second.row_id})
+    outcome: list[str] = []
+
+    def other_worker() -> None:
+        deadline = time.monotonic() + 30
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        while time.monotonic() < deadline and not watcher.execute(waiting).scalar_one():
+            time.sleep(0.02)  # until the batch waits for the second page's row
+        try:
+            other.execute(lock, {"id": first.row_id})
+            outcome.append("granted")
+        except DBAPIError as exc:
+            outcome.append(f"aborted: {exc.orig}")
+        other.rollback()
+
+    async def go() -> list[BaseException | None]:
+        tasks = [
+            asyncio.create_task(crawler._keep(p, c, r))
+            for c, r in zip(claims, results, strict=True)
+        ]
+        await asyncio.sleep(0)  # both pages prepared and waiting for their commit
+        crawler._flush()  # blocks on the second page's row until the deadlock is broken
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return [x if isinstance(x, BaseException) else None for x in done]
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        errors = asyncio.run(go())
+    finally:
+        thread.join(60)
+        other.close()
+        watcher.close()
+        engine.dispose()
+    rows = _url_rows(crawler)
+    crawler.sessions.kw["bind"].dispose()  # before the test's database is dropped
+    assert outcome == ["granted"], outcome  # the batch, not the other worker, was aborted
+    assert errors == [None, None], errors
+    assert p.stats.new_articles == 2 and p.stats.errors == 0, p.stats.error_log
+    assert rows[first.url][0] == rows[second.url][0] == "fetched"
