@@ -50,6 +50,15 @@ def query_terms(query: str) -> list[str]:
     return [t for t in (search_key(p) for p in _phrases(query)) if t]
 
 
+def fts5_match(query: str) -> str:
+    """The FTS5 MATCH expression of a query on ``articles_fts``: its folded terms, each a quoted
+    phrase of the ``search_text`` column, ANDed. Folded terms are words of letters and digits
+    only, so nothing the user typed reaches FTS5's syntax; a query without a word matches
+    nothing. Shared by ``search`` and the ``vnnews_match`` SQL function of ``vnnews ui``."""
+    terms = query_terms(query)
+    return "search_text : (" + " AND ".join(f'"{t}"' for t in (terms or [""])) + ")"
+
+
 def _accented_terms(query: str) -> list[list[str]]:
     """The query's terms folded but keeping their marks: what "exact accents" compares."""
     return [w for w in (WORD_RE.findall(fold_key(p)) for p in _phrases(query)) if w]
@@ -145,7 +154,7 @@ def search(
     pool = max(POOL, limit * 2)
     params: dict[str, Any] = {}
     if session.get_bind().dialect.name == "sqlite":
-        params["match"] = "search_text : (" + " AND ".join(f'"{t}"' for t in terms) + ")"
+        params["match"] = fts5_match(query)
         ranked = (
             select(
                 literal_column("rowid").label("id"),

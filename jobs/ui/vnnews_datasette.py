@@ -1,7 +1,9 @@
 """A Datasette plugin for vnnews archives (loaded by ``vnnews ui`` with --plugins-dir).
 
 ``/-/vnnews/raw/PAGE_ID`` shows a page's raw HTML, decompressed (with its site's dictionary),
-as plain text: readable, never rendered. ``page_id`` cells link to it.
+as plain text: readable, never rendered. ``page_id`` cells link to it. The SQL function
+``vnnews_match(words)`` folds a query as ``vnnews search`` does (case, tone marks, đ) into an
+FTS5 MATCH expression on ``articles_fts``: the "Search articles" query uses it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from markupsafe import Markup
 
 from scraper.charset import decode_body
 from storage.packing import decompress
+from storage.search import fts5_match
 
 _SQL = "select body_zstd, body_dict_id, url from page_bodies where page_id = ?"
 
@@ -36,6 +39,15 @@ async def raw_page(datasette: Any, request: Any) -> Response:
 
         ctype = json.loads(headers["headers"]).get("content-type")
     return Response.text(decode_body(body, ctype))
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def prepare_connection(conn: Any) -> None:
+    conn.create_function("vnnews_match", 1, _match, deterministic=True)
+
+
+def _match(words: object) -> str:
+    return fts5_match(words if isinstance(words, str) else "")
 
 
 @hookimpl  # type: ignore[untyped-decorator]
