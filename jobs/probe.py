@@ -135,6 +135,14 @@ def _toml_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_toml_str(v) for v in values) + "]"
 
 
+def _covers(guess: PatternGuess, feed_urls: list[str]) -> bool:
+    """Whether ``guess`` matches at least half of a feed's items (or there is no feed)."""
+    if not feed_urls:
+        return True
+    regex = re.compile(guess.pattern)
+    return 2 * sum(1 for u in feed_urls if regex.search(u)) >= len(feed_urls)
+
+
 def _site_pattern(report: ProbeReport) -> str | None:
     return report.pattern.pattern if report.pattern else None
 
@@ -483,6 +491,18 @@ async def probe(
     feed_urls = [i.url for i in items]
     links = [*feed_urls, *sitemap_pages, *home_links]
     report.pattern = infer_article_pattern(links)
+    if report.pattern is not None and not _covers(report.pattern, feed_urls):
+        # the page's own links outvoted the feed (probing an article: its print or related
+        # links): a pattern missing the feed's items would discover nothing from it
+        mine = report.pattern.pattern
+        report.pattern = infer_article_pattern([*feed_urls, *sitemap_pages])
+        if report.pattern is None or not _covers(report.pattern, feed_urls):
+            report.pattern = None
+        report.notes.append(
+            f"the page's links have the shape {mine}, which most of the feed's "
+            f"{len(feed_urls)} items do not: "
+            + ("the feed's shape is taken instead" if report.pattern else "not suggested")
+        )
     pages: list[str] = []
     if report.pattern is None:
         # no URL shape: read a few links and learn the shape from those that are articles

@@ -276,6 +276,34 @@ def test_probe_of_a_loopback_news_site() -> None:
     assert profile.listing_links  # the pages are of two sites: no title selector fits both
 
 
+def test_probe_of_an_article_takes_the_feeds_shape_over_the_pages_links() -> None:
+    """Probing an article (not the home page): the real tuoitre page's own links (.htm, long
+    ids) outnumber the feed's items (.html): a pattern of theirs would match none of the feed,
+    and a crawl with it would discover nothing. The feed's shape is suggested instead."""
+    probed = "/tin/chien-su-day-gia-hoa-4954460.html"
+    with LoopbackServer() as srv:
+        _news_site(srv)
+        html = {"content-type": "text/html; charset=utf-8"}
+        srv.routes[probed] = Response(
+            (REAL / "tuoitre.vn" / "meth04-article.html").read_bytes(), headers=html
+        )
+        items = "".join(
+            f"<item><title>t</title><link>{escape(srv.url(p))}</link></item>"
+            for p in [*ARTICLES, probed]
+        )
+        srv.routes["/rss.xml"] = Response(
+            f'<rss version="2.0"><channel>{items}</channel></rss>'.encode(),
+            headers={"content-type": "application/xml"},
+        )
+        report = _probe(srv.url(probed))
+    assert [f.url for f in report.feeds] == [srv.url("/rss.xml")]
+    assert report.pattern is not None and report.pattern.pattern == r"-\d{5,}\.html$"
+    assert any("which most of the feed's 4 items do not" in n for n in report.notes)
+    site = parse_config(render_site_block(report)).sites[0]
+    assert site.article_pattern is not None
+    assert all(site.article_pattern.search(srv.url(p)) for p in [*ARTICLES, probed])
+
+
 def test_selectors_read_off_real_article_pages() -> None:
     pages = [
         (REAL / "vnexpress.net" / n).read_bytes()
