@@ -144,8 +144,8 @@ def _print_summaries(results: dict[str, RunStats], as_json: bool) -> list[str]:
             f"{name}: discovered {st.discovered}, fetched {st.fetched}, new {st.new_articles}, "
             f"changed {st.changed_articles}, unchanged {st.unchanged}, "
             f"duplicates {st.duplicates}, not modified {st.not_modified}, "
-            f"errors {st.errors}"
-        )
+            f"not articles {st.not_articles}, errors {st.errors - st.not_articles}"
+        )  # a page that is no article (a listing in a feed) answered: it is no error here
         for line in st.error_log[:5]:
             click.echo(f"  error: {line}")
     if failed:

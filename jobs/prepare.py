@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scraper.charset import composed_utf8
-from scraper.errors import VnnewsError, reason
-from scraper.extract import extract_article, is_article
+from scraper.errors import NotAnArticleError, VnnewsError, reason
+from scraper.extract import extract_article, require_article
 from scraper.fetched import FetchResult
 from scraper.notices import looks_like_notice
 from scraper.profiles import SiteProfile
@@ -67,7 +67,7 @@ def page_input(result: FetchResult) -> bytes | str:
 def extract(
     result: FetchResult, profile: SiteProfile | None, discovered_date: datetime | None
 ) -> tuple[Article | None, str | None]:
-    """The article of a 200 page, or None and why (``is_article``: the rule ``vnnews extract``
+    """The article of a 200 page, or None and why (``require_article``: the rule ``vnnews extract``
     applies too). The feed or sitemap date helps a dateline printed without a year."""
     try:
         article = extract_article(
@@ -75,6 +75,7 @@ def extract(
         )
     except VnnewsError as exc:
         return None, reason(exc)
-    if not is_article(article):
-        return None, "no article body found"
-    return article, None
+    try:
+        return require_article(article), None
+    except NotAnArticleError as exc:  # the words ``vnnews extract`` says it in
+        return None, reason(exc)

@@ -35,7 +35,7 @@ def test_crawl_archives_real_pages_end_to_end(
     assert code == 0, out
     assert (
         "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 0, duplicates 1, "
-        "not modified 0, errors 2" in out
+        "not modified 0, not articles 0, errors 2" in out
     )
     assert "tt: discovered 1, fetched 1, new 1" in out
 
@@ -79,7 +79,7 @@ def test_crawl_archives_real_pages_end_to_end(
     assert code == 0, out
     assert (
         "vnx: discovered 0, fetched 0, new 0, changed 0, unchanged 0, duplicates 0, "
-        "not modified 1, errors 0" in out
+        "not modified 1, not articles 0, errors 0" in out
     )
     assert len(vnx.server.requests_for("/rss.xml")) == feed_gets + 1
     assert vnx.server.requests_for("/rss.xml")[-1].headers.get("if-none-match")
@@ -259,7 +259,7 @@ every = "15m"
     assert "tt: discovered 1, fetched 1, new 1" in out
     assert (
         "dead: discovered 0, fetched 0, new 0, changed 0, unchanged 0, duplicates 0, "
-        "not modified 0, errors 1" in out
+        "not modified 0, not articles 0, errors 1" in out
     )
     assert "vnnews: 1 of 3 sites failed: dead" in out
     assert f"127.0.0.1:{port}/rss.xml" in out
@@ -326,5 +326,39 @@ horizon = "30d"
                 select(Url.source_date).where(Url.url == site.url(path))
             ).one() == now - timedelta(days=1)
         engine.dispose()
+    finally:
+        site.stop()
+
+
+def test_a_listing_in_the_feed_is_no_error_in_the_summary(sqlite_url: str, tmp_path: Path) -> None:
+    """A feed item that is a listing page (the real vnexpress one): the site answered it, so
+    the summary line counts it apart ("not articles 1, errors 0") and says why in the words
+    ``vnnews extract`` uses."""
+    site = MirrorSite(LoopbackServer()).start()
+    try:
+        for path, fixture in [*TT_PAGES, ("/tin-moi.htm", "vnexpress.net/meth04-list.html")]:
+            site.real_page(path, fixture)
+            site.add_item(path, path)
+        config = tmp_path / "sources.toml"
+        config.write_text(
+            f"""
+[fetch]
+min_delay = 0
+allow_hosts = ["127.0.0.1"]
+[[site]]
+name = "tt"
+base_url = "{site.base_url}"
+feeds = ["{site.url("/rss.xml")}"]
+article_pattern = '\\.htm$'
+""",
+            encoding="utf-8",
+        )
+        assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
+        code, out = invoke(sqlite_url, config, "crawl")
+        assert code == 0, out
+        assert "tt: discovered 2, fetched 2, new 1," in out
+        assert "not modified 0, not articles 1, errors 0" in out, out
+        listing = site.url("/tin-moi.htm")
+        assert f"{listing}: not an article: too little body text" in out, out
     finally:
         site.stop()

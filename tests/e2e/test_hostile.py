@@ -141,7 +141,7 @@ article_pattern = '\\.html$'
     # exactly what the healthy sites archive when crawled alone (tests/e2e/test_e2e.py)
     assert (
         "vnx: discovered 5, fetched 4, new 2, changed 0, unchanged 0, duplicates 1, "
-        "not modified 0, errors 2" in out
+        "not modified 0, not articles 0, errors 2" in out
     )
     assert "tt: discovered 1, fetched 1, new 1" in out
     engine, sessions = migrated(db_url)
