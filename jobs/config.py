@@ -25,12 +25,18 @@ from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY
 from scraper.profiles import SiteProfile, load_profiles
 from scraper.urls import SlashMode, WwwMode, canonicalize
 
-_DURATION_RE = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
+# each part may have decimals: "0.5s", "1.5h" (min_delay is often under a second)
+_NUM = r"(\d+(?:\.\d+)?)"
+_DURATION_RE = re.compile(
+    rf"^\s*(?:{_NUM}d)?\s*(?:{_NUM}h)?\s*(?:{_NUM}m)?\s*(?:{_NUM}s)?\s*$", re.ASCII
+)
+_SECONDS_RE = re.compile(r"^\d+(?:\.\d+)?$", re.ASCII)
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 def parse_duration(value: str | int | float) -> float:
-    """``"15m"`` → 900.0; ``"1h30m"``, ``"2d"``, ``"45s"``; a bare number is seconds."""
+    """``"15m"`` → 900.0; ``"1h30m"``, ``"2d"``, ``"45s"``, ``"0.5s"``; a bare number is
+    seconds."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like '15m'")
     if isinstance(value, int | float):
@@ -38,16 +44,19 @@ def parse_duration(value: str | int | float) -> float:
             raise ValueError("must not be negative")
         return float(value)
     text = value.strip()
-    if text.isdigit() and text.isascii():  # "3600": seconds, as a bare number would be
-        return float(text)
-    m = _DURATION_RE.match(value)
-    if not m or not any(m.groups()):
-        raise ValueError(f"bad duration {value!r} (use e.g. '30s', '15m', '1h', '1d', '1h30m')")
-    d, h, mi, s = (int(g or 0) for g in m.groups())
-    try:
-        return float(d * 86400 + h * 3600 + mi * 60 + s)
-    except OverflowError:
-        raise ValueError(f"duration {value!r} is too long") from None
+    if _SECONDS_RE.match(text):  # "3600", "0.5": seconds, as a bare number would be
+        seconds = float(text)
+    else:
+        m = _DURATION_RE.match(value)
+        if not m or not any(m.groups()):
+            raise ValueError(
+                f"bad duration {value!r} (use e.g. '0.5s', '30s', '15m', '1h', '1d', '1h30m')"
+            )
+        d, h, mi, s = (float(g or 0) for g in m.groups())
+        seconds = d * 86400 + h * 3600 + mi * 60 + s
+    if seconds == float("inf"):
+        raise ValueError(f"duration {value!r} is too long")
+    return seconds
 
 
 DAY = 86400.0

@@ -97,7 +97,17 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("15m", 900), ("1h30m", 5400), ("2d", 172800), ("45s", 45), (5, 5), ("3600", 3600)],
+    [
+        ("15m", 900),
+        ("1h30m", 5400),
+        ("2d", 172800),
+        ("45s", 45),
+        (5, 5),
+        ("3600", 3600),
+        ("0.5s", 0.5),
+        ("1.5h", 5400),
+        ("0.25", 0.25),
+    ],
 )
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
