@@ -130,6 +130,7 @@ def _fail(exc: BaseException, code: int, unexpected: bool = False) -> None:
     show_default=True,
     help="Sources file (env VNNEWS_CONFIG).",
 )
+@click.version_option(package_name="vnnews", prog_name="vnnews", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", count=True, help="More logging (-v debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.pass_context

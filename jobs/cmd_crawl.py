@@ -16,7 +16,7 @@ from jobs.cmd_archive import require_site
 from jobs.context import Ctx, parse_window
 from jobs.display import progress_printer
 from jobs.logs import LogFormat, setup_logging
-from scraper.errors import ConfigError
+from scraper.errors import ConfigError, VnnewsError
 
 if TYPE_CHECKING:
     from jobs.runs import RunStats
@@ -43,7 +43,7 @@ def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
     from jobs.app import build_fetcher, build_pool, log_policy, open_archive
     from jobs.crawl import Crawler
     from jobs.daemon import Daemon
-    from jobs.httpd import parse_address
+    from jobs.httpd import check_listen, parse_address
 
     setup_logging(obj.verbosity, log_format)
     http = None
@@ -52,6 +52,12 @@ def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
             http = parse_address(http_address)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--http") from None
+        try:  # before the archive is opened (or created): a second daemon on a taken port
+            check_listen(*http)
+        except OSError as exc:
+            raise VnnewsError(
+                f"--http {http_address}: cannot listen: {exc.strerror or exc}"
+            ) from None
     config = obj.config
     if not any(site.enabled for site in config.sites):
         # a daemon with nothing to do would run forever looking healthy

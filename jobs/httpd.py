@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +47,18 @@ def parse_address(value: str) -> tuple[str, int]:
     if not 0 < number < 65536:
         raise ValueError(f"{value!r}: port must be 1-65535")
     return host, number
+
+
+def check_listen(host: str, port: int) -> None:
+    """Raise OSError if ``host:port`` cannot be listened on now (taken, or no address of this
+    machine): ``vnnews run --http`` checks before it opens or creates the archive. Bound as
+    asyncio binds (SO_REUSEADDR), on each address the host resolves to."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
 
 
 class HealthServer:

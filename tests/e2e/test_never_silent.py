@@ -349,6 +349,11 @@ def test_http_address_mistakes_are_one_line(sqlite_url: str, tmp_path: Path) -> 
         taken.listen()
         busy_port = taken.getsockname()[1]
         busy = _cli(sqlite_url, config, "run", "--http", f"127.0.0.1:{busy_port}")
+        # checked before the archive is opened: a second daemon creates no database
+        fresh = tmp_path / "second.db"
+        second = _cli(f"sqlite:///{fresh}", config, "run", "--http", f"127.0.0.1:{busy_port}")
+    assert second.returncode == 1 and "cannot listen" in second.stderr, second.stderr
+    assert not fresh.exists() and not Path(f"{fresh}.lock").exists()
     assert busy.returncode == 1, busy.stderr
     assert (
         busy.stderr.strip()

@@ -90,3 +90,10 @@ def test_an_export_to_dash_goes_to_standard_output(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert parquet.returncode == 2 and "parquet needs a file" in parquet.stderr
+
+
+def test_version_is_the_installed_packages(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    out = subprocess.run([VNNEWS, "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == f"vnnews {version('vnnews')}"
