@@ -308,11 +308,12 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(obj: Ctx) -> None:
     """Apply the schema migrations (creates the SQLite file if needed)."""
-    from storage.db import current_revision, make_engine, upgrade
+    from storage.db import current_revision, make_engine, require_not_foreign, upgrade
     from storage.locks import migration_lock
 
     engine = make_engine(obj.db)
     try:
+        require_not_foreign(engine)
         with migration_lock(engine):  # never under a running daemon's feet (SQLite)
             upgrade(engine)
         click.echo(

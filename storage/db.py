@@ -311,6 +311,8 @@ def check_schema(engine: Engine, state: tuple[str, str | None] | None = None) ->
                 f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc}"
             ) from exc
     head = head_revision()
+    if current is None:
+        require_not_foreign(engine)
     if current != head:
         hint = (
             "this vnnews is older than the database: upgrade vnnews"
@@ -320,6 +322,22 @@ def check_schema(engine: Engine, state: tuple[str, str | None] | None = None) ->
         raise StorageError(
             f"database {_shown(engine)} is at revision {current or 'none'}, "
             f"code expects {head}: {hint}"
+        )
+
+
+def require_not_foreign(engine: Engine) -> None:
+    """Raise StorageError when the database holds tables but no vnnews revision: another
+    program's database, which ``db upgrade`` would fill with the archive's tables."""
+    try:
+        tables = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open database {_shown(engine)}: {exc}") from exc
+    if tables and current is None:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StorageError(
+            f"database {_shown(engine)} is not a vnnews archive (it holds other tables: "
+            f"{shown}): choose another --db"
         )
 
 

@@ -97,3 +97,30 @@ def test_version_is_the_installed_packages(tmp_path: Path) -> None:
 
     out = subprocess.run([VNNEWS, "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == f"vnnews {version('vnnews')}"
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["articles"], ["run"]])
+def test_another_programs_database_is_left_alone(tmp_path: Path, command: list[str]) -> None:
+    """An SQLite file of something else: every command says it is no vnnews archive, and
+    none adds the archive's tables to it (``db upgrade`` used to, on the hint's advice)."""
+    import sqlite3
+
+    db = tmp_path / "notes.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("create table notes (body text)")
+    conn.close()
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(
+        '[[site]]\nname = "x"\nbase_url = "http://127.0.0.1:9/"\n'
+        'feeds = ["http://127.0.0.1:9/rss.xml"]\n'
+    )
+    out = subprocess.run(
+        [VNNEWS, "--db", str(db), "--config", str(cfg), *command],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "is not a vnnews archive (it holds other tables: notes)" in out.stderr, out.stderr
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+    conn.close()
+    assert tables == ["notes"]
