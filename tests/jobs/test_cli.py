@@ -159,11 +159,15 @@ def test_extract_of_a_feed_url_names_it_in_one_line(tmp_path: Path) -> None:
     assert as_xml.returncode == 1 and "content type 'application/xml'" in as_xml.stderr
 
 
-def test_extract_missing_file_is_one_line() -> None:
+def test_extract_missing_file_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
     proc = run("extract", "/nonexistent/page.html")
-    assert proc.returncode == 1 and proc.stderr.startswith(
-        "vnnews: /nonexistent/page.html: cannot read"
-    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "/nonexistent/page.html: no such file" in proc.stderr
+    # a file that exists but cannot be read is no usage error: exit 1, naming it
+    unreadable = tmp_path / "page.html"
+    unreadable.mkdir()
+    proc = run("extract", str(unreadable))
+    assert proc.returncode == 1 and proc.stderr.startswith(f"vnnews: {unreadable}: cannot read")
 
 
 @pytest.mark.parametrize(
