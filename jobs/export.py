@@ -12,8 +12,9 @@ import csv
 import io
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -202,15 +203,24 @@ def export(
 def _replacing(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` that replaces it once the export is complete: an
     export that fails or is interrupted leaves no half-written file, and an earlier export
-    at ``path`` stays as it was. Anything but a regular file (``/dev/null``, a FIFO) is written
-    in place; a symlink's target is replaced, not the link."""
-    target = path.resolve()
-    if target.exists() and not target.is_file():
+    at ``path`` stays as it was (the new file takes its mode, and its owner when we may).
+    Anything but a regular file (``/dev/null``, ``/dev/stdout``, a pipe, a FIFO) is written in
+    place; a symlink's target is replaced, not the link."""
+    try:
+        st: os.stat_result | None = os.stat(path)  # follows links, /dev/fd and /proc ones too
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
         yield path
         return
+    target = Path(os.path.realpath(path))
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         yield tmp
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            with suppress(OSError):  # another owner's file: only root may keep it
+                os.chown(tmp, st.st_uid, st.st_gid)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -208,13 +208,24 @@ def test_an_export_replaces_its_file_only_once_complete(archive, tmp_path: Path)
             export(s, fmt, out, site=None, since=None, until=None, tick=stop_after_two)
         assert out.read_text(encoding="utf-8") == "yesterday's export\n", fmt
         assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == [], fmt
+    out.chmod(0o600)  # a private export stays private when replaced
     link = tmp_path / "latest.jsonl"
     link.symlink_to(out)
     code, _ = invoke(db, config, "export", "--format", "jsonl", "--out", str(link))
     assert code == 0 and link.is_symlink()
     assert len(out.read_text(encoding="utf-8").splitlines()) == 5
+    assert out.stat().st_mode & 0o777 == 0o600
     code, _ = invoke(db, config, "export", "--format", "jsonl", "--out", os.devnull)
     assert code == 0 and not Path(os.devnull).is_file()
+    # a path that is a pipe (/dev/stdout into `| gzip`): written in place, as before
+    vnnews = Path(sys.executable).with_name("vnnews")
+    piped = subprocess.run(
+        [vnnews, "--db", db, "--config", str(config), "export", "--format", "jsonl",
+         "--out", "/dev/stdout"],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert len(piped.stdout.decode("utf-8").splitlines()) == 5
     engine.dispose()
 
 
