@@ -311,9 +311,8 @@ def check_schema(engine: Engine, state: tuple[str, str | None] | None = None) ->
                 f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc}"
             ) from exc
     head = head_revision()
-    if current is None:
-        require_not_foreign(engine)
     if current != head:
+        require_not_foreign(engine)
         hint = (
             "this vnnews is older than the database: upgrade vnnews"
             if current is not None and current not in _known_revisions()
@@ -326,15 +325,20 @@ def check_schema(engine: Engine, state: tuple[str, str | None] | None = None) ->
 
 
 def require_not_foreign(engine: Engine) -> None:
-    """Raise StorageError when the database holds tables but no vnnews revision: another
-    program's database, which ``db upgrade`` would fill with the archive's tables."""
+    """Raise StorageError when an SQLite file holds tables, none of them the archive's: another
+    program's database (its own alembic revision or none), which ``db upgrade`` would fill
+    with the archive's tables. A PostgreSQL database may be shared with other schemas' and
+    extensions' tables (PostGIS): it is not judged by them."""
+    if engine.url.get_backend_name() != "sqlite":
+        return
+    from storage import models  # the archive's tables: Base.metadata
+
     try:
-        tables = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
-        current = current_revision(engine)
+        tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot open database {_shown(engine)}: {exc}") from exc
-    if tables and current is None:
-        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+    if tables and not tables & set(models.Base.metadata.tables):
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
         raise StorageError(
             f"database {_shown(engine)} is not a vnnews archive (it holds other tables: "
             f"{shown}): choose another --db"

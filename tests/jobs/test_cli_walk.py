@@ -99,15 +99,22 @@ def test_version_is_the_installed_packages(tmp_path: Path) -> None:
     assert out.returncode == 0 and out.stdout.strip() == f"vnnews {version('vnnews')}"
 
 
+@pytest.mark.parametrize("alembic", [False, True], ids=["plain", "with-its-own-alembic"])
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["articles"], ["run"]])
-def test_another_programs_database_is_left_alone(tmp_path: Path, command: list[str]) -> None:
-    """An SQLite file of something else: every command says it is no vnnews archive, and
-    none adds the archive's tables to it (``db upgrade`` used to, on the hint's advice)."""
+def test_another_programs_database_is_left_alone(
+    tmp_path: Path, command: list[str], alembic: bool
+) -> None:
+    """An SQLite file of something else (migrated by alembic too, or not): every command says
+    it is no vnnews archive, and none adds the archive's tables to it (``db upgrade`` used to,
+    on the hint's advice)."""
     import sqlite3
 
     db = tmp_path / "notes.db"
     with sqlite3.connect(db) as conn:
         conn.execute("create table notes (body text)")
+        if alembic:
+            conn.execute("create table alembic_version (version_num varchar(32) not null)")
+            conn.execute("insert into alembic_version values ('ae1027a6acf')")
     conn.close()
     cfg = tmp_path / "s.toml"
     cfg.write_text(
@@ -123,4 +130,4 @@ def test_another_programs_database_is_left_alone(tmp_path: Path, command: list[s
     with sqlite3.connect(db) as conn:
         tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
     conn.close()
-    assert tables == ["notes"]
+    assert tables == ["notes", "alembic_version"] if alembic else tables == ["notes"]
