@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import signal
 from datetime import UTC, datetime, timedelta
@@ -137,7 +138,7 @@ class Daemon:
             next_run_time=first,
             max_instances=1,
             coalesce=True,
-            misfire_grace_time=int(site.every),
+            misfire_grace_time=_grace(site.every),
             replace_existing=True,
         )
         drain_every = self.config.daemon.drain_every
@@ -150,7 +151,7 @@ class Daemon:
             next_run_time=first + timedelta(seconds=drain_every),
             max_instances=1,
             coalesce=True,
-            misfire_grace_time=int(drain_every),
+            misfire_grace_time=_grace(drain_every),
             replace_existing=True,
         )
 
@@ -315,3 +316,9 @@ class Daemon:
         log.info("received %s: reloading %s", sig.name, self.config.path)
         if self._scheduler is not None:
             reload.apply(self, self._scheduler)
+
+
+def _grace(interval: float) -> int:
+    """APScheduler's misfire grace for a job run every ``interval`` seconds: whole seconds,
+    at least one (it refuses 0, which a "0.5s" interval would give)."""
+    return max(1, math.ceil(interval))

@@ -52,12 +52,14 @@ def parse_address(value: str) -> tuple[str, int]:
 def check_listen(host: str, port: int) -> None:
     """Raise OSError if ``host:port`` cannot be listened on now (taken, or no address of this
     machine): ``vnnews run --http`` checks before it opens or creates the archive. Bound as
-    asyncio binds (SO_REUSEADDR), on each address the host resolves to."""
+    asyncio binds (SO_REUSEADDR, IPv6 only on IPv6), on each address the host resolves to."""
     for family, kind, proto, _, address in socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     ):
         with socket.socket(family, kind, proto) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # as asyncio: [::] does not take 0.0.0.0's port
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind(address)
 
 
