@@ -16,7 +16,7 @@ from jobs.cmd_archive import require_site
 from jobs.context import Ctx, parse_window
 from jobs.display import progress_printer
 from jobs.logs import LogFormat, setup_logging
-from scraper.errors import ConfigError, VnnewsError
+from scraper.errors import NOT_AN_ARTICLE, ConfigError, VnnewsError
 
 if TYPE_CHECKING:
     from jobs.runs import RunStats
@@ -126,7 +126,7 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
         # what was archived before Ctrl-C is kept (the passes are closed as interrupted):
         # say what it was, then exit as interrupted
         done()
-        _print_summaries(passes, as_json)
+        _print_summaries(passes, as_json, interrupted=True)
         raise
     finally:
         pool.close()
@@ -136,24 +136,16 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
         sys.exit(1)
 
 
-def _print_summaries(results: dict[str, RunStats], as_json: bool) -> list[str]:
+def _print_summaries(
+    results: dict[str, RunStats], as_json: bool, *, interrupted: bool = False
+) -> list[str]:
     """Each site's pass, a line (or a JSON line) each; the sites that failed, named on stderr
     and returned."""
     failed: list[str] = []  # sites that answered nothing: down, blocked, every source gone
     for name, st in results.items():
         if st.errors and not (st.fetched or st.discovered or st.not_modified):
             failed.append(name)
-        if as_json:
-            click.echo(_json_line({"site": name, **dataclasses.asdict(st)}))
-            continue
-        click.echo(
-            f"{name}: discovered {st.discovered}, fetched {st.fetched}, new {st.new_articles}, "
-            f"changed {st.changed_articles}, unchanged {st.unchanged}, "
-            f"duplicates {st.duplicates}, not modified {st.not_modified}, "
-            f"not articles {st.not_articles}, errors {st.errors - st.not_articles}"
-        )  # a page that is no article (a listing in a feed) answered: it is no error here
-        for line in st.error_log[:5]:
-            click.echo(f"  error: {line}")
+        _echo_pass(name, st, as_json, interrupted=interrupted)
     if failed:
         # the same status whether the dead site was named alone or crawled with the others
         click.echo(
@@ -210,27 +202,35 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
         # resumable: what it archived is kept, and the next run goes on from the frontier
         done()
         if site.name in passes:
-            _print_backfill(site.name, passes[site.name], as_json)
+            _echo_pass(site.name, passes[site.name], as_json, kind="backfill", interrupted=True)
         raise
     finally:
         pool.close()
         archive.close()
         done()
-    _print_backfill(site.name, stats, as_json)
+    _echo_pass(site.name, stats, as_json, kind="backfill")
 
 
-def _print_backfill(name: str, stats: RunStats, as_json: bool) -> None:
+def _echo_pass(
+    name: str, st: RunStats, as_json: bool, *, kind: str = "", interrupted: bool = False
+) -> None:
+    """A pass's summary line and its first error lines, or its JSON line (``interrupted``:
+    a pass stopped by Ctrl-C, its counts so far). A page that is no article (a listing in a
+    feed) answered: it is counted apart, not among the errors (``--json``'s ``errors`` keeps
+    it, as ``crawl_runs`` does)."""
     if as_json:
-        click.echo(_json_line({"site": name, **dataclasses.asdict(stats)}))
+        extra = {"interrupted": True} if interrupted else {}
+        click.echo(_json_line({"site": name, **dataclasses.asdict(st), **extra}))
         return
+    what = f"{kind} " if kind else ""
     click.echo(
-        f"{name}: backfill discovered {stats.discovered}, fetched {stats.fetched}, "
-        f"new {stats.new_articles}, "
-        f"changed {stats.changed_articles}, unchanged {stats.unchanged}, "
-        f"duplicates {stats.duplicates}, errors {stats.errors}"
+        f"{name}: {what}discovered {st.discovered}, fetched {st.fetched}, "
+        f"new {st.new_articles}, changed {st.changed_articles}, unchanged {st.unchanged}, "
+        f"duplicates {st.duplicates}, not modified {st.not_modified}, "
+        f"not articles {st.not_articles}, errors {st.errors - st.not_articles}"
     )
-    for line in stats.error_log[:5]:
-        click.echo(f"  error: {line}")
+    for line in st.error_log[:5]:
+        click.echo(f"  {'skipped' if f': {NOT_AN_ARTICLE}: ' in line else 'error'}: {line}")
 
 
 @click.command()

@@ -91,6 +91,11 @@ class HtmlTooComplexError(ExtractError):
     """The page is larger or nested deeper than a parser can take in bounded time."""
 
 
+#: how a page without an article is named (``NotAnArticleError``'s message starts with it;
+#: the crawl summary tells such lines from errors by it)
+NOT_AN_ARTICLE = "not an article"
+
+
 class NotAnArticleError(ExtractError):
     """The page is HTML but holds no article: a listing, home or section page
     (``scraper.extract.is_article`` is false)."""

@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.charset import composed_utf8, decode_body
 from scraper.discover.roots import ROOT_PATTERN, document_kind
-from scraper.errors import ExtractError, NotAnArticleError
+from scraper.errors import NOT_AN_ARTICLE, ExtractError, NotAnArticleError
 from scraper.extract.blocks import Paragraph, image_url, walk_body
 from scraper.extract.bylines import clean_author, split_credits
 from scraper.extract.classindex import PageClasses
@@ -275,7 +275,7 @@ def require_article(article: Article) -> Article:
     """``article``, or NotAnArticleError when ``is_article`` is false."""
     if not is_article(article):
         raise NotAnArticleError(
-            "not an article: too little body text (a listing, home or section page?)",
+            f"{NOT_AN_ARTICLE}: too little body text (a listing, home or section page?)",
             url=article.url,
         )
     return article

@@ -4,6 +4,7 @@ SIGINT."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def mirror() -> Iterator[MirrorSite]:
     site.stop()
 
 
-@pytest.mark.parametrize("command", ["crawl", "backfill"])
+@pytest.mark.parametrize("command", ["crawl", "backfill", "crawl --json"])
 def test_an_interrupted_crawl_prints_what_it_archived(
     db_url: str, mirror: MirrorSite, tmp_path: Path, command: str
 ) -> None:
@@ -72,7 +73,7 @@ article_pattern = '\\.htm$'
     upgrade(engine)
     engine.dispose()
     proc = subprocess.Popen(
-        [VNNEWS, "--db", db_url, "--config", str(config), command]
+        [VNNEWS, "--db", db_url, "--config", str(config), *command.split()]
         + (["tt"] if command == "backfill" else []),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -93,7 +94,14 @@ article_pattern = '\\.htm$'
             proc.wait()
     assert proc.returncode == 130, err
     assert "vnnews: interrupted" in err and "Traceback" not in err, err
+    if command == "crawl --json":  # the counts so far, marked as such
+        (line,) = out.splitlines()
+        summary = json.loads(line)
+        assert summary["interrupted"] is True and summary["site"] == "tt"
+        assert (summary["discovered"], summary["fetched"], summary["new_articles"]) == (2, 1, 1)
+        return
     # the pass's line, as a finished run prints it: the archived page counted
     lines = [line for line in out.splitlines() if line.startswith("tt: ")]
     assert len(lines) == 1, out
     assert "discovered 2, fetched 1, new 1," in lines[0], lines[0]
+    assert lines[0].startswith("tt: backfill " if command == "backfill" else "tt: discovered")

@@ -359,6 +359,6 @@ article_pattern = '\\.htm$'
         assert "tt: discovered 2, fetched 2, new 1," in out
         assert "not modified 0, not articles 1, errors 0" in out, out
         listing = site.url("/tin-moi.htm")
-        assert f"{listing}: not an article: too little body text" in out, out
+        assert f"  skipped: {listing}: not an article: too little body text" in out, out
     finally:
         site.stop()
