@@ -38,15 +38,15 @@ def extract(
         html, page_url = _fetch_one(obj, file_or_url)
     else:
         path = Path(file_or_url)
-        if not path.exists():  # a mistyped name is a usage error (exit 2), as a bad URL is
-            raise click.BadParameter(
-                f"{path}: no such file (give a saved page, or an http(s) URL)",
-                param_hint="FILE_OR_URL",
-            )
         limit = _max_bytes(obj)
         try:
             with path.open("rb") as f:
                 html = f.read(limit + 1)  # /dev/zero, a 3 GB dump: never more than the cap
+        except FileNotFoundError:  # a mistyped name is a usage error (exit 2), as a bad URL is
+            raise click.BadParameter(
+                f"{path}: no such file (give a saved page, or an http(s) URL)",
+                param_hint="FILE_OR_URL",
+            ) from None
         except OSError as exc:
             raise VnnewsError(f"{path}: cannot read: {exc.strerror}") from None
         if len(html) > limit:

@@ -99,8 +99,11 @@ def _replayable(exc: Exception) -> bool:
     """A failed group commit worth replaying page by page: not when the database itself
     failed (disk full, connection lost, locked past its timeout), which every page would meet
     again; but a lost race with another worker is."""
-    if isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", None) in _LOST_RACE:
-        return True
+    if isinstance(exc, OperationalError):
+        # psycopg (3) says sqlstate, psycopg2 pgcode
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code in _LOST_RACE:
+            return True
     return not isinstance(exc, StorageError | OperationalError | InterfaceError)
 
 

@@ -501,7 +501,7 @@ async def probe(
         report.notes.append(
             f"the page's links have the shape {mine}, which most of the feed's "
             f"{len(feed_urls)} items do not: "
-            + ("the feed's shape is taken instead" if report.pattern else "not suggested")
+            + ("the feed's shape is taken instead" if report.pattern else "that shape is dropped")
         )
     pages: list[str] = []
     if report.pattern is None:

@@ -55,7 +55,10 @@ def fts5_match(query: str) -> str:
     phrase of the ``search_text`` column, ANDed. Folded terms are words of letters and digits
     only, so nothing the user typed reaches FTS5's syntax; a query without a word matches
     nothing. Shared by ``search`` and the ``vnnews_match`` SQL function of ``vnnews ui``."""
-    terms = query_terms(query)
+    return _fts5(query_terms(query))
+
+
+def _fts5(terms: list[str]) -> str:
     return "search_text : (" + " AND ".join(f'"{t}"' for t in (terms or [""])) + ")"
 
 
@@ -154,7 +157,7 @@ def search(
     pool = max(POOL, limit * 2)
     params: dict[str, Any] = {}
     if session.get_bind().dialect.name == "sqlite":
-        params["match"] = fts5_match(query)
+        params["match"] = _fts5(terms)
         ranked = (
             select(
                 literal_column("rowid").label("id"),
