@@ -20,7 +20,9 @@ LogFormat = Literal["auto", "json", "text"]
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # scheme://user:password@ → scheme://user:***@ (SQLAlchemy URLs, proxies, anything)
-_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@", re.IGNORECASE)
+# a scheme is short: an unbounded one made each letter of "a.a.a...." in a long URL scan to
+# the run's end (quadratic, on every log line)
+_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]{0,63}://[^\s:/@]*:)[^\s@/]+@", re.IGNORECASE)
 _FIELDS = re.compile(r"\b(site|url)=(\S+)")
 
 

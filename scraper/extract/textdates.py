@@ -18,7 +18,9 @@ from scraper.dates import VN_TZ, to_utc
 _DMY_RE = re.compile(r"(?<![\d/.-])(\d{1,2})\s*([/.-])\s*(\d{1,2})\s*\2\s*(\d{4})(?![\d/])")
 _YMD_RE = re.compile(r"(?<![\d/.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
 _WORDS_RE = re.compile(
-    r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})(?:\s*(?:năm|,)?\s+(\d{4}))?", re.IGNORECASE
+    # possessive: "\s*(?:năm|,)?\s+" split a run of spaces every way (quadratic)
+    r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})(?:(?:\s*+(?:năm|,))?\s++(\d{4}))?",
+    re.IGNORECASE,
 )
 _DM_RE = re.compile(r"(?<![\d/.-])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
 _TIME_RE = re.compile(
