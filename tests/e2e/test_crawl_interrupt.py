@@ -18,10 +18,8 @@ import pytest
 
 from storage.db import make_engine, upgrade
 from tests.support.archive import count_rows
-from tests.support.loopback import LoopbackServer
 from tests.support.mirror import MirrorSite
-from tests.support.paths import golden
-from tests.support.sites import TT_PAGES
+from tests.support.sites import one_site_config, tt_mirror
 
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
 HANGING = "/kinh-doanh/khong-bao-gio-tra-loi-20260307075519175.htm"
@@ -29,10 +27,7 @@ HANGING = "/kinh-doanh/khong-bao-gio-tra-loi-20260307075519175.htm"
 
 @pytest.fixture
 def mirror() -> Iterator[MirrorSite]:
-    site = MirrorSite(LoopbackServer()).start()
-    for path, fixture in TT_PAGES:
-        site.real_page(path, fixture)
-        site.add_item(path, str(golden(fixture)["title"]))
+    site = tt_mirror()
     released = threading.Event()
 
     def hang(req: BaseHTTPRequestHandler) -> None:
@@ -52,23 +47,10 @@ def mirror() -> Iterator[MirrorSite]:
 def test_an_interrupted_crawl_prints_what_it_archived(
     db_url: str, mirror: MirrorSite, tmp_path: Path, command: str
 ) -> None:
-    config = tmp_path / "sources.toml"
-    config.write_text(
-        f"""
-[fetch]
-min_delay = 0
-timeout = 120
-allow_hosts = ["127.0.0.1"]
-[[site]]
-name = "tt"
-base_url = "{mirror.base_url}"
-feeds = ["{mirror.url("/rss.xml")}"]
-sitemaps = ["{mirror.url("/sitemap.xml")}"]
-profile = "tuoitre"
-article_pattern = '\\.htm$'
-""",
-        encoding="utf-8",
-    )
+    config = one_site_config(
+        tmp_path / "sources.toml", mirror, fetch="timeout = 120",
+        extra=f'sitemaps = ["{mirror.url("/sitemap.xml")}"]\nprofile = "tuoitre"',
+    )  # fmt: skip
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()

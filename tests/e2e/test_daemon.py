@@ -15,20 +15,15 @@ from sqlalchemy import select
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Worker
 from tests.support.archive import count_rows
-from tests.support.loopback import LoopbackServer
 from tests.support.mirror import MirrorSite, dead_port
-from tests.support.paths import golden
-from tests.support.sites import TT_PAGES
+from tests.support.sites import tt_mirror
 
 VNNEWS = str(Path(sys.executable).parent / "vnnews")
 
 
 @pytest.fixture
 def mirror() -> Iterator[MirrorSite]:
-    site = MirrorSite(LoopbackServer()).start()
-    for path, fixture in TT_PAGES:
-        site.real_page(path, fixture)
-        site.add_item(path, str(golden(fixture)["title"]))
+    site = tt_mirror()
     yield site
     site.stop()
 

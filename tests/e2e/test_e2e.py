@@ -19,7 +19,7 @@ from storage.models import Article, ArticleUrl, CrawlRun, Page, Url
 from tests.support.loopback import LoopbackServer
 from tests.support.mirror import MirrorSite, dead_port
 from tests.support.paths import REAL, golden
-from tests.support.sites import TT_PAGES, VNX_PAGES, invoke, write_config
+from tests.support.sites import TT_PAGES, VNX_PAGES, invoke, one_site_config, write_config
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
@@ -339,20 +339,7 @@ def test_a_listing_in_the_feed_is_no_error_in_the_summary(sqlite_url: str, tmp_p
         for path, fixture in [*TT_PAGES, ("/tin-moi.htm", "vnexpress.net/meth04-list.html")]:
             site.real_page(path, fixture)
             site.add_item(path, path)
-        config = tmp_path / "sources.toml"
-        config.write_text(
-            f"""
-[fetch]
-min_delay = 0
-allow_hosts = ["127.0.0.1"]
-[[site]]
-name = "tt"
-base_url = "{site.base_url}"
-feeds = ["{site.url("/rss.xml")}"]
-article_pattern = '\\.htm$'
-""",
-            encoding="utf-8",
-        )
+        config = one_site_config(tmp_path / "sources.toml", site)
         assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
         code, out = invoke(sqlite_url, config, "crawl")
         assert code == 0, out

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -104,18 +104,24 @@ def test_pages_fetched_together_share_one_commit(sqlite_url: str, site: MirrorSi
         assert len(conn.execute(select(Article.id)).all()) == len(PAGES)
 
 
-def test_a_page_that_breaks_the_store_fails_alone(sqlite_url: str, site: MirrorSite) -> None:
-    def refuse_one(engine: Any) -> None:
+def _refusing(when: str = "") -> Callable[[Any], None]:
+    """What sets up the database's own refusal: a trigger failing each article_urls insert
+    (``when``: those whose condition holds)."""
+
+    def create(engine: Any) -> None:
         with engine.begin() as conn:
             conn.execute(
                 text(
-                    "CREATE TRIGGER refuse_one BEFORE INSERT ON article_urls "
-                    "WHEN NEW.url LIKE '%dau-bung%' "
+                    f"CREATE TRIGGER refuse BEFORE INSERT ON article_urls {when} "
                     "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
                 )
             )
 
-    stats, (engine, _) = _crawl(sqlite_url, site, refuse_one)
+    return create
+
+
+def test_a_page_that_breaks_the_store_fails_alone(sqlite_url: str, site: MirrorSite) -> None:
+    stats, (engine, _) = _crawl(sqlite_url, site, _refusing("WHEN NEW.url LIKE '%dau-bung%'"))
     assert stats.new_articles == len(PAGES) - 1
     assert stats.errors == 1
     assert any("refused by a trigger" in line for line in stats.error_log), stats.error_log
@@ -132,26 +138,17 @@ def test_a_replayed_batch_announces_a_site_move_once(
     sqlite_url: str, site: MirrorSite, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A batch written again page by page (every article refused) holds a page redirecting to
-    another domain, read first: the move's WARNING comes once, after the commit that keeps it, not once
-    per attempt (the rolled-back attempt recorded it too)."""
+    another domain, read first: the move's WARNING comes once, after the commit that keeps it,
+    not once per attempt (the rolled-back attempt recorded it too)."""
     moved = "/tin/chuyen-nha.html"
     other = f"http://127.0.0.2:{site.server.port}/tin/chuyen-nha.html"
     site.server.routes[moved] = Response(status=301, headers={"location": other})
     site.items.insert(0, Item(moved, moved))  # read first: in the batch before the refused page
 
-    def refuse_articles(engine: Any) -> None:
-        # whichever articles share the move's transaction, the first one after it fails it
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "CREATE TRIGGER refuse_all BEFORE INSERT ON article_urls "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
-                )
-            )
-
     with caplog.at_level(logging.WARNING):
-        # 127.0.0.2 allowed: the redirect is then held as a move, not refused as an address
-        stats, (engine, _) = _crawl(sqlite_url, site, refuse_articles, '"127.0.0.1", "127.0.0.2"')
+        # every article refused: whichever share the move's transaction, the first one after
+        # it fails it. 127.0.0.2 allowed: the redirect is held as a move, not refused
+        stats, (engine, _) = _crawl(sqlite_url, site, _refusing(), '"127.0.0.1", "127.0.0.2"')
     assert stats.new_articles == 0 and stats.errors == len(PAGES)
     announced = [r.getMessage() for r in caplog.records if " moved: " in r.getMessage()]
     assert len(announced) == 1, announced

@@ -23,6 +23,41 @@ TT_PAGES = [
 ]
 
 
+def tt_mirror() -> MirrorSite:
+    """A started mirror serving the tuoitre pages and a feed of them."""
+    from tests.support.loopback import LoopbackServer
+    from tests.support.paths import golden
+
+    site = MirrorSite(LoopbackServer()).start()
+    for path, fixture in TT_PAGES:
+        site.real_page(path, fixture)
+        site.add_item(path, str(golden(fixture)["title"]))
+    return site
+
+
+def one_site_config(
+    path: Path, site: MirrorSite, *, name: str = "tt", fetch: str = "", extra: str = ""
+) -> Path:
+    """A sources.toml of one loopback site read from its feed, politeness off; ``fetch``:
+    more [fetch] lines, ``extra``: more lines of the [[site]] table."""
+    path.write_text(
+        f"""
+[fetch]
+min_delay = 0
+allow_hosts = ["127.0.0.1"]
+{fetch}
+[[site]]
+name = "{name}"
+base_url = "{site.base_url}"
+feeds = ["{site.url("/rss.xml")}"]
+article_pattern = '\\.htm$'
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
 def write_config(path: Path, vnx: MirrorSite, tt: MirrorSite, extra: str = "") -> Path:
     path.write_text(
         f"""
