@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.config import SiteConfig
 from scraper.dates import DAY_FIRST, DateOrder
-from scraper.errors import HostUnreachableError, StorageError
+from scraper.errors import NOT_AN_ARTICLE, HostUnreachableError, StorageError
 from scraper.profiles import SiteProfile
 from storage import moves, repo
 
@@ -52,7 +52,8 @@ class RunStats:
         if not_article:
             # the layout rot alarm (jobs.status) speaks for these, once, not one line a page
             self.not_articles += 1
-            log.info("site=%s url=%s not an article: %s", site, url, reason)
+            said = reason if reason.startswith(NOT_AN_ARTICLE) else f"{NOT_AN_ARTICLE}: {reason}"
+            log.info("site=%s url=%s %s", site, url, said)
         else:
             log.warning("site=%s url=%s error=%s", site, url, reason)
 

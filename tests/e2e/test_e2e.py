@@ -7,9 +7,11 @@ ETags, real article pages, a copy of one under a second URL, a robots-disallowed
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from scraper.dates import parse_iso8601
@@ -330,7 +332,9 @@ horizon = "30d"
         site.stop()
 
 
-def test_a_listing_in_the_feed_is_no_error_in_the_summary(sqlite_url: str, tmp_path: Path) -> None:
+def test_a_listing_in_the_feed_is_no_error_in_the_summary(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A feed item that is a listing page (the real vnexpress one): the site answered it, so
     the summary line counts it apart ("not articles 1, errors 0") and says why in the words
     ``vnnews extract`` uses."""
@@ -341,9 +345,13 @@ def test_a_listing_in_the_feed_is_no_error_in_the_summary(sqlite_url: str, tmp_p
             site.add_item(path, path)
         config = one_site_config(tmp_path / "sources.toml", site)
         assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
-        code, out = invoke(sqlite_url, config, "crawl")
+        with caplog.at_level(logging.INFO, logger="vnnews.crawl"):
+            code, out = invoke(sqlite_url, config, "crawl")
         assert code == 0, out
         assert "tt: discovered 2, fetched 2, new 1," in out
+        said = [r.getMessage() for r in caplog.records if "/tin-moi.htm" in r.getMessage()]
+        assert said == [f"site=tt url={site.url('/tin-moi.htm')} not an article: too little "
+                        "body text (a listing, home or section page?)"], said  # fmt: skip
         assert "not modified 0, not articles 1, errors 0" in out, out
         listing = site.url("/tin-moi.htm")
         assert f"  skipped: {listing}: not an article: too little body text" in out, out
