@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -139,20 +138,17 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
 def _require_free_port(port: int) -> None:
     """A usage error (exit 2) when 127.0.0.1:``port`` cannot be listened on, before Datasette
     starts (its own failure is a page of uvicorn log lines). Port 0: Datasette picks one."""
+    from jobs.httpd import check_listen
+
     if port == 0:
         return
-    with socket.socket() as sock:
-        # as uvicorn binds: a port whose last connections linger in TIME_WAIT is free
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            why = (
-                "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-            )
-            raise click.BadParameter(
-                f"port {port} on 127.0.0.1 {why}: choose another", param_hint="--port"
-            ) from None
+    try:  # as uvicorn binds: a port whose last connections linger in TIME_WAIT is free
+        check_listen("127.0.0.1", port)
+    except OSError as exc:
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise click.BadParameter(
+            f"port {port} on 127.0.0.1 {why}: choose another", param_hint="--port"
+        ) from None
 
 
 class _Stopped(Exception):

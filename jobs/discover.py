@@ -96,9 +96,9 @@ def following(p: SitePass) -> Callable[[str, str], bool]:
 def note_move(
     s: Session, p: SitePass, result: FetchResult, kind: str, now: datetime
 ) -> Callable[[], None] | None:
-    """Record the move the fetch's redirects show, if any; None if there was none, else what
-    announces it, to be called once ``s`` is committed (a WARNING the first time the move is
-    recorded: a transaction rolled back and written again would otherwise say it twice)."""
+    """Record the move the fetch's redirects show, if any; when it is recorded for the first
+    time, what announces it (a WARNING), to be called once ``s`` is committed: a transaction
+    rolled back and written again would otherwise say it twice. None otherwise."""
     seen = domains.find_move(p.site, result)
     if seen is None:
         return None
@@ -109,8 +109,6 @@ def note_move(
     p.moved_to.add(registrable_domain(seen.to_host))
 
     def announce() -> None:
-        if not first:
-            return
         # the metric hook (#9): site_moves rows are the count; this line is the alert
         log.warning(
             "site=%s moved: %s redirects to %s (%s %s); %s",
@@ -120,7 +118,7 @@ def note_move(
             else "not followed: set follow_moves = true or aliases to archive the new domain",
         )  # fmt: skip
 
-    return announce
+    return announce if first else None
 
 
 async def check_home(crawler: Crawler, p: SitePass) -> None:
