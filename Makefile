@@ -14,12 +14,19 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# an editable install leaves our own modules uncompiled, and where PYTHONDONTWRITEBYTECODE is
+# set every process would compile them again (~0.07 s a start): compiled once here, as pip
+# does for a regular install (an edited module is compiled again in memory, never stale)
+COMPILE := $(BIN)/python -m compileall -q scraper storage jobs
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[postgres]'
+	$(COMPILE)
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(COMPILE)
 	touch $(STAMP) $@
 
 install: $(STAMP)

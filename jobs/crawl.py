@@ -128,8 +128,12 @@ class Crawler:
     lease: timedelta = revisit.LEASE
     #: where pages are extracted, hashed and compressed (default: inline, on the event loop)
     cpu: CpuPool = field(default_factory=lambda: CpuPool(0))
-    #: fetched pages of one site waiting for the pool and their transaction, at most
+    #: fetched pages of one site waiting for the pool and their transaction, at most; also
+    #: the URLs of a drain's first claim
     pipeline: int = 4
+    #: URLs leased in one claim at most, once the drain's pace says they are all fetched
+    #: within a quarter of the lease (``_claim_size``): a claim is a transaction of its own
+    claim_max: int = 32
     #: pages stored in one transaction at most (group commit), and how long the first page
     #: ready waits for others: a commit for every page (an fsync on PostgreSQL, an FTS5
     #: segment on SQLite) cost the main thread over a millisecond a page (bench/throughput.py)
@@ -182,16 +186,20 @@ class Crawler:
         """Fetch the site's due article URLs, one request at a time (the fetcher spaces them
         per host), while the pages already fetched are extracted and stored.
 
-        URLs are claimed a few at a time (``pipeline``), just before their fetches: a whole
-        batch leased at once would outlive its lease (200 URLs x a 5 s delay > 15 min), and
-        another daemon would fetch its tail again. Up to ``pipeline`` fetched pages wait for
-        the CPU pool and their transaction meanwhile; they are finished, not dropped, when the
-        drain stops, and the claimed URLs not yet fetched are handed back.
+        URLs are claimed a few at a time, just before their fetches: a whole batch leased at
+        once would outlive its lease (200 URLs x a 5 s delay > 15 min), and another daemon
+        would fetch its tail again. The first claim takes ``pipeline`` URLs, the next ones as
+        many as the drain's pace fetches in a quarter of the lease (``_claim_size``). Up to
+        ``pipeline`` fetched pages wait for the CPU pool and their transaction meanwhile; they
+        are finished, not dropped, when the drain stops, and the claimed URLs not yet fetched
+        are handed back.
         """
         pending: set[asyncio.Task[None]] = set()
         ahead: deque[Claim] = deque()
         budget = limit or self.batch
         size = self.pipeline  # URLs claimed at once; 1 once a claim waited too long
+        stale = False
+        last: tuple[datetime, int] | None = None  # when the previous claim was made, its size
         try:
             for done_count in range(budget):
                 while ahead and self._stale(ahead[0]):
@@ -199,11 +207,17 @@ class Crawler:
                     # daemon take the URL, so it is left to lapse, unfetched and not released
                     # (a release could cancel the lease of a daemon that took it meanwhile)
                     ahead.popleft()
-                    size = 1
+                    stale = True
                 if not ahead:
+                    now = self.clock()
+                    if stale:
+                        size = 1
+                    elif last is not None:
+                        size = self._claim_size((now - last[0]) / last[1])
                     ahead.extend(self._claim(p.site_id, min(size, budget - done_count)))
                     if not ahead:
                         return
+                    last = (now, len(ahead))
                 claim = ahead.popleft()
                 resting = self.fetcher.paused_for(claim.url)
                 if resting > self.fetcher.settings.max_delay:
@@ -245,6 +259,13 @@ class Crawler:
         the database itself failed, their lease (and worker recovery) brings them back."""
         with contextlib.suppress(StorageError), self.sessions.begin() as s:
             frontier.release(s, [c.row_id for c in claims], self.clock())
+
+    def _claim_size(self, pace: timedelta) -> int:
+        """How many URLs to claim when each took ``pace`` to fetch and keep: what fits in a
+        quarter of the lease (half the time after which a claim counts as stale), between 1
+        and ``claim_max``."""
+        fits = self.lease / 4 // max(pace, timedelta(microseconds=1))
+        return max(1, min(self.claim_max, fits))
 
     def _stale(self, claim: Claim) -> bool:
         return self.clock() - claim.claimed_at > self.lease / 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,44 @@ def test_backfill_resumes_after_an_interrupt(
     assert count_rows(db_url) == 200
     hits = mirror.article_hits()
     assert len(hits) == 200 and sum(hits.values()) <= 201  # at most the one in flight twice
+    engine.dispose()
+
+
+def test_the_claim_size_follows_the_drains_pace() -> None:
+    crawler = Crawler(fetcher=None, sessions=None)  # type: ignore[arg-type]
+    assert crawler.lease == timedelta(minutes=15) and crawler.claim_max == 32
+    assert crawler._claim_size(timedelta(milliseconds=5)) == 32  # politeness off: the most
+    assert crawler._claim_size(timedelta(seconds=5)) == 32  # 45 fit in 225 s
+    assert crawler._claim_size(timedelta(seconds=30)) == 7  # a slow host: fewer at once
+    assert crawler._claim_size(timedelta(minutes=10)) == 1
+    assert crawler._claim_size(timedelta(0)) == 32
+
+
+@pytest.mark.parametrize("mirror", [120], indirect=True)
+def test_a_fast_drain_claims_more_urls_at_once_and_fetches_each_once(
+    mirror: BigMirror, tmp_path: Path, sqlite_url: str
+) -> None:
+    _, config = setup(mirror, tmp_path, sqlite_url)
+    engine = make_engine(sqlite_url)
+    sizes: list[int] = []
+
+    class Recording(Crawler):
+        def _claim(self, site_id: int, limit: int = 1) -> list:  # type: ignore[type-arg]
+            claimed = super()._claim(site_id, limit)
+            sizes.append(len(claimed))
+            return claimed
+
+    async def run() -> None:
+        async with build_fetcher(config) as fetcher:
+            await backfill(Recording(fetcher, session_factory(engine)), config.site("big"))
+
+    asyncio.run(run())
+    # the first claim takes ``pipeline`` URLs; at loopback pace the next ones take the most
+    assert sizes[0] == 4 and max(sizes) == 32 and sum(sizes) == 120, sizes
+    assert len([n for n in sizes if n]) == 5  # 4, 32, 32, 32, 20: not 30 claims of four
+    hits = mirror.article_hits()
+    assert len(hits) == 120 and set(hits.values()) == {1}
+    assert count_rows(sqlite_url) == 120
     engine.dispose()
 
 
