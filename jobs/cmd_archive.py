@@ -364,6 +364,10 @@ def db_backup(obj: Ctx, path: Path) -> None:
     from storage.db import make_engine
     from storage.maintenance import backup
 
+    if path.exists() or path.is_symlink():  # a usage mistake, like a missing directory: exit 2
+        raise click.BadParameter(
+            f"{path} already exists; remove it or choose another path", param_hint="'PATH'"
+        )
     engine = make_engine(obj.db, read_only=True)
     try:
         backup(engine, path)

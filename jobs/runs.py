@@ -88,6 +88,7 @@ class RunStats:
             "duplicates": self.duplicates,
             "not_modified": self.not_modified,
             "errors": self.errors,
+            "not_articles": self.not_articles,
             "error_log": list(self.error_log),
         }
 

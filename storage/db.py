@@ -203,7 +203,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 #: the newest migration (storage/migrations/versions), known without importing alembic and
 #: reading every migration script: 0.1 s of each command that opens the archive.
 #: tests/storage/test_setup.py holds it equal to alembic's own head
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -29,7 +29,7 @@ from storage.models import Article, CrawlRun, Page, Url, ZstdDict
 from storage.searchkey import search_key
 
 COUNTS = ("discovered", "fetched", "new_articles", "changed_articles", "unchanged",
-          "duplicates", "not_modified", "errors")  # fmt: skip
+          "duplicates", "not_modified", "errors", "not_articles")  # fmt: skip
 #: what a site's dictionary is built from: its newest HTML pages, this many bytes at most
 DICT_PAGES = 4
 DICT_BYTES = 512 * 1024

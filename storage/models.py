@@ -345,6 +345,9 @@ class CrawlRun(Base):
     duplicates: Mapped[int] = mapped_column(default=0, server_default="0")
     not_modified: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
+    #: 200 pages with no article in them, counted in ``errors`` too (from 0011; before, only
+    #: there)
+    not_articles: Mapped[int] = mapped_column(default=0, server_default="0")
     #: the first few errors, one line each: "URL: reason"
     error_log: Mapped[list[str]]
     #: the process that ran the pass (workers.id)

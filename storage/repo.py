@@ -308,6 +308,7 @@ def start_run(
         duplicates=0,
         not_modified=0,
         errors=0,
+        not_articles=0,
     )
     session.add(run)
     site = session.get_one(Site, site_id)
@@ -336,7 +337,9 @@ def finish_run(
         site.last_error = None
         site.failing_passes = 0
     else:
-        site.error_count += int(counts.get("errors", 0)) or 1
+        # a page with no article is no error of the site (the rot alarm speaks for those)
+        failed = int(counts.get("errors", 0)) - int(counts.get("not_articles", 0))
+        site.error_count += failed or 1
         site.failing_passes = (site.failing_passes or 0) + 1
         log = counts.get("error_log") or []
         site.last_error = log[0] if log else "run failed"

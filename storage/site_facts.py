@@ -55,6 +55,8 @@ class SiteFacts:
     last_article_fetch_at: datetime | None
     #: the last time a story new to the archive was stored
     last_new_article_at: datetime | None
+    #: failed fetches and sources of the passes started in the last 24 h (not the pages that
+    #: answered with no article: ``not_articles_24h``)
     errors_24h: int
     articles_24h: int
     articles_7d: int
@@ -62,6 +64,7 @@ class SiteFacts:
     published: tuple[datetime, ...] = ()
     #: its newest fetched article pages, newest first
     pages: tuple[PageOutcome, ...] = field(default=())
+    not_articles_24h: int = 0
 
 
 def _counts(session: Session, stmt: Select[int, int]) -> dict[int, int]:
@@ -107,7 +110,16 @@ def site_facts(
     )
     e24 = _counts(
         session,
-        only(select(CrawlRun.site_id, func.sum(CrawlRun.errors)), CrawlRun.site_id)
+        only(
+            select(CrawlRun.site_id, func.sum(CrawlRun.errors - CrawlRun.not_articles)),
+            CrawlRun.site_id,
+        )
+        .where(CrawlRun.started_at >= day)
+        .group_by(CrawlRun.site_id),
+    )
+    na24 = _counts(
+        session,
+        only(select(CrawlRun.site_id, func.sum(CrawlRun.not_articles)), CrawlRun.site_id)
         .where(CrawlRun.started_at >= day)
         .group_by(CrawlRun.site_id),
     )
@@ -152,6 +164,7 @@ def site_facts(
                 last_article_fetch_at=fetched_at.get(s.id),
                 last_new_article_at=new_at.get(s.id),
                 errors_24h=e24.get(s.id, 0),
+                not_articles_24h=na24.get(s.id, 0),
                 articles_24h=a24.get(s.id, 0),
                 articles_7d=a7.get(s.id, 0),
                 published=tuple(published.get(s.id, ())),

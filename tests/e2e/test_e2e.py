@@ -355,5 +355,12 @@ def test_a_listing_in_the_feed_is_no_error_in_the_summary(
         assert "not modified 0, not articles 1, errors 0" in out, out
         listing = site.url("/tin-moi.htm")
         assert f"  skipped: {listing}: not an article: too little body text" in out, out
+        # and `sites` does not count it among the site's errors of the day
+        code, out = invoke(sqlite_url, config, "sites", "--json")
+        assert code == 0, out
+        (row,) = json.loads(out)
+        assert (row["errors_24h"], row["not_articles_24h"]) == (0, 1), row
+        code, out = invoke(sqlite_url, config, "sites")
+        assert out.splitlines()[1].split()[6] == "0", out  # the "err 24h" column
     finally:
         site.stop()

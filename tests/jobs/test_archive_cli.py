@@ -237,7 +237,7 @@ def test_db_check_finds_a_corrupt_body_and_backup_copies(archive, tmp_path: Path
     code, out = invoke(db, config, "db", "backup", str(backup))
     assert code == 0 and backup.is_file()
     code, out = invoke(db, config, "db", "backup", str(backup))
-    assert code == 1 and "already exists" in out
+    assert code == 2 and "copy.db already exists" in out  # a usage mistake, nothing written
     code, out = invoke(db, config, "db", "backup", str(tmp_path / "typo" / "copy.db"))
     assert code == 2 and f"directory {tmp_path / 'typo'} does not exist" in out
     copy = f"sqlite:///{backup}"

@@ -67,8 +67,8 @@ def test_site_facts_read_every_input_of_the_status(sessions: sessionmaker[Sessio
         for i in range(3):
             _not_article(s, bad, f"https://bad.vn/{i}.html", NOW - i * HOUR)
         run = repo.start_run(s, bad, "crawl", NOW - 2 * HOUR).id
-        repo.finish_run(s, run, {"errors": 4, "error_log": ["https://bad.vn/rss: HTTP 500"]},
-                        NOW - 2 * HOUR, ok=False)  # fmt: skip
+        counts = {"errors": 7, "not_articles": 3, "error_log": ["https://bad.vn/rss: HTTP 500"]}
+        repo.finish_run(s, run, counts, NOW - 2 * HOUR, ok=False)
     with sessions() as s:
         facts = {f.name: f for f in site_facts(s, NOW, rot_window=3)}
     assert list(facts) == ["bad", "good", "new"]
@@ -84,7 +84,9 @@ def test_site_facts_read_every_input_of_the_status(sessions: sessionmaker[Sessio
         ("https://bad.vn/0.html", False), ("https://bad.vn/1.html", False),
         ("https://bad.vn/2.html", False),
     ]  # fmt: skip
+    # of the pass's 7 errors, 3 were pages that answered with no article: not the site's errors
     assert b.errors_24h == 4 and b.failing_passes == 1 and b.error_count == 4
+    assert b.not_articles_24h == 3 and g.not_articles_24h == 0
     assert b.last_error == "https://bad.vn/rss: HTTP 500"
     assert b.last_article_fetch_at == NOW - 10 * HOUR
     with sessions() as s:
