@@ -38,7 +38,7 @@ from scraper.errors import (
 )
 from scraper.fetch import FetchResult
 from scraper.urls import registrable_domain
-from storage import bodies, frontier, moves
+from storage import bodies, frontier, moves, repo
 from storage.frontier import NewUrl
 from storage.models import UrlKind
 
@@ -263,9 +263,10 @@ def accept_source(
     found = list(found)
     with crawler.sessions.begin() as s:
         bodies.record_page(s, result, url_id=source.row_id)
-        added = frontier.enqueue(
+        queued = frontier.add_urls(
             s, p.site_id, found, now=crawler.clock(), priority=priority, via=result.url
         )
+        owners = repo.site_names(s, queued.elsewhere) if queued.elsewhere else {}
         changed = (
             frontier.refetch_changed(s, p.site_id, found, now=crawler.clock(), lease=crawler.lease)
             if refetch
@@ -277,12 +278,19 @@ def accept_source(
             next_due=step.next_due,
         )  # fmt: skip
     p.stats.sources += 1
+    for site_id, n in queued.elsewhere.items():
+        # two [[site]]s on one host: what the other found first is its own, not queued here
+        log.info(
+            "site=%s url=%s: %s already to site %s, which found %s first: not queued for %s",
+            p.name, result.url, f"{n} URL belongs" if n == 1 else f"{n} URLs belong",
+            owners.get(site_id, site_id), "it" if n == 1 else "them", p.name,
+        )  # fmt: skip
     if changed:
         log.info(
             "site=%s url=%s: %d archived articles changed since their fetch (lastmod): due again",
             p.name, result.url, changed,
         )  # fmt: skip
-    return added
+    return queued.new
 
 
 def source_failed(

@@ -36,6 +36,15 @@ class NewUrl:
     lastmod: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Enqueued:
+    """What ``add_urls`` did: how many URLs were new, and how many of the others belong to
+    another site (by its id): a URL is one site's, the first to find it."""
+
+    new: int
+    elsewhere: dict[int, int]
+
+
 def enqueue(
     session: Session,
     site_id: int,
@@ -47,14 +56,32 @@ def enqueue(
     via: str | None = None,
 ) -> int:
     """Add URLs not yet known, due now. Returns how many were new."""
+    return add_urls(session, site_id, items, now=now, kind=kind, priority=priority, via=via).new
+
+
+def add_urls(
+    session: Session,
+    site_id: int,
+    items: Iterable[NewUrl],
+    *,
+    now: datetime,
+    kind: str = UrlKind.ARTICLE,
+    priority: int = 0,
+    via: str | None = None,
+) -> Enqueued:
+    """``enqueue``, also counting the known URLs that another site holds."""
     by_url = {item.url: item for item in items}
     if not by_url:
-        return 0
+        return Enqueued(0, {})
     known: set[str] = set()
+    elsewhere: dict[int, int] = {}
     urls = list(by_url)
     for i in range(0, len(urls), 500):
         chunk = urls[i : i + 500]
-        known.update(session.scalars(select(Url.url).where(Url.url.in_(chunk))))
+        for url, owner in session.execute(select(Url.url, Url.site_id).where(Url.url.in_(chunk))):
+            known.add(url)
+            if owner != site_id:
+                elsewhere[owner] = elsewhere.get(owner, 0) + 1
     rows = [
         {
             "url": u,
@@ -75,7 +102,7 @@ def enqueue(
         session.execute(
             dialect_insert(session, Url).on_conflict_do_nothing(index_elements=["url"]), rows
         )
-    return len(rows)
+    return Enqueued(len(rows), elsewhere)
 
 
 #: a lastmod must pass the last fetch by this much (a clock or a time zone slightly off is no

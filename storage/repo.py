@@ -8,7 +8,7 @@ duplicate rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -46,6 +46,12 @@ Outcome = Literal["new", "changed", "unchanged", "duplicate", "notice"]
 
 
 # --- sites -------------------------------------------------------------------------------------
+
+
+def site_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """The names of the sites ``ids``, by id."""
+    rows = session.execute(select(Site.id, Site.name).where(Site.id.in_(list(ids))))
+    return {site_id: name for site_id, name in rows}
 
 
 def ensure_site(session: Session, name: str, base_url: str, now: datetime) -> Site:

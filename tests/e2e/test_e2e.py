@@ -364,3 +364,37 @@ def test_a_listing_in_the_feed_is_no_error_in_the_summary(
         assert out.splitlines()[1].split()[6] == "0", out  # the "err 24h" column
     finally:
         site.stop()
+
+
+def test_two_sites_on_one_host_say_whose_urls_they_are(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two [[site]]s on one host (a paper's sections configured apart) whose feeds share an
+    article: a URL is archived for the site that found it first, and the other site says so
+    rather than discovering nothing without a word."""
+    site = MirrorSite(LoopbackServer()).start()
+    try:
+        path, fixture = TT_PAGES[0]
+        site.real_page(path, fixture)
+        site.add_item(path, "a")
+        site.page("/rss-b.xml", site.feed_xml(), "application/rss+xml")
+        config = one_site_config(tmp_path / "sources.toml", site, name="a")
+        config.write_text(
+            config.read_text(encoding="utf-8")
+            + f'[[site]]\nname = "b"\nbase_url = "{site.base_url}"\n'
+            f'feeds = ["{site.url("/rss-b.xml")}"]\n',
+            encoding="utf-8",
+        )
+        assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
+        code, out = invoke(sqlite_url, config, "crawl", "a")
+        assert code == 0 and "a: discovered 1, fetched 1, new 1," in out, out
+        with caplog.at_level(logging.INFO, logger="vnnews.crawl"):
+            code, out = invoke(sqlite_url, config, "crawl", "b")
+        assert code == 0 and "b: discovered 0, fetched 0, new 0," in out, out
+        said = [r.getMessage() for r in caplog.records if "already to site" in r.getMessage()]
+        assert said == [
+            f"site=b url={site.url('/rss-b.xml')}: 1 URL belongs already to site a, which found "
+            "it first: not queued for b"
+        ], said
+    finally:
+        site.stop()
