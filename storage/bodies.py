@@ -35,18 +35,11 @@ _STORED = (
     .limit(1)
 )
 _INSERT_PAGE = insert(table(Page)).returning(table(Page).c.id)
-
-
-def _site_dict(session: Session, url_id: int | None) -> tuple[int, bytes] | None:
-    """The newest dictionary of the site ``url_id`` belongs to."""
-    if url_id is None:
-        return None
-    conn = session.connection()
-    # the id alone first: most sites have no dictionary, and its bytes are large
-    dict_id = conn.scalar(_NEWEST_DICT, {"url_id": url_id})
-    if dict_id is None:
-        return None
-    return dict_id, conn.execute(_DICT_BYTES, {"dict_id": dict_id}).scalar_one()
+# both questions a new body asks, in one round trip: is it stored already, and has its site a
+# dictionary (the id alone: most sites have none, and its bytes are large)
+_STORED_AND_DICT = select(
+    _STORED.scalar_subquery().label("stored"), _NEWEST_DICT.scalar_subquery().label("dict_id")
+)
 
 
 class FetchedPage(Protocol):
@@ -80,14 +73,16 @@ def record_page(
     digest = (packed.sha256 if packed else body_sha256(body)) if body else None
     frame: bytes | None = None
     dict_id: int | None = None
-    if body and not _body_stored(session, digest):
-        site_dict = _site_dict(session, url_id)
-        if site_dict is not None:
-            dict_id = site_dict[0]
-        if site_dict is None and packed is not None:
-            frame = packed.zstd
+    if body:
+        conn = session.connection()
+        stored, dict_id = conn.execute(_STORED_AND_DICT, {"digest": digest, "url_id": url_id}).one()
+        if stored is not None:
+            dict_id = None  # the earlier copy's row holds the frame
+        elif dict_id is not None:
+            dict_bytes = conn.execute(_DICT_BYTES, {"dict_id": dict_id}).scalar_one()
+            frame = compress(body, dict_id, dict_bytes)
         else:
-            frame = compress(body, dict_id, site_dict[1] if site_dict else None)
+            frame = packed.zstd if packed is not None else compress(body)
     return int(
         session.connection().scalar(
             _INSERT_PAGE,
@@ -99,12 +94,6 @@ def record_page(
             },
         )
     )  # fmt: skip
-
-
-def _body_stored(session: Session, digest: str | None) -> bool:
-    if digest is None:
-        return False
-    return session.connection().scalar(_STORED, {"digest": digest}) is not None
 
 
 def page_body(page: Page) -> bytes:

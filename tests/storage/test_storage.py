@@ -283,6 +283,50 @@ def test_raw_pages_are_compressed_and_restorable(sessions) -> None:  # type: ign
         assert repo.stats(s)["raw_bytes"] == len(body)
 
 
+def test_a_body_is_stored_once_and_after_compaction_with_its_sites_dictionary(sessions) -> None:  # type: ignore[no-untyped-def]
+    from storage.maintenance import build_dicts
+    from storage.packing import pack_body
+
+    def page(i: int) -> bytes:
+        return (
+            f"<html><body><h1>Bài {i}</h1>{'<p>Tin tức Lào Cai</p>' * 300}</body></html>".encode()
+        )
+
+    def fetched(url: str, body: bytes) -> FetchResult:
+        return FetchResult(
+            url=url, final_url=url, status=200, redirects=(), elapsed=0.0,
+            headers={"content-type": "text/html"}, body=body, fetched_at=NOW,
+        )  # fmt: skip
+
+    urls = [f"https://demo.vn/{i}.html" for i in range(4)]
+    with sessions.begin() as s:
+        site_id = repo.ensure_site(s, "demo", "https://demo.vn/", NOW).id
+        frontier.enqueue(s, site_id, [frontier.NewUrl(u) for u in urls], now=NOW)
+        ids = dict(s.execute(select(Url.url, Url.id)).all())
+        first = bodies.record_page(s, fetched(urls[0], page(0)), url_id=ids[urls[0]])
+        again = bodies.record_page(
+            s, fetched(urls[0], page(0)), url_id=ids[urls[0]], packed=pack_body(page(0))
+        )
+        other = bodies.record_page(s, fetched(urls[1], page(1)), url_id=ids[urls[1]])
+        assert build_dicts(s, NOW) == {site_id: 2}
+        # after compaction a new body is packed with the site's dictionary, even when the
+        # crawler packed it without one already
+        later = bodies.record_page(
+            s, fetched(urls[2], page(2)), url_id=ids[urls[2]], packed=pack_body(page(2))
+        )
+        # and a body stored already is not stored again, dictionary or not
+        same = bodies.record_page(s, fetched(urls[3], page(1)), url_id=ids[urls[3]])
+    with sessions() as s:
+        rows = {i: s.get_one(Page, i) for i in (first, again, other, later, same)}
+        assert rows[first].body_zstd is not None and rows[again].body_zstd is None
+        assert rows[same].body_zstd is None and rows[same].body_dict_id is None
+        assert rows[later].body_dict_id is not None and rows[later].body_zstd is not None
+        assert rows[later].body_zstd != pack_body(page(2)).zstd
+        for i, body in ((first, page(0)), (again, page(0)), (other, page(1)), (later, page(2)),
+                        (same, page(1))):  # fmt: skip
+            assert bodies.page_body(rows[i]) == body
+
+
 def test_naive_datetimes_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Exception, match="naive datetime"), sessions.begin() as s:
         repo.ensure_site(s, "demo", "https://demo.vn/", datetime(2026, 1, 1))
