@@ -228,6 +228,15 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
         archive.close()
 
 
+#: characters of a status reason in the ``sites`` table (the whole reason: --json, --csv, health)
+REASON_WIDTH = 100
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, the cut shown ("…")."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 @click.command()
 @_json_csv
 @click.pass_obj
@@ -269,7 +278,7 @@ def sites(obj: Ctx, as_json: bool, as_csv: bool) -> None:
             click.echo(
                 f"{r.name:<16} {r.verdict.status:<9} {when(f.last_new_article_at):<17} "
                 f"{when(f.last_success_at):<17} {f.errors_24h:>7} {f.articles_24h:>7} "
-                f"{f.articles:>8} {f.urls_due:>5}  {r.verdict.reason[:100]}"
+                f"{f.articles:>8} {f.urls_due:>5}  {_clip(r.verdict.reason, REASON_WIDTH)}"
             )
             m = moved.get(r.name)
             if m is not None:

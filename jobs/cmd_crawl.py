@@ -227,7 +227,7 @@ def _echo_pass(
         f"{name}: {what}discovered {st.discovered}, fetched {st.fetched}, "
         f"new {st.new_articles}, changed {st.changed_articles}, unchanged {st.unchanged}, "
         f"duplicates {st.duplicates}, not modified {st.not_modified}, "
-        f"not articles {st.not_articles}, errors {st.errors - st.not_articles}"
+        f"not articles {st.not_articles}, errors {st.failures()}"
     )
     for line in st.error_log[:5]:
         click.echo(f"  {'skipped' if f': {NOT_AN_ARTICLE}: ' in line else 'error'}: {line}")

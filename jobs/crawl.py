@@ -160,9 +160,9 @@ class Crawler:
             return s  # counted (metrics, sites.idle_passes), not logged
         log.info(
             "site=%s pass done: discovered=%d fetched=%d new=%d changed=%d unchanged=%d "
-            "duplicates=%d not_modified=%d errors=%d",
+            "duplicates=%d not_modified=%d not_articles=%d errors=%d",
             site.name, s.discovered, s.fetched, s.new_articles, s.changed_articles, s.unchanged,
-            s.duplicates, s.not_modified, s.errors,
+            s.duplicates, s.not_modified, s.not_articles, s.failures(),
         )  # fmt: skip
         return p.stats
 

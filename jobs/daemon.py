@@ -95,7 +95,7 @@ class Daemon:
                 stats = await self.crawler.crawl_site(site, discover=discover)
             self._db_backoff = timedelta(0)  # the database took a whole pass: back-off over
             outcome = stats.outcome()
-            self.metrics.passed(site.name, outcome, stats.errors)
+            self.metrics.passed(site.name, outcome, stats.failures())
             if outcome != "idle":
                 self.watch_statuses([site.name])
         except asyncio.CancelledError:

@@ -57,6 +57,11 @@ class RunStats:
         else:
             log.warning("site=%s url=%s error=%s", site, url, reason)
 
+    def failures(self) -> int:
+        """The errors that are failures: not the pages that answered with no article in them
+        (``vnnews crawl``'s "errors", the log's and the metrics')."""
+        return self.errors - self.not_articles
+
     def did_work(self) -> bool:
         return self.fetched + self.discovered + self.not_modified + self.sources > 0
 
@@ -71,7 +76,7 @@ class RunStats:
         """``idle``: nothing was due, nothing asked; ``failing``: more fetch failures than good
         answers (a dead feed, pages that all 5xx); ``ok`` otherwise. A pass that fetched nothing
         never counts as a success."""
-        failures = self.errors - self.not_articles
+        failures = self.failures()
         if self.errors == 0 and not self.did_work():
             return "idle"
         if failures > self.answers():

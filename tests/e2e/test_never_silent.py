@@ -211,6 +211,11 @@ def test_a_dead_and_a_rotting_site_are_told_while_a_healthy_one_stays_ok(
         assert {"name", "status", "reason", "last_new_article_at"} <= set(listed[0])
         table = _cli(db_url, config, "sites").stdout
         assert "rotting" in table and "failing" in table, table
+        # a long reason is cut in the table, and says so; --json has it whole
+        whole = next(x["reason"] for x in listed if x["name"] == "dead")
+        row = next(line for line in table.splitlines() if line.startswith("dead "))
+        assert len(whole) > 100 and row.endswith("…"), (whole, row)
+        assert whole.startswith(row[row.index("  1 failing") + 2 : -1]), (whole, row)
 
         # one WARNING each, naming the site, the share and a sample URL; none for the good site
         (rot_warning,) = _status_warnings(log, "rot")
