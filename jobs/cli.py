@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from jobs import cmd_archive, cmd_crawl, cmd_export, cmd_health, cmd_pages
+from jobs import cmd_archive, cmd_crawl, cmd_export, cmd_health, cmd_pages, interrupt
 from jobs.context import EXIT_STATUS, Ctx
 from jobs.logs import setup_logging
 from scraper.errors import ConfigError, VnnewsError
@@ -57,6 +57,9 @@ class VnnewsGroup(click.Group):
         except VnnewsError as exc:
             _fail(exc, 1)
         except KeyboardInterrupt:
+            if interrupt.terminated():  # SIGTERM, turned into an interrupt: 128 + 15
+                click.echo("vnnews: terminated", err=True)
+                sys.exit(143)
             click.echo("vnnews: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:

@@ -15,6 +15,7 @@ import click
 from jobs.cmd_archive import require_site
 from jobs.context import Ctx, parse_window
 from jobs.display import progress_printer
+from jobs.interrupt import sigterm_as_interrupt
 from jobs.logs import LogFormat, setup_logging
 from scraper.errors import NOT_AN_ARTICLE, ConfigError, VnnewsError
 
@@ -121,7 +122,8 @@ def crawl(obj: Ctx, sites: tuple[str, ...], no_discover: bool, as_json: bool) ->
             return out
 
     try:
-        results = asyncio.run(main())
+        with sigterm_as_interrupt():
+            results = asyncio.run(main())
     except KeyboardInterrupt:
         # what was archived before Ctrl-C is kept (the passes are closed as interrupted):
         # say what it was, then exit as interrupted
@@ -197,7 +199,8 @@ def backfill(obj: Ctx, site_name: str, since: str | None, until: str | None, as_
                 return await run_backfill(crawler, site, since=since_dt, until=until_dt)
 
     try:
-        stats = asyncio.run(main())
+        with sigterm_as_interrupt():
+            stats = asyncio.run(main())
     except KeyboardInterrupt:
         # resumable: what it archived is kept, and the next run goes on from the frontier
         done()

@@ -43,9 +43,19 @@ def mirror() -> Iterator[MirrorSite]:
     site.stop()
 
 
-@pytest.mark.parametrize("command", ["crawl", "backfill", "crawl --json"])
+@pytest.mark.parametrize(
+    ("command", "sig"),
+    [
+        ("crawl", signal.SIGINT),
+        ("backfill", signal.SIGINT),
+        ("crawl --json", signal.SIGINT),
+        # `timeout 1h vnnews crawl`, a service manager: SIGTERM stops it the same way
+        ("crawl", signal.SIGTERM),
+        ("backfill", signal.SIGTERM),
+    ],
+)
 def test_an_interrupted_crawl_prints_what_it_archived(
-    db_url: str, mirror: MirrorSite, tmp_path: Path, command: str
+    db_url: str, mirror: MirrorSite, tmp_path: Path, command: str, sig: signal.Signals
 ) -> None:
     config = one_site_config(
         tmp_path / "sources.toml", mirror, fetch="timeout = 120",
@@ -68,14 +78,19 @@ def test_an_interrupted_crawl_prints_what_it_archived(
                 break
             time.sleep(0.2)
         assert proc.poll() is None, "the crawl ended by itself"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, err
-    assert "vnnews: interrupted" in err and "Traceback" not in err, err
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130, err
+        assert "vnnews: interrupted" in err, err
+    else:
+        assert proc.returncode == 143, err
+        assert "vnnews: terminated" in err and "leaked semaphore" not in err, err
+    assert "Traceback" not in err, err
     if command == "crawl --json":  # the counts so far, marked as such
         (line,) = out.splitlines()
         summary = json.loads(line)
