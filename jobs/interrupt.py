@@ -31,6 +31,8 @@ def _on_term(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM raises SIGINT while the block runs (main thread only, like any handler)."""
+    global _terminated
+    _terminated = False  # a process may run several commands (tests do)
     previous = signal.signal(signal.SIGTERM, _on_term)
     try:
         yield
