@@ -52,6 +52,13 @@ async def _sitemaps(
 ) -> None:
     urls = list(p.site.sitemaps)
     urls += [u for u in await discover.robots_sitemaps(crawler, p) if u not in urls]
+    if not urls and not p.site.listings:
+        # a feed holds only the newest items: there is nothing here to walk back through
+        log.warning(
+            "site=%s: nothing to backfill from: no sitemaps (configured or in robots.txt) and "
+            "no listings; backfill walks those, not feeds (add `sitemaps` or `listings`)",
+            p.name,
+        )  # fmt: skip
     queue, seen = deque(urls), set[str]()
     while queue and len(seen) < MAX_SITEMAPS:
         url = queue.popleft()

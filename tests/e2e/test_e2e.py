@@ -398,3 +398,23 @@ def test_two_sites_on_one_host_say_whose_urls_they_are(
         ], said
     finally:
         site.stop()
+
+
+def test_backfill_of_a_site_with_only_a_feed_says_there_is_nothing_to_walk(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = MirrorSite(LoopbackServer()).start()
+    try:
+        path, fixture = TT_PAGES[0]
+        site.real_page(path, fixture)
+        site.add_item(path, "a")
+        config = one_site_config(tmp_path / "sources.toml", site)
+        assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
+        with caplog.at_level(logging.INFO, logger="vnnews.backfill"):
+            code, out = invoke(sqlite_url, config, "backfill", "tt")
+        assert code == 0 and "tt: backfill discovered 0, fetched 0" in out, out
+        said = [r for r in caplog.records if "nothing to backfill from" in r.getMessage()]
+        assert len(said) == 1 and said[0].levelname == "WARNING", caplog.text
+        assert "backfill walks those, not feeds" in said[0].getMessage()
+    finally:
+        site.stop()
