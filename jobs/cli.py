@@ -56,8 +56,8 @@ class VnnewsGroup(click.Group):
             _fail(exc, 2)
         except VnnewsError as exc:
             _fail(exc, 1)
-        except KeyboardInterrupt:
-            if interrupt.terminated():  # SIGTERM, turned into an interrupt: 128 + 15
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, interrupt.Terminated):  # a SIGTERM: 128 + 15
                 click.echo("vnnews: terminated", err=True)
                 sys.exit(143)
             click.echo("vnnews: interrupted", err=True)

@@ -263,6 +263,8 @@ def sites(obj: Ctx, as_json: bool, as_csv: bool) -> None:
         row["moved_to"], row["moved_since"] = (
             (m.to_host, m.since.isoformat()) if m else (None, None)
         )
+        # new columns go last: scripts read --csv by position
+        row["not_articles_24h"] = r.facts.not_articles_24h
         rows.append(row)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -373,10 +375,6 @@ def db_backup(obj: Ctx, path: Path) -> None:
     from storage.db import make_engine
     from storage.maintenance import backup
 
-    if path.exists() or path.is_symlink():  # a usage mistake, like a missing directory: exit 2
-        raise click.BadParameter(
-            f"{path} already exists; remove it or choose another path", param_hint="'PATH'"
-        )
     engine = make_engine(obj.db, read_only=True)
     try:
         backup(engine, path)

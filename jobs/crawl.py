@@ -142,6 +142,8 @@ class Crawler:
     #: the stats of each site's latest pass, from its start: what an interrupted ``vnnews
     #: crawl`` reports
     passes: dict[str, RunStats] = field(default_factory=dict, init=False, repr=False)
+    #: what was logged once for this process, not on every pass (``discover.accept_source``)
+    said: set[tuple[str, ...]] = field(default_factory=set, init=False, repr=False)
     _writes: list[_Write] = field(default_factory=list, init=False, repr=False)
     _flush_at: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 

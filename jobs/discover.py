@@ -279,8 +279,13 @@ def accept_source(
         )  # fmt: skip
     p.stats.sources += 1
     for site_id, n in queued.elsewhere.items():
-        # two [[site]]s on one host: what the other found first is its own, not queued here
-        log.info(
+        # two [[site]]s on one host: what the other found first is its own, not queued here;
+        # said once a process (INFO), then at DEBUG: the feed lists them again every pass
+        once = ("elsewhere", p.name, str(site_id))
+        level = logging.DEBUG if once in crawler.said else logging.INFO
+        crawler.said.add(once)
+        log.log(
+            level,
             "site=%s url=%s: %s already to site %s, which found %s first: not queued for %s",
             p.name, result.url, f"{n} URL belongs" if n == 1 else f"{n} URLs belong",
             owners.get(site_id, site_id), "it" if n == 1 else "them", p.name,

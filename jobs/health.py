@@ -47,7 +47,6 @@ class SiteReport:
             "error_count": f.error_count,
             "last_error": f.last_error,
             "errors_24h": f.errors_24h,
-            "not_articles_24h": f.not_articles_24h,
             "articles_24h": f.articles_24h,
             "articles_7d": f.articles_7d,
             "articles": f.articles,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from scraper.errors import StorageError
 from storage import bodies, packing
-from storage.db import check_location
+from storage.db import DatabaseLocationError, check_location
 from storage.models import Article, CrawlRun, Page, Url, ZstdDict
 from storage.searchkey import search_key
 
@@ -88,8 +88,9 @@ def backup(engine: Engine, dest: Path) -> None:
             "db backup copies SQLite archives; for PostgreSQL use pg_dump "
             "(pg_dump -Fc -f vnnews.dump DBNAME)"
         )
-    if dest.exists():
-        raise StorageError(f"{dest}: already exists; remove it or choose another path")
+    if dest.exists() or dest.is_symlink():  # a dangling link too: connect would create its target
+        # a usage mistake, like a missing directory (exit status 2)
+        raise DatabaseLocationError(f"{dest}: already exists; remove it or choose another path")
     check_location(dest)
     src = sqlite3.connect(f"{Path(engine.url.database).absolute().as_uri()}?mode=ro", uri=True)
     try:

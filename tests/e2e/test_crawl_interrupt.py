@@ -44,18 +44,25 @@ def mirror() -> Iterator[MirrorSite]:
 
 
 @pytest.mark.parametrize(
-    ("command", "sig"),
+    ("command", "sig", "sigint_ignored"),
     [
-        ("crawl", signal.SIGINT),
-        ("backfill", signal.SIGINT),
-        ("crawl --json", signal.SIGINT),
+        ("crawl", signal.SIGINT, False),
+        ("backfill", signal.SIGINT, False),
+        ("crawl --json", signal.SIGINT, False),
         # `timeout 1h vnnews crawl`, a service manager: SIGTERM stops it the same way
-        ("crawl", signal.SIGTERM),
-        ("backfill", signal.SIGTERM),
+        ("crawl", signal.SIGTERM, False),
+        ("backfill", signal.SIGTERM, False),
+        # `vnnews crawl &` in a script starts with SIGINT ignored: SIGTERM must still stop it
+        ("crawl", signal.SIGTERM, True),
     ],
 )
 def test_an_interrupted_crawl_prints_what_it_archived(
-    db_url: str, mirror: MirrorSite, tmp_path: Path, command: str, sig: signal.Signals
+    db_url: str,
+    mirror: MirrorSite,
+    tmp_path: Path,
+    command: str,
+    sig: signal.Signals,
+    sigint_ignored: bool,
 ) -> None:
     config = one_site_config(
         tmp_path / "sources.toml", mirror, fetch="timeout = 120",
@@ -70,6 +77,9 @@ def test_an_interrupted_crawl_prints_what_it_archived(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if sigint_ignored
+        else None,
     )
     try:
         deadline = time.monotonic() + 60

@@ -6,6 +6,7 @@ ETags, real article pages, a copy of one under a second URL, a robots-disallowed
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
@@ -14,6 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from jobs.app import build_fetcher
+from jobs.config import load_config
+from jobs.crawl import Crawler
 from scraper.dates import parse_iso8601
 from storage import bodies, repo
 from storage.db import make_engine, session_factory
@@ -396,6 +400,22 @@ def test_two_sites_on_one_host_say_whose_urls_they_are(
             f"site=b url={site.url('/rss-b.xml')}: 1 URL belongs already to site a, which found "
             "it first: not queued for b"
         ], said
+        # a daemon's passes: said once at INFO, then at DEBUG
+        caplog.clear()
+        cfg = load_config(config)
+        engine = make_engine(sqlite_url)
+
+        async def two_passes() -> None:
+            async with build_fetcher(cfg) as fetcher:
+                crawler = Crawler(fetcher, session_factory(engine))
+                for _ in range(2):
+                    await crawler.crawl_site(cfg.site("b"))
+
+        with caplog.at_level(logging.DEBUG, logger="vnnews.crawl"):
+            asyncio.run(two_passes())
+        engine.dispose()
+        levels = [r.levelname for r in caplog.records if "already to site" in r.getMessage()]
+        assert levels == ["INFO", "DEBUG"], levels
     finally:
         site.stop()
 

@@ -237,7 +237,10 @@ def test_db_check_finds_a_corrupt_body_and_backup_copies(archive, tmp_path: Path
     code, out = invoke(db, config, "db", "backup", str(backup))
     assert code == 0 and backup.is_file()
     code, out = invoke(db, config, "db", "backup", str(backup))
-    assert code == 2 and "copy.db already exists" in out  # a usage mistake, nothing written
+    assert code == 2 and "copy.db: already exists" in out  # a usage mistake, nothing written
+    (tmp_path / "link.db").symlink_to(tmp_path / "nowhere.db")  # a dangling link: refused too
+    code, out = invoke(db, config, "db", "backup", str(tmp_path / "link.db"))
+    assert code == 2 and "link.db: already exists" in out and not (tmp_path / "nowhere.db").exists()
     code, out = invoke(db, config, "db", "backup", str(tmp_path / "typo" / "copy.db"))
     assert code == 2 and f"directory {tmp_path / 'typo'} does not exist" in out
     copy = f"sqlite:///{backup}"
