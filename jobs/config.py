@@ -25,10 +25,12 @@ from scraper.fetch.politeness import DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY
 from scraper.profiles import SiteProfile, load_profiles
 from scraper.urls import SlashMode, WwwMode, canonicalize
 
-# each part may have decimals: "0.5s", "1.5h" (min_delay is often under a second)
-_NUM = r"(\d+(?:\.\d+)?)"
+# each part may have decimals: "0.5s", "1.5h" (min_delay is often under a second). Possessive:
+# a long run of digits with no unit was tried split every way between the four parts (a 60 KB
+# value held the parser for minutes)
+_NUM = r"(\d++(?:\.\d++)?+)"
 _DURATION_RE = re.compile(
-    rf"^\s*(?:{_NUM}d)?\s*(?:{_NUM}h)?\s*(?:{_NUM}m)?\s*(?:{_NUM}s)?\s*$", re.ASCII
+    rf"^\s*+(?:{_NUM}d)?+\s*+(?:{_NUM}h)?+\s*+(?:{_NUM}m)?+\s*+(?:{_NUM}s)?+\s*+$", re.ASCII
 )
 _SECONDS_RE = re.compile(r"^\d+(?:\.\d+)?$", re.ASCII)
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -42,15 +44,19 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("must not be negative")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise ValueError(f"too large: {str(value)[:20]}...") from None
     text = value.strip()
     if _SECONDS_RE.match(text):  # "3600", "0.5": seconds, as a bare number would be
         seconds = float(text)
     else:
         m = _DURATION_RE.match(value)
         if not m or not any(m.groups()):
+            shown = repr(value) if len(value) <= 40 else f"{value[:40]!r}..."
             raise ValueError(
-                f"bad duration {value!r} (use e.g. '0.5s', '30s', '15m', '1h', '1d', '1h30m')"
+                f"bad duration {shown} (use e.g. '0.5s', '30s', '15m', '1h', '1d', '1h30m')"
             )
         d, h, mi, s = (float(g or 0) for g in m.groups())
         seconds = d * 86400 + h * 3600 + mi * 60 + s
@@ -98,10 +104,15 @@ def check_range(key: str, value: float, *, duration: bool = False) -> str | None
     """Why ``value`` is out of the range ``RANGES[key]`` allows (``nan``/``inf`` never are), or
     None; a ``duration`` is said as one ("between 1m and 30d"). Pure."""
     low, high = RANGES[key]
-    if not (math.isfinite(value) and low <= value <= high):
-        if duration and math.isfinite(value):
-            return f"must be between {_span(low)} and {_span(high)} (got {_span(value)})"
-        return f"must be a finite number between {_plain(low)} and {_plain(high)} (got {value!r})"
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
+    if not (math.isfinite(number) and low <= number <= high):
+        if duration and math.isfinite(number):
+            return f"must be between {_span(low)} and {_span(high)} (got {_span(number)})"
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
+        return f"must be a finite number between {_plain(low)} and {_plain(high)} (got {shown})"
     return None
 
 
@@ -289,8 +300,12 @@ class _Reader:
     def url(self, name: str, value: Any) -> str:
         if not isinstance(value, str):
             raise self.fail(name, f"expected a URL string, got {type(value).__name__}")
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:  # "http://[": an unclosed IPv6 host
+            host = None
+        if host is None or parts.scheme not in ("http", "https"):
             raise self.fail(name, f"not an http(s) URL: {value!r}")
         return value
 
@@ -510,6 +525,8 @@ def parse_config(text: str, path: str = "sources.toml") -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer of over 4,300 digits: tomllib lets int() fail
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     top = _Reader(path, "", data)
     top.check_unknown({"fetch", "daemon", "site"})

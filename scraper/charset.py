@@ -63,14 +63,26 @@ _XML_DECL_RE = re.compile(
 PRESCAN_BYTES = 4096
 
 
+#: Python codecs a page may not choose: no web encoding, and each fails or misreads any page
+#: ("undefined" raises on every byte, "idna" on non-ASCII text; the escapes and punycode read
+#: markup as code; UTF-7 smuggles markup past filters)
+_NOT_WEB = frozenset(
+    {"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"}
+)
+
+
 def normalize_label(label: str) -> str | None:
-    """Python codec name for a charset label, or None if Python does not know it."""
+    """Python codec name for a charset label, or None if Python does not know it or it is no
+    text encoding a web page can be in (``rot13``, ``base64``, ``undefined``...)."""
     label = label.strip().strip("\"'").lower()
     label = _ALIASES.get(label, label)
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    if not info._is_text_encoding or info.name in _NOT_WEB:
+        return None
+    return info.name
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:

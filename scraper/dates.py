@@ -32,14 +32,30 @@ def to_utc(value: datetime, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime
     return value.astimezone(UTC)
 
 
-def _offset(text: str) -> timezone:
+def _offset(text: str) -> timezone | None:
+    """The zone of ``Z``, ``+07:00``, ``-0530``...; None for an offset no zone has (24 h)."""
     if text.upper() == "Z":
         return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours = int(digits[:2])
     minutes = int(digits[2:4]) if len(digits) >= 4 else 0
+    return _zone(sign, hours, minutes)
+
+
+def _zone(sign: int, hours: int, minutes: int) -> timezone | None:
+    if hours > 23 or minutes > 59:
+        return None
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _utc(value: datetime, default_tz: timezone | ZoneInfo) -> datetime | None:
+    """``to_utc``, or None where UTC falls outside the years datetime holds (9999-12-31
+    23:00-05:00)."""
+    try:
+        return to_utc(value, default_tz)
+    except OverflowError:
+        return None
 
 
 def parse_iso8601(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:
@@ -55,8 +71,11 @@ def parse_iso8601(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetim
     except ValueError:
         return None
     if zone:
-        value = value.replace(tzinfo=_offset(zone))
-    return to_utc(value, default_tz)
+        tz = _offset(zone)
+        if tz is None:
+            return None
+        value = value.replace(tzinfo=tz)
+    return _utc(value, default_tz)
 
 
 _GMT_OFFSET_RE = re.compile(r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.IGNORECASE)
@@ -75,9 +94,9 @@ def parse_rfc822(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime
     zone: timezone | None = None
     if m:
         sign, hours, minutes = m.groups()
-        zone = timezone(
-            (-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes or 0))
-        )
+        zone = _zone(-1 if sign == "-" else 1, int(hours), int(minutes or 0))
+        if zone is None:
+            return None  # "GMT+24": no zone
         text = text[: m.start()].strip()
     m2 = _TWO_DIGIT_YEAR_RE.match(text)
     if m2:
@@ -86,14 +105,14 @@ def parse_rfc822(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime
         text = f"{m2.group(1)}{2000 + yy if yy < 50 else 1900 + yy}{m2.group(3)}{text[m2.end() :]}"
     try:
         value = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # "5 Sep 9999999999 1:0"
         return None
     if zone is not None:
         value = value.replace(tzinfo=zone)
     elif value.tzinfo is not None and value.utcoffset() == timedelta(0) and "-0000" in text:
         # "-0000" means "zone unknown" (RFC 2822): local time of the site
         value = value.replace(tzinfo=None)
-    return to_utc(value, default_tz)
+    return _utc(value, default_tz)
 
 
 def parse_epoch(value: str | int | float) -> datetime | None:
@@ -143,7 +162,7 @@ def parse_numeric_datetime(
         value = datetime(int(year), int(month), int(day), h, int(minute or 0), int(second or 0))
     except ValueError:
         return None
-    return to_utc(value, default_tz)
+    return _utc(value, default_tz)
 
 
 def parse_us_datetime(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:

@@ -11,7 +11,6 @@ A document that is not a feed at all raises DiscoveryError.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from scraper import entities
 from scraper.dates import DAY_FIRST, DateOrder, parse_iso8601, parse_numeric_datetime, parse_rfc822
 from scraper.discover.html import document_base, parse_html
 from scraper.discover.xml import children, local_name, parse_xml
@@ -53,7 +53,7 @@ def parse_feed_date(text: str | None, *, order: DateOrder = DAY_FIRST) -> dateti
     """
     if not text or not text.strip():
         return None
-    text = html.unescape(text).strip()
+    text = entities.unescape(text).strip()
     if text[:4].isdigit():  # W3C/ISO dates, the sitemap standard: the cheap check first
         return parse_iso8601(text) or parse_rfc822(text)
     return parse_rfc822(text) or parse_iso8601(text) or parse_numeric_datetime(text, order=order)
@@ -80,7 +80,7 @@ def _clean_title(text: str | None) -> str | None:
     if text is None:
         return None
     # Titles are plain text, but CDATA titles carry entities meant as HTML (vietnambiz).
-    cleaned = clean_inline(html.unescape(text))
+    cleaned = clean_inline(entities.unescape(text))
     return cleaned or None
 
 
@@ -129,7 +129,7 @@ def _link_candidates(item: Any) -> Iterator[str]:
 
 def _item_url(item: Any, base_url: str) -> str | None:
     for candidate in _link_candidates(item):
-        candidate = html.unescape(candidate.strip())
+        candidate = entities.unescape(candidate.strip())
         if not candidate:
             continue
         try:

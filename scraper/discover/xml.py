@@ -16,7 +16,6 @@ DiscoveryError with the document's URL.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 
 from lxml import etree
 
-from scraper.charset import sniff_bom
+from scraper.charset import normalize_label, sniff_bom
 from scraper.errors import DiscoveryError
 
 __all__ = ["XmlDocument", "local_name", "parse_xml", "to_utf8_document"]
@@ -89,16 +88,10 @@ def to_utf8_document(data: bytes) -> bytes:
         m = _DECL_RE.match(data.lstrip())
         enc = _DECL_ENCODING_RE.search(m.group(0)) if m else None
         declared = enc.group(3).decode("ascii").lower() if enc else "utf-8"
-        try:
-            codec = codecs.lookup(declared).name
-        except LookupError:
-            codec = "utf-8"
+        codec = normalize_label(declared) or "utf-8"
         if codec.startswith(("utf-16", "utf-32")):
             codec = "utf-8"
-    try:
-        text = data.decode(codec, errors="replace").lstrip()
-    except LookupError:  # a codec that is not a text encoding ("rot13", "base64")
-        text = data.decode("utf-8", errors="replace").lstrip()
+    text = data.decode(codec, errors="replace").lstrip()
     out = text.encode("utf-8", errors="replace")
     m = _DECL_RE.match(out)
     if m:

@@ -106,10 +106,16 @@ class BodyContent:
     images: list[Image] = field(default_factory=list)
 
 
-def absolute_url(base: str, href: str) -> str:
-    """``href`` resolved against ``base``; an absolute http(s) URL (most pages give them) is
-    kept as it is: urljoin costs microseconds to parse and rebuild it."""
-    return href if href.startswith(("https://", "http://")) else urljoin(base, href)
+def absolute_url(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, None if it cannot be (``//[``: a broken IPv6 host);
+    an absolute http(s) URL (most pages give them) is kept as it is: urljoin costs
+    microseconds to parse and rebuild it."""
+    if href.startswith(("https://", "http://")):
+        return href
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def image_url(img: LexborNode, base: str) -> str | None:

@@ -8,7 +8,6 @@ Order of trust for dates: JSON-LD ``datePublished``/``dateModified``, then meta 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from scraper import entities
 from scraper.dates import parse_epoch, parse_iso8601, parse_rfc822
 from scraper.extract.blocks import absolute_url
 from scraper.extract.textdates import parse_vn_datetime
@@ -57,7 +57,7 @@ def unescape(text: str) -> str:
     for _ in range(2):
         if "&" not in text:
             break
-        text = html.unescape(text)
+        text = entities.unescape(text)
     return clean_inline(text)
 
 

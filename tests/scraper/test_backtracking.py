@@ -84,3 +84,15 @@ def test_a_long_url_in_a_log_line() -> None:
     record = logging.LogRecord("vnnews", logging.WARNING, __file__, 1, "url=%s", (url,), None)
     assert url in JsonFormatter().format(record)
     assert redact("postgresql://user:secret@host/db") == "postgresql://user:***@host/db"
+
+
+def test_a_duration_padded_with_spaces_before_junk() -> None:
+    # the spaces were tried split every way between the five gaps of "1d 2h 3m 4s" (200 of
+    # them: 19 s, a 60 KB sources.toml value: forever)
+    from jobs.config import parse_duration
+
+    with pytest.raises(ValueError, match=r"bad duration '    .*\.\.\."):
+        parse_duration(" " * N + "30x")
+    with pytest.raises(ValueError, match=r"bad duration '1111.*\.\.\."):
+        parse_duration("1" * N + "x")
+    assert parse_duration(" 1d 2h 3m 4.5s ") == 93784.5

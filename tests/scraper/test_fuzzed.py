@@ -1,0 +1,111 @@
+"""Inputs a fuzzer found (2026-12-03) that raised something else than a VnnewsError, each
+through the public function that reads such input from the web or from sources.toml: a charset
+Python knows but no page can be in, dates past what datetime holds or with a 24-hour zone, a
+character reference of thousands of digits, a broken IPv6 host in a URL, huge integers in the
+configuration. Each now gives a result, or the error a user is meant to see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from jobs.config import parse_config
+from scraper.charset import decode_body, normalize_label
+from scraper.dates import parse_iso8601, parse_numeric_datetime, parse_rfc822
+from scraper.discover.feeds import parse_feed
+from scraper.discover.sitemaps import parse_sitemap
+from scraper.errors import ConfigError
+from scraper.extract import extract_article
+
+ARTICLE = (
+    "<h1>Tiêu đề</h1><p>" + "Nội dung bài viết đủ dài để là một bài báo thật sự. " * 20 + "</p>"
+)
+
+
+def _feed(item: str, decl: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+    return f"{decl}<rss><channel><item>{item}</item></channel></rss>".encode()
+
+
+@pytest.mark.parametrize("label", ["undefined", "idna", "utf-7", "rot13", "base64", "punycode"])
+def test_a_charset_no_page_can_be_in_is_not_used(label: str) -> None:
+    assert normalize_label(label) is None
+    page = f"<html><head><meta charset={label}></head><body>{ARTICLE}</body></html>"
+    assert decode_body(page.encode(), f"text/html; charset={label}").startswith("<html>")
+    assert extract_article(page.encode(), "https://x.vn/a.html").title == "Tiêu đề"
+    feed = _feed(
+        "<title>Tin</title><link>https://x.vn/a.html</link>",
+        decl=f'<?xml version="1.0" encoding="{label}"?>',
+    )
+    assert [i.url for i in parse_feed(feed, "https://x.vn/")] == ["https://x.vn/a.html"]
+    assert normalize_label("windows-1258") == "cp1258"  # the real ones still resolve
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5 Sep 9999999999 1:0",  # a year past datetime's
+        "Sat, 05 Sep 2026 17:09:00 GMT+24",  # no zone is 24 hours off
+        "Sat, 31 Dec 9999 23:00:00 -0500",  # in UTC: the year 10000
+    ],
+)
+def test_feed_dates_out_of_range_are_no_dates(text: str) -> None:
+    assert parse_rfc822(text) is None
+    (item,) = parse_feed(
+        _feed(f"<title>Tin</title><link>https://x.vn/a.html</link><pubDate>{text}</pubDate>"),
+        "https://x.vn/",
+    )
+    assert item.url == "https://x.vn/a.html" and item.published_at is None
+
+
+def test_sitemap_and_page_dates_out_of_range_are_no_dates() -> None:
+    assert parse_iso8601("2026-09-05T10:00:00+24:00") is None
+    assert parse_iso8601("9999-12-31T23:00:00-05:00") is None
+    assert parse_numeric_datetime("01/01/0001") is None  # 7 hours before year 1 in UTC
+    assert parse_iso8601("2026-09-05T10:00:00+07:00") == datetime(2026, 9, 5, 3, tzinfo=UTC)
+    sitemap = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://x.vn/a.html</loc><lastmod>2026-09-05T10:00+24:00</lastmod></url>"
+        b"</urlset>"
+    )
+    (entry,) = parse_sitemap(sitemap, "https://x.vn/").urls
+    assert entry.url == "https://x.vn/a.html" and entry.lastmod is None
+    page = (
+        '<html><head><meta property="article:published_time" content="9999-12-31T23:00:00-05:00">'
+        f"</head><body>{ARTICLE}</body></html>"
+    )
+    assert extract_article(page, "https://x.vn/a.html").published_at is None
+
+
+def test_a_character_reference_of_thousands_of_digits() -> None:
+    huge = "&#" + "2" * 5000 + ";"
+    (item,) = parse_feed(
+        _feed(f"<title><![CDATA[Tin {huge} mới]]></title><link>https://x.vn/a.html</link>"),
+        "https://x.vn/",
+    )
+    assert item.title == "Tin \ufffd mới"
+    page = f'<html><head><meta property="og:title" content="Tin {huge}"></head><body>{ARTICLE}</body></html>'
+    assert extract_article(page, "https://x.vn/a.html").title in ("Tiêu đề", "Tin \ufffd")
+
+
+def test_a_broken_ipv6_host_in_a_page_url() -> None:
+    page = (
+        '<html><head><link rel="canonical" href="//[::1"></head><body>'
+        f'{ARTICLE}<p><img data-src="//[x"></p></body></html>'
+    )
+    article = extract_article(page, "https://x.vn/a.html")
+    assert article.title == "Tiêu đề" and article.canonical_url is None and article.images == []
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[fetch]\nmin_delay = " + "9" * 400, "fetch.min_delay"),  # too large for a float
+        ("[fetch]\ntimeout = " + "9" * 5000, "not valid TOML"),  # too long for int()
+        ('[[site]]\nname = "a"\nbase_url = "http://["\n', r"site\[0\]\.base_url"),
+        ('[[site]]\nname = "a"\nbase_url = "http://a.vn/"\nevery = ' + "9" * 400, "every"),
+    ],
+)
+def test_hostile_numbers_and_urls_in_the_configuration(text: str, said: str) -> None:
+    with pytest.raises(ConfigError, match=said):
+        parse_config(text)
