@@ -23,7 +23,7 @@ from scraper.dates import DAY_FIRST, DateOrder, parse_iso8601, parse_numeric_dat
 from scraper.discover.html import document_base, parse_html
 from scraper.discover.xml import children, local_name, parse_xml
 from scraper.errors import DiscoveryError, HtmlTooComplexError
-from scraper.extract.limits import check_html
+from scraper.extract.limits import check_html, defuse
 from scraper.urls import canonicalize
 from scraper.vietnamese import clean_inline
 
@@ -88,11 +88,11 @@ def _clean_summary(text: str | None) -> str | None:
     if text is None:
         return None
     try:
-        check_html(text)
+        tags = check_html(text)
     except HtmlTooComplexError:
         return None  # a summary is optional; parsing this one could hold the loop for minutes
     # Summaries are HTML (an <a><img></a> then the sapo); keep the words only.
-    node = LexborHTMLParser(f"<div>{text}</div>").css_first("div")
+    node = LexborHTMLParser(defuse(f"<div>{text}</div>", tags=tags + 1)).css_first("div")
     words = node.text(separator=" ") if node is not None else text
     # the HTML parser has decoded the entities (also those written inside CDATA)
     cleaned = clean_inline(words)

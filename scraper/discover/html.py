@@ -6,7 +6,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 
 from scraper.charset import decode_body
-from scraper.extract.limits import check_html
+from scraper.extract.limits import check_html, defuse
 from scraper.urls import canonicalize
 
 __all__ = ["document_base", "parse_html"]
@@ -17,10 +17,10 @@ def parse_html(html: str | bytes) -> LexborHTMLParser:
 
     Raises HtmlTooComplexError (``scraper.extract.limits``) for a page too large or too deeply
     nested to parse in bounded time."""
-    check_html(html)
+    tags = check_html(html)
     if isinstance(html, bytes):
         html = decode_body(html, None, normalize=False)
-    return LexborHTMLParser(html)
+    return LexborHTMLParser(defuse(html, tags=tags))
 
 
 def document_base(tree: LexborHTMLParser, base_url: str) -> str:

@@ -160,7 +160,7 @@ def read_jsonld(scripts: list[LexborNode], meta: PageMeta) -> None:
         raw = script.text(deep=True)
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested 100,000 deep
             continue
         for obj in _walk_ld(data):
             types = _types(obj)

@@ -22,7 +22,7 @@ from scraper.extract.bylines import clean_author, split_credits
 from scraper.extract.classindex import PageClasses
 from scraper.extract.cleanup import clean_paragraphs, is_lead
 from scraper.extract.generic import generic_body, link_density
-from scraper.extract.limits import check_html
+from scraper.extract.limits import check_html, defuse
 from scraper.extract.metadata import PageMeta, normalize_language, read_page_meta
 from scraper.extract.pagedates import (
     article_dates,
@@ -458,8 +458,8 @@ def _extract(
 ) -> Article:
     # stage 0: refuse what no parser takes in bounded time, parse, choose the profile, read
     # the metadata
-    check_html(html, url=url)
-    parse_input = _parse_input(html, url)
+    most_tags = check_html(html, url=url)
+    parse_input = defuse(_parse_input(html, url), tags=most_tags)
     tree = LexborHTMLParser(parse_input)
     classes = PageClasses.of(tree)
     if profile is None and choose_profile:

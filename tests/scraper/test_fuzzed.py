@@ -14,9 +14,11 @@ from jobs.config import parse_config
 from scraper.charset import decode_body, normalize_label
 from scraper.dates import parse_iso8601, parse_numeric_datetime, parse_rfc822
 from scraper.discover.feeds import parse_feed
+from scraper.discover.listings import extract_links
 from scraper.discover.sitemaps import parse_sitemap
-from scraper.errors import ConfigError
+from scraper.errors import ConfigError, HtmlTooComplexError
 from scraper.extract import extract_article
+from scraper.extract.limits import MAX_DEPTH, defuse
 
 ARTICLE = (
     "<h1>Tiêu đề</h1><p>" + "Nội dung bài viết đủ dài để là một bài báo thật sự. " * 20 + "</p>"
@@ -109,3 +111,36 @@ def test_a_broken_ipv6_host_in_a_page_url() -> None:
 def test_hostile_numbers_and_urls_in_the_configuration(text: str, said: str) -> None:
     with pytest.raises(ConfigError, match=said):
         parse_config(text)
+
+
+def test_json_ld_nested_deeper_than_the_interpreter_recurses() -> None:
+    page = '<script type="application/ld+json">' + "[" * 100_000 + f"</script>{ARTICLE}"
+    assert extract_article(page, "https://x.vn/a.html").title == "Tiêu đề"
+
+
+@pytest.mark.parametrize("tag", ["rt", "rb", "rtc", "rp", "optgroup"])
+def test_tags_that_nest_outside_their_parent_count_toward_the_depth_limit(tag: str) -> None:
+    # outside <ruby>/<select> the parser nests them: 40,000 took 7 s to parse, unrefused
+    page = f"<body>{ARTICLE}" + f"<{tag}>x" * (MAX_DEPTH + 1)
+    with pytest.raises(HtmlTooComplexError, match="nested deeper"):
+        extract_article(page, "https://x.vn/a.html")
+    with pytest.raises(HtmlTooComplexError):
+        extract_links(page, "https://x.vn/")
+    # inside their parent, with their end tags, they stay shallow
+    ruby = "<ruby>漢<rt>kan</rt>字<rt>ji</rt></ruby>" * 5_000
+    assert extract_article(f"<body>{ARTICLE}{ruby}", "https://x.vn/a.html").title == "Tiêu đề"
+
+
+def test_a_select_of_tens_of_thousands_of_options_is_parsed_without_them() -> None:
+    # lexbor builds a select's options in quadratic time: 40,000 took 10 s
+    options = "".join(f'<OPTION value="{i}">Xã {i}</option>' for i in range(40_000))
+    page = f"<body>{ARTICLE}<select>{options}</select></body>"
+    defused = defuse(page)
+    assert "<option" not in defused.lower() and "Xã 39999" in defused
+    assert defuse(page.encode()) == defused.encode()
+    article = extract_article(page.encode(), "https://x.vn/a.html")
+    assert article.title == "Tiêu đề" and "Xã" not in article.text  # the select is dropped
+    # a commune picker of a few thousand is left as it is
+    cut = options.index('value="3000"')
+    picker = "<select>" + options[:cut] + "</select>"
+    assert defuse(picker) == picker
