@@ -80,6 +80,8 @@ def parse_iso8601(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetim
 
 _GMT_OFFSET_RE = re.compile(r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.IGNORECASE)
 _TWO_DIGIT_YEAR_RE = re.compile(r"^(\s*(?:\w{3},\s*)?\d{1,2}\s+\w{3}\s+)(\d{2})(\s)")
+# a four-digit year before 1000 ("01 Jan 0001"): the stdlib reads it as two digits (2001)
+_ZERO_YEAR_RE = re.compile(r"^\s*(?:\w{3},\s*)?\d{1,2}\s+\w{3}\s+0\d{3}\b")
 
 
 def parse_rfc822(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime | None:
@@ -98,6 +100,8 @@ def parse_rfc822(text: str, default_tz: timezone | ZoneInfo = VN_TZ) -> datetime
         if zone is None:
             return None  # "GMT+24": no zone
         text = text[: m.start()].strip()
+    if _ZERO_YEAR_RE.match(text):
+        return None
     m2 = _TWO_DIGIT_YEAR_RE.match(text)
     if m2:
         # RFC 2822 rule: 00-49 -> 20xx, 50-99 -> 19xx

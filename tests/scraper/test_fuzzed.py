@@ -49,6 +49,7 @@ def test_a_charset_no_page_can_be_in_is_not_used(label: str) -> None:
         "5 Sep 9999999999 1:0",  # a year past datetime's
         "Sat, 05 Sep 2026 17:09:00 GMT+24",  # no zone is 24 hours off
         "Sat, 31 Dec 9999 23:00:00 -0500",  # in UTC: the year 10000
+        "Mon, 01 Jan 0001 00:00:00 +0700",  # the stdlib's two-digit rule made it 2001
     ],
 )
 def test_feed_dates_out_of_range_are_no_dates(text: str) -> None:
