@@ -303,7 +303,8 @@ class _Reader:
         try:
             parts = urlsplit(value)
             host = parts.hostname
-        except ValueError:  # "http://[": an unclosed IPv6 host
+            parts.port  # noqa: B018 (raises for a port out of range or not a number)
+        except ValueError:  # "http://[": an unclosed IPv6 host; "http://a.vn:99999/"
             host = None
         if host is None or parts.scheme not in ("http", "https"):
             raise self.fail(name, f"not an http(s) URL: {value!r}")
@@ -528,6 +529,8 @@ def parse_config(text: str, path: str = "sources.toml") -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except ValueError as exc:  # an integer of over 4,300 digits: tomllib lets int() fail
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays nested thousands deep
+        raise ConfigError(f"{path}: not valid TOML: nested too deep") from None
     top = _Reader(path, "", data)
     top.check_unknown({"fetch", "daemon", "site"})
     fetch = _fetch(_Reader(path, "fetch", top.get("fetch", dict, {})))

@@ -17,9 +17,11 @@ def parse_html(html: str | bytes) -> LexborHTMLParser:
 
     Raises HtmlTooComplexError (``scraper.extract.limits``) for a page too large or too deeply
     nested to parse in bounded time."""
-    tags = check_html(html)
     if isinstance(html, bytes):
+        check_html(html)  # the size, before decoding it
         html = decode_body(html, None, normalize=False)
+    # the decoded text's tags: EBCDIC bytes hold no b"<", UTF-16 ones a NUL in every tag
+    tags = check_html(html)
     return LexborHTMLParser(defuse(html, tags=tags))
 
 

@@ -459,7 +459,12 @@ def _extract(
     # stage 0: refuse what no parser takes in bounded time, parse, choose the profile, read
     # the metadata
     most_tags = check_html(html, url=url)
-    parse_input = defuse(_parse_input(html, url), tags=most_tags)
+    parse_input = _parse_input(html, url)
+    if isinstance(html, bytes | bytearray) and isinstance(parse_input, str):
+        # decoded from another charset: its tags are not those the bytes showed (EBCDIC has no
+        # b"<", UTF-16 puts NULs in every tag), so the limits look again
+        most_tags = check_html(parse_input, url=url)
+    parse_input = defuse(parse_input, tags=most_tags)
     tree = LexborHTMLParser(parse_input)
     classes = PageClasses.of(tree)
     if profile is None and choose_profile:

@@ -145,3 +145,48 @@ def test_a_select_of_tens_of_thousands_of_options_is_parsed_without_them() -> No
     cut = options.index('value="3000"')
     picker = "<select>" + options[:cut] + "</select>"
     assert defuse(picker) == picker
+
+
+def test_a_long_character_reference_of_leading_zeros() -> None:
+    zeros = "&#" + "0" * 5000 + "65;"  # the zeros count toward int()'s limit too
+    (item,) = parse_feed(
+        _feed(f"<title><![CDATA[Tin {zeros}]]></title><link>https://x.vn/a.html</link>"),
+        "https://x.vn/",
+    )
+    assert item.title == "Tin A"
+    ld = '{"@type": "NewsArticle", "headline": "Tin &amp;' + zeros[1:] + '"}'
+    page = f'<script type="application/ld+json">{ld}</script>{ARTICLE}'
+    assert extract_article(page, "https://x.vn/a.html").text
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        '<option a="<">x',  # a "<" in a quoted value hid the tag from a [^<>]* pattern
+        '<option a="<>x',  # an unclosed quote
+        "<option>x",  # start tags alone, no end tags
+    ],
+)
+def test_options_hidden_behind_quotes_or_unclosed_are_defused(option: str) -> None:
+    page = f"<body>{ARTICLE}<select>{option * 40_000}</select>"
+    assert "<option" not in str(defuse(page, tags=None)).lower()
+    assert extract_article(page.encode(), "https://x.vn/a.html").title == "Tiêu đề"
+
+
+@pytest.mark.parametrize("charset", ["cp500", "utf-16"])
+def test_the_limits_look_at_the_decoded_page(charset: str) -> None:
+    # EBCDIC bytes hold no b"<", UTF-16 ones a NUL in every tag: 60,000 nested divs were parsed
+    # unrefused (16 s)
+    page = f'<meta charset="{charset}"><body>' + "<div>" * (MAX_DEPTH + 1)
+    body = page.encode(charset)
+    with pytest.raises(HtmlTooComplexError, match="nested deeper"):
+        extract_article(body, "https://x.vn/a.html")
+    with pytest.raises(HtmlTooComplexError):
+        extract_links(body, "https://x.vn/")
+
+
+def test_toml_nested_too_deep_and_a_port_out_of_range() -> None:
+    with pytest.raises(ConfigError, match="nested too deep"):
+        parse_config("x = " + "[" * 100_000)
+    with pytest.raises(ConfigError, match=r"site\[0\]\.base_url"):
+        parse_config('[[site]]\nname = "a"\nbase_url = "http://a.vn:99999/"\n')
