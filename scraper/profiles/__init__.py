@@ -243,10 +243,14 @@ class ProfileRegistry:
         first: FindFirst | None = None,
     ) -> SiteProfile | None:
         """The CMS profile whose fingerprint fits the page best (score >= 2), or None."""
+        # here, not at the top: the extractor, which discover.html's limits live beside,
+        # imports this module
+        from scraper.discover.html import parse_html
+
         tree = (
             tree_or_html
             if isinstance(tree_or_html, LexborHTMLParser)
-            else LexborHTMLParser(tree_or_html)
+            else parse_html(tree_or_html)  # the limits of every parse of web input
         )
         best: SiteProfile | None = None
         best_score = 1

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
 from scraper.discover.html import document_base, parse_html
 from scraper.extract.generic import find_body
-from scraper.extract.limits import check_html
 from scraper.urls import canonicalize, same_site
 
 #: links fed to the pattern inference at most (a sitemap may hold 50,000)
@@ -352,9 +351,7 @@ def guess_selectors(pages: Sequence[str | bytes]) -> dict[str, tuple[str, ...]]:
     them: the classed ``<h1>``, and the generic extractor's body block by id or class."""
     if not pages:
         return {}
-    for page in pages:
-        check_html(page)
-    trees = [LexborHTMLParser(p) for p in pages]
+    trees = [parse_html(p) for p in pages]  # the limits, and the decoding, of every parse
     found: dict[str, tuple[str, ...]] = {}
     h1 = next((_node_selector(n) for n in trees[0].css("h1") if _node_selector(n)), None)
     body_node = find_body(trees[0])

@@ -190,3 +190,14 @@ def test_toml_nested_too_deep_and_a_port_out_of_range() -> None:
         parse_config("x = " + "[" * 100_000)
     with pytest.raises(ConfigError, match=r"site\[0\]\.base_url"):
         parse_config('[[site]]\nname = "a"\nbase_url = "http://a.vn:99999/"\n')
+
+
+def test_vnnews_probe_parses_pages_within_the_same_limits() -> None:
+    from scraper.profiles import load_profiles
+    from scraper.profiles.infer import guess_selectors
+
+    page = '<meta charset="cp500"><body>' + "<div>" * (MAX_DEPTH + 1)
+    with pytest.raises(HtmlTooComplexError):
+        guess_selectors([page.encode("cp500")])
+    with pytest.raises(HtmlTooComplexError):
+        load_profiles().detect(page)
