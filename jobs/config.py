@@ -47,16 +47,15 @@ def parse_duration(value: str | int | float) -> float:
         try:
             return float(value)
         except OverflowError:  # an integer of hundreds of digits
-            raise ValueError(f"too large: {str(value)[:20]}...") from None
+            raise ValueError(f"too large: {_shown(value)}") from None
     text = value.strip()
     if _SECONDS_RE.match(text):  # "3600", "0.5": seconds, as a bare number would be
         seconds = float(text)
     else:
         m = _DURATION_RE.match(value)
         if not m or not any(m.groups()):
-            shown = repr(value) if len(value) <= 40 else f"{value[:40]!r}..."
             raise ValueError(
-                f"bad duration {shown} (use e.g. '0.5s', '30s', '15m', '1h', '1d', '1h30m')"
+                f"bad duration {_shown(value)} (use e.g. '0.5s', '30s', '15m', '1h', '1d', '1h30m')"
             )
         d, h, mi, s = (float(g or 0) for g in m.groups())
         seconds = d * 86400 + h * 3600 + mi * 60 + s
@@ -111,9 +110,17 @@ def check_range(key: str, value: float, *, duration: bool = False) -> str | None
     if not (math.isfinite(number) and low <= number <= high):
         if duration and math.isfinite(number):
             return f"must be between {_span(low)} and {_span(high)} (got {_span(number)})"
-        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
-        return f"must be a finite number between {_plain(low)} and {_plain(high)} (got {shown})"
+        return (
+            f"must be a finite number between {_plain(low)} and {_plain(high)} "
+            f"(got {_shown(value)})"
+        )
     return None
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut after 40 characters: an error line shows a hostile value's start."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}..."
 
 
 def _plain(x: float) -> str:

@@ -199,8 +199,7 @@ class Crawler:
         pending: set[asyncio.Task[None]] = set()
         ahead: deque[Claim] = deque()
         budget = limit or self.batch
-        size = self.pipeline  # URLs claimed at once; 1 once a claim waited too long
-        stale = False
+        stale = False  # a claimed URL waited past half its lease: one at a time from then on
         last: tuple[datetime, int] | None = None  # when the previous claim was made, its size
         try:
             for done_count in range(budget):
@@ -214,7 +213,9 @@ class Crawler:
                     now = self.clock()
                     if stale:
                         size = 1
-                    elif last is not None:
+                    elif last is None:
+                        size = self.pipeline
+                    else:
                         size = self._claim_size((now - last[0]) / last[1])
                     ahead.extend(self._claim(p.site_id, min(size, budget - done_count)))
                     if not ahead:

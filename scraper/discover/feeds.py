@@ -92,7 +92,7 @@ def _clean_summary(text: str | None) -> str | None:
     except HtmlTooComplexError:
         return None  # a summary is optional; parsing this one could hold the loop for minutes
     # Summaries are HTML (an <a><img></a> then the sapo); keep the words only.
-    node = LexborHTMLParser(defuse(f"<div>{text}</div>", tags=tags + 1)).css_first("div")
+    node = LexborHTMLParser(f"<div>{defuse(text, tags=tags)}</div>").css_first("div")
     words = node.text(separator=" ") if node is not None else text
     # the HTML parser has decoded the entities (also those written inside CDATA)
     cleaned = clean_inline(words)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 
 from scraper.charset import decode_body
-from scraper.extract.limits import check_html, defuse
+from scraper.extract.limits import check_html, check_size, defuse
 from scraper.urls import canonicalize
 
 __all__ = ["document_base", "parse_html"]
@@ -18,10 +18,9 @@ def parse_html(html: str | bytes) -> LexborHTMLParser:
     Raises HtmlTooComplexError (``scraper.extract.limits``) for a page too large or too deeply
     nested to parse in bounded time."""
     if isinstance(html, bytes):
-        check_html(html)  # the size, before decoding it
+        check_size(html)
         html = decode_body(html, None, normalize=False)
-    # the decoded text's tags: EBCDIC bytes hold no b"<", UTF-16 ones a NUL in every tag
-    tags = check_html(html)
+    tags = check_html(html)  # on the decoded text: what the parser reads
     return LexborHTMLParser(defuse(html, tags=tags))
 
 

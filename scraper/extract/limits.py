@@ -18,7 +18,7 @@ under half a second.
 from __future__ import annotations
 
 import re
-from typing import AnyStr
+from typing import AnyStr, overload
 
 from scraper.errors import HtmlTooComplexError
 
@@ -119,6 +119,14 @@ _STR: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] = (
 )
 
 
+@overload
+def defuse(html: str, *, tags: int | None = None) -> str: ...
+@overload
+def defuse(html: bytes, *, tags: int | None = None) -> bytes: ...
+@overload
+def defuse(html: bytes | str, *, tags: int | None = None) -> bytes | str: ...
+
+
 def defuse(html: bytes | str, *, tags: int | None = None) -> bytes | str:
     """``html`` as it can be parsed in bounded time: past ``MAX_OPTIONS`` option tags, the
     tags go (their words stay, in the ``<select>``, which extraction drops). ``tags``: an upper
@@ -135,7 +143,7 @@ def _without_options(
     start: re.Pattern[AnyStr], tag: re.Pattern[AnyStr], opener: re.Pattern[AnyStr],
     html: AnyStr, space: AnyStr,
 ) -> AnyStr:  # fmt: skip
-    if start.search(html) is None or sum(1 for _ in start.finditer(html)) <= MAX_OPTIONS:
+    if sum(1 for _ in start.finditer(html)) <= MAX_OPTIONS:
         return html
     html = tag.sub(space, html)
     if sum(1 for _ in start.finditer(html)) > MAX_OPTIONS:
@@ -143,15 +151,23 @@ def _without_options(
     return html
 
 
-def check_html(html: str | bytes, *, url: str | None = None) -> int:
-    """Raise HtmlTooComplexError for a page too large or nested too deep to parse safely; else
-    how many ``<`` it holds (an upper bound on its tags, for ``defuse``)."""
+def check_size(html: str | bytes, *, url: str | None = None) -> None:
+    """Raise HtmlTooComplexError for a page too large to decode or parse (checked on the bytes,
+    before they are decoded)."""
     # a str is measured in characters: a 10 MB page in a one-byte charset may be more in UTF-8
     if len(html) > MAX_HTML_BYTES:
         unit = "characters" if isinstance(html, str) else "bytes"
         raise HtmlTooComplexError(
             f"page larger than {MAX_HTML_BYTES} {unit} ({len(html)})", url=url
         )
+
+
+def check_html(html: str | bytes, *, url: str | None = None) -> int:
+    """Raise HtmlTooComplexError for a page too large or nested too deep to parse safely; else
+    how many ``<`` it holds (an upper bound on its tags, for ``defuse``). Given what the parser
+    will read: decoded text, or bytes in an ASCII-compatible charset (EBCDIC bytes hold no
+    b"<", UTF-16 ones a NUL in every tag)."""
+    check_size(html, url=url)
     # each level of nesting needs a start tag: a page with at most MAX_DEPTH of them (all but
     # the largest pages) needs no scan, and counting is C-fast where the scan is a Python loop
     starts = html.count("<") if isinstance(html, str) else html.count(b"<")

@@ -22,7 +22,7 @@ from scraper.extract.bylines import clean_author, split_credits
 from scraper.extract.classindex import PageClasses
 from scraper.extract.cleanup import clean_paragraphs, is_lead
 from scraper.extract.generic import generic_body, link_density
-from scraper.extract.limits import check_html, defuse
+from scraper.extract.limits import check_html, check_size, defuse
 from scraper.extract.metadata import PageMeta, normalize_language, read_page_meta
 from scraper.extract.pagedates import (
     article_dates,
@@ -458,13 +458,10 @@ def _extract(
 ) -> Article:
     # stage 0: refuse what no parser takes in bounded time, parse, choose the profile, read
     # the metadata
-    most_tags = check_html(html, url=url)
+    check_size(html, url=url)
     parse_input = _parse_input(html, url)
-    if isinstance(html, bytes | bytearray) and isinstance(parse_input, str):
-        # decoded from another charset: its tags are not those the bytes showed (EBCDIC has no
-        # b"<", UTF-16 puts NULs in every tag), so the limits look again
-        most_tags = check_html(parse_input, url=url)
-    parse_input = defuse(parse_input, tags=most_tags)
+    # the limits judge what the parser reads: UTF-8 bytes, else the decoded text
+    parse_input = defuse(parse_input, tags=check_html(parse_input, url=url))
     tree = LexborHTMLParser(parse_input)
     classes = PageClasses.of(tree)
     if profile is None and choose_profile:
