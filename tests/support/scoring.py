@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import subprocess
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,14 +22,22 @@ from tests.support.paths import ROOT
 
 
 def _shared_dirs() -> list[Path]:
-    """``shared/`` beside the clone (as CI has it), or beside the main checkout when this is a
-    git worktree (``.git`` is then a file naming ``<main>/.git/worktrees/<name>``)."""
+    """``shared/`` beside the clone (as CI has it), beside the main checkout when this is a
+    git worktree (``.git`` is then a file naming ``<main>/.git/worktrees/<name>``), or beside
+    the checkout this one was cloned from (``git clone . /tmp/check``)."""
     dirs = [ROOT.parent / "shared"]
     dot_git = ROOT / ".git"
     if dot_git.is_file():
         gitdir = dot_git.read_text(encoding="utf-8").removeprefix("gitdir:").strip()
         main = Path(gitdir).parent.parent.parent
         dirs.append(main.parent / "shared")
+    elif dot_git.is_dir():
+        origin = subprocess.run(
+            ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+        if origin.startswith("/"):  # a local clone: the origin's own directory
+            dirs.append(Path(origin).parent / "shared")
     return dirs
 
 
