@@ -1,6 +1,7 @@
 """sources.toml: the daemon's configuration, validated at load.
 
-Every error names the file and the key (``sources.toml: site[2].every: ...``) and raises
+Every error names the file and the key (``sources.toml: site[2].every: ...``), a site's errors
+end with its name (``; in site 'baolangson'``), and raises
 ConfigError; the CLI turns it into one line and exit status 2. Unknown keys are errors, so a typo
 never silently disables a setting. Every number has a finite range (``RANGES``): TOML has ``inf``
 and ``nan``, and ``delay_factor = inf`` hangs a crawl, ``timeout = nan`` fails every fetch and
@@ -256,14 +257,16 @@ class Config:
 class _Reader:
     """Typed access to one TOML table that remembers where it is, for error messages."""
 
-    def __init__(self, path: str, where: str, table: Mapping[str, Any]) -> None:
+    def __init__(self, path: str, where: str, table: Mapping[str, Any], *, named: str = "") -> None:
         self.path, self.where, self.table = path, where, table
+        #: which table this is, said after the message: "; in site 'baolangson'"
+        self.named = named
 
     def key(self, name: str) -> str:
         return f"{self.where}.{name}" if self.where else name
 
     def fail(self, name: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {self.key(name)}: {message}")
+        return ConfigError(f"{self.path}: {self.key(name)}: {message}{self.named}")
 
     def check_unknown(self, allowed: set[str]) -> None:
         for name in self.table:
@@ -450,13 +453,13 @@ def _site(r: _Reader) -> SiteConfig:
     if not name:
         raise r.fail("name", "missing (every [[site]] needs a name)")
     if not _NAME_RE.match(name):
-        raise r.fail("name", f"{name!r}: use lower-case letters, digits, '.', '-', '_'")
+        raise r.fail("name", f"{_shown(name)}: use lower-case letters, digits, '.', '-', '_'")
     base_url = r.url("base_url", r.table["base_url"]) if "base_url" in r.table else None
     profile = _profile_of(r, name, base_url)
     if base_url is None:
         base_url = profile.base_url if profile else None
         if base_url is None:
-            raise r.fail("base_url", f"missing (and no profile named {name!r} gives one)")
+            raise r.fail("base_url", f"missing (and no profile named {_shown(name)} gives one)")
     pattern_src = r.get("article_pattern", str)
     pattern = profile.article_pattern if profile else None
     if pattern_src is not None:
@@ -547,9 +550,12 @@ def parse_config(text: str, path: str = "sources.toml") -> Config:
     for i, table in enumerate(top.get("site", list, [])):
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: site[{i}]: expected a [[site]] table")
-        site = _site(_Reader(path, f"site[{i}]", table))
+        # a long file's site[17] is found by its name: errors give both
+        name = table.get("name")
+        named = f"; in site {_shown(name)}" if isinstance(name, str) and name else ""
+        site = _site(_Reader(path, f"site[{i}]", table, named=named))
         if site.name in seen:
-            raise ConfigError(f"{path}: site[{i}].name: duplicate site name {site.name!r}")
+            raise ConfigError(f"{path}: site[{i}].name: duplicate site name {_shown(site.name)}")
         seen.add(site.name)
         sites.append(site)
     return Config(path=path, fetch=fetch, daemon=daemon, sites=tuple(sites))

@@ -90,6 +90,21 @@ def test_bad_config_names_the_key(text: str, message: str) -> None:
         parse_config(text, "sources.toml")
 
 
+def test_a_site_error_names_the_site_too() -> None:
+    text = MINIMAL + MINIMAL.replace('"demo"', '"baolangson"') + "every = '5x'\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "sources.toml")
+    assert str(err.value) == (
+        "sources.toml: site[1].every: bad duration '5x' (use e.g. '0.5s', '30s', '15m', '1h', "
+        "'1d', '1h30m'); in site 'baolangson'"
+    )
+    # a hostile name is cut short, a missing or non-string one is left out
+    for name in ("'" + "x" * 5000 + "'", "1"):
+        with pytest.raises(ConfigError) as err:
+            parse_config(f"[[site]]\nname = {name}\nevery = '5x'\n", "sources.toml")
+        assert len(str(err.value)) < 200
+
+
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.toml")
@@ -130,7 +145,7 @@ def test_a_duration_out_of_range_is_said_as_a_duration(value: object, said: str)
         assert parse_config(text, "sources.toml").site("demo").every == 90000
         return
     with pytest.raises(
-        ConfigError, match=rf"must be between 1m and 30d \(got {re.escape(said)}\)$"
+        ConfigError, match=rf"must be between 1m and 30d \(got {re.escape(said)}\); in site 'demo'$"
     ):
         parse_config(text, "sources.toml")
 
@@ -244,6 +259,8 @@ def test_every_number_has_a_finite_sane_range(table: str, key: str, value: str) 
         expected += r"must be between \S+ and \S+ \(got \S+\)$"
     else:
         expected += r"must be a finite number between \S+ and \S+ \(got .+\)$"
+    if table == "site":  # a site's errors end with its name
+        expected = expected.removesuffix("$") + "; in site 'demo'$"
     with pytest.raises(ConfigError, match=expected):
         parse_config(_with(table, key, value), "sources.toml")
 
