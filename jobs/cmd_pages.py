@@ -6,9 +6,11 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
+from jobs.config import SiteConfig
 from jobs.context import Ctx
 from jobs.display import print_article
 from scraper.errors import ContentTypeError, VnnewsError
@@ -19,7 +21,12 @@ from scraper.errors import ContentTypeError, VnnewsError
 @click.option(
     "--url", "page_url", help="The page's URL (for a file): picks the site profile, resolves links."
 )
-@click.option("--site", "profile_name", help="Use this profile instead of choosing by URL.")
+@click.option(
+    "--site",
+    "profile_name",
+    help="Extract as this site: a [[site]] of sources.toml (its profile, its name), else the "
+    "profile of that name; instead of choosing by URL.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
 @click.pass_obj
 def extract(
@@ -27,9 +34,14 @@ def extract(
 ) -> None:
     """Extract the article from FILE_OR_URL (a saved page, or a URL fetched now)."""
     from scraper.extract import extract_article, require_article
-    from scraper.profiles import load_profiles
+    from scraper.profiles import SiteProfile, load_profiles
 
-    profile = load_profiles().get(profile_name) if profile_name else None
+    site = _named_site(obj, profile_name) if profile_name else None
+    profile: SiteProfile | None = None
+    if site is not None:
+        profile = site.site_profile()
+    elif profile_name:
+        profile = load_profiles().get(profile_name)  # an unknown name fails before any fetch
     html: str | bytes
     if file_or_url.lower().startswith(("http://", "https://")):
         _require_url(
@@ -52,12 +64,48 @@ def extract(
         if len(html) > limit:
             raise VnnewsError(f"{path}: larger than {limit} bytes (fetch.max_bytes)")
         page_url = page_url or path.resolve().as_uri()
+    if profile_name is None:
+        site = _configured_site(obj, page_url)
+        if site is not None:  # as the crawler extracts the site's pages: its profile, its name
+            from jobs.domains import page_profile
+
+            profile = page_profile(site, site.site_profile(), page_url)
     # a listing page exits non-zero with one line (the crawler's not_article rule)
     article = require_article(extract_article(html, page_url, profile))
+    if site is not None:
+        article.site = site.name
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return
     print_article(article.to_dict())
+
+
+def _named_site(obj: Ctx, name: str) -> SiteConfig | None:
+    """The sources.toml [[site]] called ``name``, if there is a sources.toml and one is."""
+    if not Path(obj.config_path).exists():
+        return None
+    return next((s for s in obj.config.sites if s.name == name), None)
+
+
+def _configured_site(obj: Ctx, url: str) -> SiteConfig | None:
+    """The sources.toml site ``url`` belongs to (its host and port, else its domains and
+    aliases; the first listed wins), or None without a sources.toml."""
+    from jobs.domains import is_own
+
+    if not Path(obj.config_path).exists():
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):  # a saved page without --url
+        return None
+    sites = obj.config.sites
+    netloc = parts.netloc.lower()
+    exact = [s for s in sites if urlsplit(s.base_url).netloc.lower() == netloc]
+    if exact:
+        return exact[0]
+    return next((s for s in sites if is_own(s, url)), None)
 
 
 def _require_url(value: str, param: str, what: str) -> None:

@@ -159,6 +159,44 @@ def test_extract_of_a_feed_url_names_it_in_one_line(tmp_path: Path) -> None:
     assert as_xml.returncode == 1 and "content type 'application/xml'" in as_xml.stderr
 
 
+def test_extract_of_a_configured_sites_url_extracts_as_the_crawler_does(tmp_path: Path) -> None:
+    # a [[site]] on loopback whose profile key names vnexpress: the crawler extracts its pages
+    # with that profile and files them under the site's name; so does extract
+    page = (REAL / "vnexpress.net" / "meth04-article.html").read_bytes()
+    golden = json.loads((GOLDEN / "vnexpress.net" / "meth04-article.html.json").read_text())
+    with FaultServer() as srv:
+        srv.routes["/bai-viet-1.html"] = Response(
+            page, headers={"content-type": "text/html; charset=utf-8"}
+        )
+        fetch = '[fetch]\nallow_hosts = ["127.0.0.1"]\nrespect_robots = false\n'
+        bare = tmp_path / "bare.toml"
+        bare.write_text(fetch)
+        cfg = tmp_path / "sources.toml"
+        cfg.write_text(
+            fetch
+            + f'[[site]]\nname = "other"\nbase_url = "http://127.0.0.1:1/"\nfeeds = ["http://127.0.0.1:1/rss"]\n'
+            f'[[site]]\nname = "dongnai"\nbase_url = "{srv.url("/")}"\nprofile = "vnexpress"\n'
+            f'feeds = ["{srv.url("/rss")}"]\n'
+        )
+        (tmp_path / "saved.html").write_bytes(page)
+        mine = run("--config", str(cfg), "extract", srv.url("/bai-viet-1.html"), "--json")
+        by_name = run(
+            "--config", str(cfg), "extract", str(tmp_path / "saved.html"), "--site", "dongnai"
+        )
+        unconfigured = run("--config", str(bare), "extract", srv.url("/bai-viet-1.html"), "--json")
+    assert mine.returncode == 0, mine.stderr
+    data = json.loads(mine.stdout)
+    assert data["site"] == "dongnai" and data["extractor"].startswith("profile:vnexpress")
+    assert data["title"] == golden["title"]
+    # a saved page of it, the site named: the same
+    assert by_name.returncode == 0, by_name.stderr
+    assert "site:      dongnai" in by_name.stdout and golden["title"] in by_name.stdout
+    # no [[site]] for it: the host, and whatever the URL resolves to
+    assert unconfigured.returncode == 0, unconfigured.stderr
+    other = json.loads(unconfigured.stdout)
+    assert other["site"] == "127.0.0.1" and not other["extractor"].startswith("profile:vnexpress")
+
+
 def test_extract_missing_file_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
     proc = run("extract", "/nonexistent/page.html")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
