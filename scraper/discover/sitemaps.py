@@ -158,8 +158,11 @@ def parse_sitemap(
 
     ``data`` may be gzip-compressed. Raises DiscoveryError for a document over ``max_bytes``
     (compressed or not), broken gzip, or something that is no sitemap at all. ``order``: how
-    the site writes numeric dates (profile data, day first by default).
+    the site writes numeric dates (profile data, day first by default). ``max_urls`` below 1 is
+    the caller's mistake: ValueError.
     """
+    if max_urls < 1:
+        raise ValueError(f"max_urls must be at least 1, got {max_urls}")
     if len(data) > max_bytes:
         raise DiscoveryError(f"sitemap larger than {max_bytes} bytes", url=base_url)
     if data[:2] == _GZIP_MAGIC:

@@ -167,6 +167,11 @@ def test_max_urls_is_honoured_on_100k_urls() -> None:
     assert [e.url for e in small.urls] == [f"https://bao.vn/tin-{i}.html" for i in range(10)]
     text = "\n".join(f"https://bao.vn/t-{i}" for i in range(100)).encode()
     assert len(parse_sitemap(text, "https://bao.vn/s.txt", max_urls=7).urls) == 7
+    assert len(parse_sitemap(data, "https://bao.vn/s.xml", max_urls=1).urls) == 1
+    # no bound at all is the caller's mistake, not one entry nor "not a sitemap"
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="max_urls must be at least 1"):
+            parse_sitemap(data, "https://bao.vn/s.xml", max_urls=bad)
 
 
 def test_gzip_bomb_is_capped() -> None:
