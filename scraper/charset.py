@@ -65,9 +65,11 @@ PRESCAN_BYTES = 4096
 
 #: Python codecs a page may not choose: no web encoding, and each fails or misreads any page
 #: ("undefined" raises on every byte, "idna" on non-ASCII text; the escapes and punycode read
-#: markup as code; UTF-7 smuggles markup past filters)
+#: markup as code; UTF-7 smuggles markup past filters; EBCDIC, which no browser reads, turns
+#: an ASCII page's every tag into other letters)
 _NOT_WEB = frozenset(
     {"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"}
+    | {"cp037", "cp273", "cp424", "cp500", "cp875", "cp1026", "cp1140"}
 )
 
 

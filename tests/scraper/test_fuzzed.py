@@ -29,7 +29,10 @@ def _feed(item: str, decl: str = '<?xml version="1.0" encoding="utf-8"?>') -> by
     return f"{decl}<rss><channel><item>{item}</item></channel></rss>".encode()
 
 
-@pytest.mark.parametrize("label", ["undefined", "idna", "utf-7", "rot13", "base64", "punycode"])
+@pytest.mark.parametrize(
+    "label",
+    ["undefined", "idna", "utf-7", "rot13", "base64", "punycode", "cp500", "ibm037", "cp1140"],
+)
 def test_a_charset_no_page_can_be_in_is_not_used(label: str) -> None:
     assert normalize_label(label) is None
     page = f"<html><head><meta charset={label}></head><body>{ARTICLE}</body></html>"
