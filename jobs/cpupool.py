@@ -10,8 +10,9 @@ background, while the crawl discovers), and never stalls its caller:
   are killed and replaced (a stuck parse cannot be cancelled any other way);
 - a worker that dies (segfault, OOM kill) breaks the pool: it is replaced and the task tried
   once more in the new one, so a page that kills its worker twice fails alone;
-- workers ignore SIGINT (the daemon decides when to stop, on SIGINT/SIGTERM, and calls
-  ``close``) and exit by themselves when their parent dies (``kill -9``);
+- workers and their forkserver never see SIGINT (the daemon decides when to stop, on
+  SIGINT/SIGTERM, and calls ``close``) and exit by themselves when their parent dies
+  (``kill -9``);
 - workers do not run the parent's main script again: they run module-level functions of
   importable modules only (``jobs.prepare``), so ``_bare_main`` hides ``__main__`` while they
   start. multiprocessing would otherwise re-run it in each (spawn and forkserver do): the
@@ -47,6 +48,8 @@ PoolKind = Literal["process", "thread", "inline"]
 #: a page whose extraction takes longer than this is given up (check_html bounds a parse well
 #: below it: only a bug or a starved machine gets here)
 DEFAULT_TIMEOUT = 120.0
+#: a task still running when the pool closes gets this long (a parse is bounded well below it)
+DEFAULT_CLOSE_TIMEOUT = 30.0
 #: seconds a warm-up task holds its worker (``CpuPool.start``): longer than starting the next
 _WARM_HOLD = 0.05
 
@@ -89,6 +92,8 @@ class CpuPool:
         self.kind: PoolKind = kind if workers > 0 else "inline"
         self.workers = max(1, workers)
         self.timeout = timeout
+        #: seconds ``close`` waits for running tasks before it kills their workers
+        self.close_timeout = DEFAULT_CLOSE_TIMEOUT
         self._executor: Executor | None = None
         self._lock = threading.Lock()  # the executor is made by the first of two threads
         self._starter: threading.Thread | None = None
@@ -99,6 +104,7 @@ class CpuPool:
         discovery. A no-op for thread and inline pools."""
         if self.kind != "process" or self._starter is not None:
             return
+        _start_forkserver()
         self._starter = threading.Thread(target=self._warm, name="vnnews-pool-start", daemon=True)
         self._starter.start()
 
@@ -124,7 +130,7 @@ class CpuPool:
                 # forkserver: workers fork from a clean process that imported jobs.prepare once,
                 # not from this one (its threads, sockets and database connections)
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["jobs.prepare"])
+                _start_forkserver()
                 self._executor = ProcessPoolExecutor(
                     self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
                 )
@@ -162,15 +168,31 @@ class CpuPool:
 
     def close(self) -> None:
         """Stop the workers: queued tasks are cancelled, running ones finish (a parse is
-        bounded), then the processes exit."""
+        bounded), then the processes exit. What has not stopped after ``close_timeout``
+        seconds is killed: a daemon on its way out must not hang holding its lock."""
         if self._starter is not None:
-            self._starter.join()
+            self._starter.join(self.close_timeout)
             self._starter = None
         executor, self._executor = self._executor, None
-        if executor is not None:
+        if executor is None:
+            return
+        if not isinstance(executor, ProcessPoolExecutor):
             executor.shutdown(wait=True, cancel_futures=True)
-            if isinstance(executor, ProcessPoolExecutor):
-                _forkserver_users(-1)
+            return
+        closer = threading.Thread(
+            target=executor.shutdown,
+            kwargs={"wait": True, "cancel_futures": True},
+            name="vnnews-pool-close",
+            daemon=True,
+        )
+        closer.start()
+        closer.join(self.close_timeout)
+        if closer.is_alive():
+            log.warning("CPU pool: workers still busy %g s after close: killed", self.close_timeout)
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()
+            closer.join(self.close_timeout)
+        _forkserver_users(-1)
 
 
 _users = 0
@@ -189,6 +211,32 @@ def _forkserver_users(change: int, *, stop_last: bool = True) -> None:
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
     if stop is not None:  # private (CPython 3.8-3.13); without it the forkserver exits on its own
         stop()
+
+
+def _start_forkserver() -> None:
+    """Start the forkserver (once per process) importing ``jobs.prepare``, with SIGINT ignored
+    from its first instruction: Ctrl-C goes to the whole process group, and the forkserver
+    ignores it only once its imports are done, a worker only once ``_worker_init`` has run. A
+    Ctrl-C in the first second of ``vnnews run`` killed one or the other with a traceback.
+
+    An ignored signal stays ignored through fork and exec, and Python then leaves it so: SIGINT
+    is ignored here while the forkserver is spawned (blocked too, so a Ctrl-C meanwhile waits
+    for the daemon's own handler rather than being lost). Only the main thread can set a
+    handler: ``CpuPool.start`` runs this there; elsewhere the forkserver starts plainly."""
+    forkserver.set_forkserver_preload(["jobs.prepare"])
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        with _bare_main():
+            forkserver.ensure_running()
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _bare_main():
+            forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 _main_lock = threading.Lock()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -65,6 +67,26 @@ def test_global_options_are_documented() -> None:
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([VNNEWS, *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.4])
+def test_ctrl_c_while_the_cli_loads_is_one_line(tmp_path: Path, delay: float) -> None:
+    # the CLI's imports take most of a second: Ctrl-C then printed a KeyboardInterrupt
+    # traceback. Later (the daemon up) it stops it cleanly: either way, no traceback
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(
+        '[fetch]\nallow_hosts = ["127.0.0.1"]\n'
+        '[[site]]\nname = "x"\nbase_url = "http://127.0.0.1:9/"\nfeeds = ["http://127.0.0.1:9/r"]\n'
+    )
+    cmd = [VNNEWS, "--db", f"sqlite:///{tmp_path}/x.db", "--config", str(cfg), "run"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
+    assert proc.returncode in (0, 130), err
+    if proc.returncode == 130:
+        assert err.endswith("vnnews: interrupted\n"), err
 
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,51 @@ def test_workers_do_not_run_the_main_script_again(tmp_path: Path, ahead: bool) -
     lines = done.stdout.split("\n")
     assert [line for line in lines if line.startswith("script ran")] == [lines[0]]
     assert lines[1] == "49"
+
+
+def test_a_ctrl_c_while_the_forkserver_starts_does_not_reach_it(tmp_path: Path) -> None:
+    """Ctrl-C goes to the whole process group: in the first second of ``vnnews run`` it found
+    the forkserver still importing, killed it with a traceback, and the daemon hung on its way
+    out. The forkserver now ignores SIGINT from its first instruction."""
+    script = tmp_path / "early_sigint.py"
+    script.write_text(
+        "import asyncio, os, signal, sys, time\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from multiprocessing import forkserver\n"
+        "from jobs.cpupool import CpuPool\n"
+        "from tests.jobs.test_cpupool import pid_of_worker\n"
+        "pool = CpuPool(2)\n"
+        "pool.start()\n"
+        "deadline = time.monotonic() + 10\n"
+        "while forkserver._forkserver._forkserver_pid is None and time.monotonic() < deadline:\n"
+        "    time.sleep(0.001)\n"
+        "os.kill(forkserver._forkserver._forkserver_pid, signal.SIGINT)  # still importing\n"
+        "print(asyncio.run(pool.run(pid_of_worker, 7))[1], flush=True)\n"
+        "pool.close()\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "49\n"
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    assert "did not start ahead" not in done.stderr
+
+
+def test_close_kills_workers_still_busy_after_its_timeout() -> None:
+    """A daemon stopping must not hang holding its lock behind a worker that does not stop."""
+    pool = CpuPool(1)
+    pool.close_timeout = 1.0
+    future = pool._pool().submit(hang, 60.0)  # the executor itself: no retry on a new pool
+    deadline = time.monotonic() + 60
+    while not future.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _processes(pool)
+    assert workers
+    start = time.monotonic()
+    pool.close()
+    assert time.monotonic() - start < 10
+    assert isinstance(future.exception(timeout=10), BrokenProcessPool)
+    for pid in workers:  # killed and reaped
+        assert not Path(f"/proc/{pid}").exists()
