@@ -82,7 +82,7 @@ def test_ctrl_c_while_the_cli_loads_is_one_line(tmp_path: Path, delay: float) ->
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
     assert proc.returncode in (0, 130), err
     if proc.returncode == 130:
