@@ -82,6 +82,10 @@ class Daemon:
     # --- the passes --------------------------------------------------------------------------
 
     async def _guarded(self, site: SiteConfig, discover: bool) -> None:
+        if self._stop.is_set():
+            # a job APScheduler handed over as the daemon stopped: it would start after the
+            # passes were cancelled, on a closed fetcher ("the client has been closed")
+            return
         lock = self._locks.setdefault(site.name, asyncio.Lock())
         if lock.locked():  # the other job of this site is running; it will pick the work up
             return
@@ -104,7 +108,12 @@ class Daemon:
             return
         except StorageError as exc:
             self._database_failed(exc)
-        except Exception:  # a pass that blows up is logged; the schedule and other sites go on
+        except (
+            Exception
+        ) as exc:  # a pass that blows up is logged; the schedule and other sites go on
+            if self._stop.is_set():  # its fetcher or database closed under it: no defect
+                log.info("site=%s pass stopped with the daemon: %s", site.name, exc)
+                return
             log.exception("site=%s pass failed", site.name)
         finally:
             if task is not None:
