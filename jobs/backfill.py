@@ -1,5 +1,9 @@
 """Backfill: walk a site's sitemaps and listing pages back to a date, and archive what they hold.
 
+Its feeds are read too, whatever their items' dates (only ``--since``/``--until`` apply): what a
+crawl left out as older than the site's horizon is archived here, even when the feed has answered
+304 since.
+
 Sitemaps come from the site's config and its robots.txt ``Sitemap:`` lines; a sitemap index's
 children last modified before ``since`` are skipped unread, and entries dated outside the window
 are skipped unfetched. Listing pages are walked page by page (``rel=next``, "Trang sau",
@@ -39,6 +43,7 @@ async def backfill(
         crawler.sessions, site, "backfill", crawler.clock, crawler.worker_id
     ) as p:
         crawler.passes[site.name] = p.stats
+        await _feeds(crawler, p, since, until)
         await _sitemaps(crawler, p, since, until)
         await _drain_all(crawler, p)
         for listing in site.listings:
@@ -55,9 +60,10 @@ async def _sitemaps(
     if not urls and not p.site.listings:
         # a feed holds only the newest items: there is nothing here to walk back through
         log.warning(
-            "site=%s: nothing to backfill from: no sitemaps (configured or in robots.txt) and "
-            "no listings; backfill walks those, not feeds (add `sitemaps` or `listings`)",
-            p.name,
+            "site=%s: nothing to walk back through: no sitemaps (configured or in robots.txt) "
+            "and no listings; only %s read, which hold the newest items (add `sitemaps` or "
+            "`listings` to reach further back)",
+            p.name, "its feeds are" if p.site.feeds else "no feed either is",
         )  # fmt: skip
     queue, seen = deque(urls), set[str]()
     while queue and len(seen) < MAX_SITEMAPS:
@@ -86,6 +92,26 @@ async def _sitemaps(
             "site=%s sitemap %s: %d URLs in the window, %d child sitemaps",
             p.name, url, len(found), len(children),
         )  # fmt: skip
+
+
+async def _feeds(
+    crawler: Crawler, p: SitePass, since: datetime | None, until: datetime | None
+) -> None:
+    for url in p.site.feeds:
+        # unconditional: a feed unchanged since the daemon read it holds the items its
+        # horizon skipped
+        source = await discover.fetch_source(crawler, p, UrlKind.FEED, url, conditional=False)
+        if source is None:
+            continue
+        try:
+            found = discover.feed_urls(p, source.result, oldest=since, newest=until)
+        except Exception as exc:  # per-source containment, as in discovery
+            discover.source_failed(crawler, p, source.row_id, url, exc, source)
+            continue
+        p.stats.discovered += discover.accept_source(
+            crawler, p, source, found, priority=revisit.PRIORITY["backfill"], refetch=False
+        )
+        log.info("site=%s feed %s: %d URLs in the window", p.name, url, len(found))
 
 
 async def _walk_listing(

@@ -110,7 +110,7 @@ def check_range(key: str, value: float, *, duration: bool = False) -> str | None
         number = math.inf
     if not (math.isfinite(number) and low <= number <= high):
         if duration and math.isfinite(number):
-            return f"must be between {_span(low)} and {_span(high)} (got {_span(number)})"
+            return f"must be between {span(low)} and {span(high)} (got {span(number)})"
         return (
             f"must be a finite number between {_plain(low)} and {_plain(high)} "
             f"(got {_shown(value)})"
@@ -128,7 +128,7 @@ def _plain(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def _span(seconds: float) -> str:
+def span(seconds: float) -> str:
     """``seconds`` as the config writes a duration: 90 → ``1m30s``, 2592000.5 → ``30d0.5s``;
     beyond any range (a thousand years) or not positive, plain seconds: ``1e+300s``."""
     if not 0 < seconds < 1000 * 365 * DAY:
@@ -203,7 +203,7 @@ class SiteConfig:
     listings: tuple[str, ...] = ()
     article_pattern: re.Pattern[str] | None = None
     every: float = 900.0
-    #: scheduled discovery skips items whose feed/sitemap date is older than this (backfill
+    #: discovery (run, crawl) skips items whose feed/sitemap date is older than this (backfill
     #: does not)
     horizon: float = 30 * 86400.0
     #: also read the sitemaps that robots.txt names (Sitemap: lines) on each pass

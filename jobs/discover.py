@@ -25,6 +25,7 @@ from urllib.parse import urljoin
 from sqlalchemy.orm import Session
 
 from jobs import domains, revisit
+from jobs.config import span
 from jobs.runs import SitePass
 from scraper.discover.feeds import parse_feed
 from scraper.discover.listings import extract_links
@@ -167,6 +168,7 @@ async def read_source(
     if source is None:
         return
     children: list[str] = []
+    too_old = p.stats.too_old
     try:
         if kind == UrlKind.SITEMAP:
             max_bytes = crawler.fetcher.settings.max_bytes
@@ -183,9 +185,26 @@ async def read_source(
         source_failed(crawler, p, source.row_id, url, exc, source)
         return
     p.stats.discovered += accept_source(crawler, p, source, found, priority=revisit.PRIORITY[kind])
+    if not found and p.stats.too_old > too_old:
+        _all_too_old(crawler, p, url, p.stats.too_old - too_old)
     if depth == 0:
         for child in children[:MAX_CHILD_SITEMAPS]:
             await read_source(crawler, p, UrlKind.SITEMAP, child, oldest=oldest, depth=depth + 1)
+
+
+def _all_too_old(crawler: Crawler, p: SitePass, url: str, n: int) -> None:
+    """A source whose articles are all older than the horizon: said once a process (INFO), for
+    a new site's first crawl archives nothing, and its feed may answer 304 from then on; then
+    at DEBUG (an old monthly sitemap is read every pass)."""
+    once = ("too old", p.name, url)
+    level = logging.DEBUG if once in crawler.said else logging.INFO
+    crawler.said.add(once)
+    log.log(
+        level,
+        "site=%s url=%s: its %d article(s) are all older than the horizon (%s): not queued; "
+        "`vnnews backfill %s` archives them (or raise the site's horizon)",
+        p.name, url, n, span(p.site.horizon), p.name,
+    )  # fmt: skip
 
 
 async def fetch_source(
@@ -385,6 +404,7 @@ def _kept(
     config is wrong); items all outside the window are only old (debug)."""
     own = list(keep(p, items))
     kept = [u for u in own if _in_window(u.source_date, oldest, newest)]
+    p.stats.too_old += len(own) - len(kept)
     if items and not own:
         pattern = p.site.article_pattern
         log.warning(

@@ -44,6 +44,9 @@ class RunStats:
     sources: int = 0
     #: 200 pages with no article in them; counted in ``errors`` too, but the site did answer
     not_articles: int = 0
+    #: articles of feeds and sitemaps left out for their date (the site's ``horizon``, a
+    #: backfill's --since/--until); not stored in crawl_runs
+    too_old: int = 0
 
     def error(self, site: str, url: str, reason: str, *, not_article: bool = False) -> None:
         self.errors += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -420,21 +420,37 @@ def test_two_sites_on_one_host_say_whose_urls_they_are(
         site.stop()
 
 
-def test_backfill_of_a_site_with_only_a_feed_says_there_is_nothing_to_walk(
+def test_a_feed_older_than_the_horizon_is_said_and_backfill_archives_it(
     sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # a new user's feed of items older than the horizon (30 days): the crawl archived nothing
+    # and said nothing; the feed then answered 304, and backfill did not read feeds: only a new
+    # database brought them back
     site = MirrorSite(LoopbackServer()).start()
     try:
         path, fixture = TT_PAGES[0]
         site.real_page(path, fixture)
-        site.add_item(path, "a")
+        site.add_item(path, "a", published=datetime.now(UTC) - timedelta(days=90))
         config = one_site_config(tmp_path / "sources.toml", site)
         assert invoke(sqlite_url, config, "db", "upgrade")[0] == 0
+        with caplog.at_level(logging.INFO, logger="vnnews.crawl"):
+            code, out = invoke(sqlite_url, config, "crawl", "tt")
+        assert code == 0 and "tt: discovered 0, fetched 0, new 0," in out, out
+        said = [r for r in caplog.records if "older than the horizon" in r.getMessage()]
+        assert len(said) == 1 and said[0].levelname == "INFO", caplog.text
+        assert said[0].getMessage() == (
+            f"site=tt url={site.url('/rss.xml')}: its 1 article(s) are all older than the "
+            "horizon (30d): not queued; `vnnews backfill tt` archives them (or raise the "
+            "site's horizon)"
+        )
+        code, out = invoke(sqlite_url, config, "crawl", "tt")
+        assert code == 0 and "not modified 1" in out, out  # the feed is unchanged: 304
+        caplog.clear()
         with caplog.at_level(logging.INFO, logger="vnnews.backfill"):
             code, out = invoke(sqlite_url, config, "backfill", "tt")
-        assert code == 0 and "tt: backfill discovered 0, fetched 0" in out, out
-        said = [r for r in caplog.records if "nothing to backfill from" in r.getMessage()]
+        assert code == 0 and "tt: backfill discovered 1, fetched 1, new 1" in out, out
+        said = [r for r in caplog.records if "nothing to walk back through" in r.getMessage()]
         assert len(said) == 1 and said[0].levelname == "WARNING", caplog.text
-        assert "backfill walks those, not feeds" in said[0].getMessage()
+        assert "only its feeds are read, which hold the newest items" in said[0].getMessage()
     finally:
         site.stop()
