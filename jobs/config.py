@@ -124,6 +124,10 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else f"{text[:40]}..."
 
 
+#: a site's ``horizon`` unless it sets one
+DEFAULT_HORIZON = 30 * DAY
+
+
 def _plain(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -205,7 +209,7 @@ class SiteConfig:
     every: float = 900.0
     #: discovery (run, crawl) skips items whose feed/sitemap date is older than this (backfill
     #: does not)
-    horizon: float = 30 * 86400.0
+    horizon: float = DEFAULT_HORIZON
     #: also read the sitemaps that robots.txt names (Sitemap: lines) on each pass
     robots_sitemaps: bool = True
     #: canonicalization rules for this site's URLs: "keep" | "strip" | "add"
@@ -475,7 +479,7 @@ def _site(r: _Reader) -> SiteConfig:
         listings=r.urls("listings") if "listings" in r.table else _from(profile, "listings"),
         article_pattern=pattern,
         every=r.duration("every", 900.0) or 0.0,
-        horizon=r.duration("horizon", 30 * 86400.0) or 0.0,
+        horizon=r.duration("horizon", DEFAULT_HORIZON) or 0.0,
         robots_sitemaps=r.get("robots_sitemaps", bool, True),
         www=_choice(r, "www", _URL_RULES),
         trailing_slash=_choice(r, "trailing_slash", _URL_RULES),

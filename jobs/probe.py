@@ -17,10 +17,11 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from jobs.config import DEFAULT_HORIZON, span
 from scraper.discover.feeds import FeedItem, find_feed_links, parse_feed
 from scraper.discover.listings import extract_links
 from scraper.discover.roots import DocumentKind, document_kind
@@ -342,9 +343,22 @@ async def _probe_feeds(
             if parsed:
                 feeds.append(FeedFound(url, len(parsed), len(own), was_advertised))
                 items += own
+                _too_old(url, own, notes)
         if feeds:
             break
     return feeds, items
+
+
+def _too_old(url: str, items: list[FeedItem], notes: list[str]) -> None:
+    """A note when every dated item of a feed is older than the default horizon: the suggested
+    block would crawl nothing from it (backfill would)."""
+    dated = [i.published_at for i in items if i.published_at is not None]
+    oldest = datetime.now(UTC) - timedelta(seconds=DEFAULT_HORIZON)
+    if dated and len(dated) == len(items) and max(dated) < oldest:
+        notes.append(
+            f"{url}: all {len(items)} items are older than {span(DEFAULT_HORIZON)} (the newest "
+            f"{max(dated).date()}): crawls skip them (horizon); `vnnews backfill` archives them"
+        )
 
 
 async def _probe_sitemaps(

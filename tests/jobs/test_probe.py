@@ -251,6 +251,11 @@ def test_probe_of_a_loopback_news_site() -> None:
     dead, home = srv.url("/kinh-doanh/tai-chinh"), srv.url("/kinh-doanh/thi-truong")
     assert f"{dead}: HTTP 404: not suggested as a listing" in report.notes
     assert any(n.startswith(f"{home}: redirects to the home page") for n in report.notes)
+    # its items are from March: a crawl of the suggested block would skip them all
+    assert (
+        f"{srv.url('/kinh-doanh.rss')}: all 3 items are older than 30d (the newest 2026-03-07): "
+        "crawls skip them (horizon); `vnnews backfill` archives them"
+    ) in report.notes
     assert not any(
         s.path.startswith(("/rss", "/feed", "/sitemap")) for s in srv.seen
     )  # nothing guessed
