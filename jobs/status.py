@@ -166,15 +166,22 @@ def judge(facts: SiteFacts, policy: Policy, now: datetime) -> Verdict:
         )
     if facts.last_run_at is None:
         return verdict("ok", "not run yet")
-    return verdict("ok", _ok_reason(facts, now))
+    return verdict("ok", _ok_reason(facts, policy, now))
 
 
-def _ok_reason(facts: SiteFacts, now: datetime) -> str:
+def _ok_reason(facts: SiteFacts, policy: Policy, now: datetime) -> str:
     parts = [f"{facts.articles_24h} new in 24 h, {facts.articles_7d} in 7 d"]
     if facts.last_new_article_at is not None:
         parts.append(f"last new {human(now - facts.last_new_article_at)} ago")
     if facts.failing_passes:
-        parts.append(f"{facts.failing_passes} failing pass")
+        # ok for now: a site is failing after ``failing_after`` passes in a row, not one
+        n = facts.failing_passes
+        never = ", none succeeded yet" if facts.last_success_at is None else ""
+        last = f": {facts.last_error}" if facts.last_error else ""
+        parts.append(
+            f"{n} failing pass{'es' if n > 1 else ''}{never} (failing from "
+            f"{policy.failing_after}){last}"
+        )
     return "; ".join(parts)
 
 

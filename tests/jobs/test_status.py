@@ -47,7 +47,16 @@ def test_a_healthy_site_is_ok_and_says_what_it_did() -> None:
 
 def test_failing_after_the_configured_passes_in_a_row() -> None:
     f = facts(failing_passes=2, last_error="https://s.vn/rss: HTTP 404")
-    assert judge(f, Policy(failing_after=3), NOW).status == "ok"
+    ok = judge(f, Policy(failing_after=3), NOW)
+    assert ok.status == "ok"
+    # ok for now, and says how close to failing it is and why
+    assert ok.reason.endswith("; 2 failing passes (failing from 3): https://s.vn/rss: HTTP 404"), (
+        ok.reason
+    )
+    first = dataclasses.replace(f, failing_passes=1, last_success_at=None)
+    assert judge(first, Policy(), NOW).reason.endswith(
+        "; 1 failing pass, none succeeded yet (failing from 2): https://s.vn/rss: HTTP 404"
+    )
     v = judge(f, Policy(failing_after=2), NOW)
     assert v.status == "failing" and not v.healthy
     assert v.reason == "2 failing passes in a row: https://s.vn/rss: HTTP 404"
