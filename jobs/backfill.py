@@ -61,9 +61,9 @@ async def _sitemaps(
         # a feed holds only the newest items: there is nothing here to walk back through
         log.warning(
             "site=%s: nothing to walk back through: no sitemaps (configured or in robots.txt) "
-            "and no listings; only %s read, which hold the newest items (add `sitemaps` or "
-            "`listings` to reach further back)",
-            p.name, "its feeds are" if p.site.feeds else "no feed either is",
+            "and no listings; only its feeds are read, which hold the newest items (add "
+            "`sitemaps` or `listings` to reach further back)",
+            p.name,
         )  # fmt: skip
     queue, seen = deque(urls), set[str]()
     while queue and len(seen) < MAX_SITEMAPS:

@@ -35,8 +35,9 @@ def known_sites(obj: Ctx, session: Session) -> list[str]:
     from storage.models import Site
 
     names = set(session.scalars(select(Site.name)))
-    if Path(obj.config_path).exists():
-        names |= {site.name for site in obj.config.sites}
+    config = obj.config_if_any
+    if config is not None:
+        names |= {site.name for site in config.sites}
     return sorted(names)
 
 
@@ -247,7 +248,7 @@ def sites(obj: Ctx, as_json: bool, as_csv: bool) -> None:
     from jobs.health import site_reports
     from storage import moves
 
-    config = obj.config if Path(obj.config_path).exists() else None
+    config = obj.config_if_any
     archive = open_archive(obj.db, read_only=True)
     now = datetime.now(UTC)
     try:

@@ -7,7 +7,6 @@ import dataclasses
 import json
 import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -254,7 +253,7 @@ def reextract(obj: Ctx, site: str | None, every: bool, as_json: bool) -> None:
     from jobs.app import open_archive
     from jobs.reextract import reextract as run_reextract
 
-    config = obj.config if Path(obj.config_path).exists() else None
+    config = obj.config_if_any
     archive = open_archive(obj.db)
     progress, done = progress_printer()
     try:

@@ -40,8 +40,17 @@ def extract(
     profile: SiteProfile | None = None
     if site is not None:
         profile = site.site_profile()
-    elif profile_name:
-        profile = load_profiles().get(profile_name)  # an unknown name fails before any fetch
+    elif profile_name:  # an unknown name fails before any fetch
+        registry = load_profiles()
+        if profile_name not in registry.names():
+            config = obj.config_if_any
+            sites = ", ".join(s.name for s in config.sites) if config else ""
+            raise click.BadParameter(
+                f"no [[site]] or profile named {profile_name!r} (sites: {sites or 'none'}; "
+                f"profiles: {', '.join(registry.names())})",
+                param_hint="--site",
+            )
+        profile = registry.get(profile_name)
     html: str | bytes
     if file_or_url.lower().startswith(("http://", "https://")):
         _require_url(
@@ -82,30 +91,37 @@ def extract(
 
 def _named_site(obj: Ctx, name: str) -> SiteConfig | None:
     """The sources.toml [[site]] called ``name``, if there is a sources.toml and one is."""
-    if not Path(obj.config_path).exists():
-        return None
-    return next((s for s in obj.config.sites if s.name == name), None)
+    config = obj.config_if_any
+    return next((s for s in config.sites if s.name == name), None) if config else None
 
 
 def _configured_site(obj: Ctx, url: str) -> SiteConfig | None:
-    """The sources.toml site ``url`` belongs to (its host and port, else its domains and
-    aliases; the first listed wins), or None without a sources.toml."""
-    from jobs.domains import is_own
+    """The sources.toml [[site]] whose pages ``url`` is, as the crawler would file it: on its
+    host and port, else on its domains and aliases (same port); among several (two sites on
+    one host), the first whose ``article_pattern`` the URL matches, else the first listed.
+    None without a sources.toml or for a saved page without ``--url``."""
+    from jobs.domains import is_article_url, is_own
 
-    if not Path(obj.config_path).exists():
-        return None
+    config = obj.config_if_any
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https"):  # a saved page without --url
+    if config is None or parts.scheme not in ("http", "https"):
         return None
-    sites = obj.config.sites
     netloc = parts.netloc.lower()
-    exact = [s for s in sites if urlsplit(s.base_url).netloc.lower() == netloc]
-    if exact:
-        return exact[0]
-    return next((s for s in sites if is_own(s, url)), None)
+    mine = [s for s in config.sites if urlsplit(s.base_url).netloc.lower() == netloc] or [
+        s for s in config.sites if is_own(s, url) and _port(s.base_url) == _port(url)
+    ]
+    return next((s for s in mine if is_article_url(s, url)), mine[0] if mine else None)
+
+
+def _port(url: str) -> int | None:
+    parts = urlsplit(url)
+    try:
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
 
 
 def _require_url(value: str, param: str, what: str) -> None:
@@ -123,9 +139,8 @@ def _max_bytes(obj: Ctx) -> int:
     """The configured body cap, or the default when there is no sources.toml to read."""
     from jobs.config import FetchConfig
 
-    if Path(obj.config_path).exists():
-        return obj.config.fetch.max_bytes
-    return FetchConfig().max_bytes
+    config = obj.config_if_any
+    return config.fetch.max_bytes if config is not None else FetchConfig().max_bytes
 
 
 @click.command()
@@ -152,7 +167,7 @@ def probe(obj: Ctx, url: str, max_articles: int, as_json: bool) -> None:
     from jobs.probe import render_profile, render_site_block, render_summary
 
     _require_url(url, "URL", "a site's home page, starting http:// or https://")
-    config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
+    config = obj.config_if_any or Config(path=obj.config_path)
 
     async def main() -> Any:
         async with build_fetcher(config) as fetcher:
@@ -179,7 +194,7 @@ def _fetch_one(obj: Ctx, url: str) -> tuple[str, str]:
     from jobs.config import Config
     from jobs.probe import feed_or_sitemap
 
-    config = obj.config if Path(obj.config_path).exists() else Config(path=obj.config_path)
+    config = obj.config_if_any or Config(path=obj.config_path)
 
     async def main() -> tuple[str, str]:
         async with build_fetcher(config) as fetcher:

@@ -1,8 +1,8 @@
 """sources.toml: the daemon's configuration, validated at load.
 
-Every error names the file and the key (``sources.toml: site[2].every: ...``), a site's errors
-end with its name (``; in site 'baolangson'``), and raises
-ConfigError; the CLI turns it into one line and exit status 2. Unknown keys are errors, so a typo
+Every error is a ConfigError that names the file and the key (``sources.toml: site[2].every:
+...``), and a site's errors end with the site's name (``; in site 'baolangson'``); the CLI turns
+it into one line and exit status 2. Unknown keys are errors, so a typo
 never silently disables a setting. Every number has a finite range (``RANGES``): TOML has ``inf``
 and ``nan``, and ``delay_factor = inf`` hangs a crawl, ``timeout = nan`` fails every fetch and
 ``horizon = 1e300`` overflows a date.
@@ -270,7 +270,8 @@ class _Reader:
         return f"{self.where}.{name}" if self.where else name
 
     def fail(self, name: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {self.key(name)}: {message}{self.named}")
+        named = self.named if name != "name" else ""  # the message shows the name already
+        return ConfigError(f"{self.path}: {self.key(name)}: {message}{named}")
 
     def check_unknown(self, allowed: set[str]) -> None:
         for name in self.table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import click
 
@@ -27,6 +28,12 @@ class Ctx:
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
+
+    @property
+    def config_if_any(self) -> Config | None:
+        """The configuration, or None when there is no sources.toml (the commands that read
+        the archive or one page need none); a sources.toml that is there must be valid."""
+        return self.config if Path(self.config_path).exists() else None
 
 
 def parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:

@@ -50,6 +50,8 @@ PoolKind = Literal["process", "thread", "inline"]
 DEFAULT_TIMEOUT = 120.0
 #: a task still running when the pool closes gets this long (a parse is bounded well below it)
 DEFAULT_CLOSE_TIMEOUT = 30.0
+#: seconds ``close`` waits for killed workers to be reaped
+_REAP_WAIT = 10.0
 #: seconds a warm-up task holds its worker (``CpuPool.start``): longer than starting the next
 _WARM_HOLD = 0.05
 
@@ -97,6 +99,8 @@ class CpuPool:
         self._executor: Executor | None = None
         self._lock = threading.Lock()  # the executor is made by the first of two threads
         self._starter: threading.Thread | None = None
+        #: set by ``close``: no executor is made after it (a late warm-up would leak one)
+        self._closed = False
 
     def start(self) -> None:
         """Start the worker processes now, in the background, rather than on the first page:
@@ -104,7 +108,10 @@ class CpuPool:
         discovery. A no-op for thread and inline pools."""
         if self.kind != "process" or self._starter is not None:
             return
-        _start_forkserver()
+        try:
+            _start_forkserver()
+        except Exception as exc:  # the warm-up, or the first page, tries again
+            log.warning("CPU pool: forkserver did not start ahead: %s", exc)
         self._starter = threading.Thread(target=self._warm, name="vnnews-pool-start", daemon=True)
         self._starter.start()
 
@@ -117,6 +124,8 @@ class CpuPool:
                 # thread may still start fewer: the first pages start the rest)
                 with _bare_main():
                     pool.submit(time.sleep, _WARM_HOLD)
+        except _Closed:
+            return  # closed while starting: nothing to warn about
         except Exception as exc:  # the first page starts (or fails to start) them again
             log.warning("CPU pool: workers did not start ahead: %s", exc)
 
@@ -124,6 +133,8 @@ class CpuPool:
         with self._lock:
             if self._executor is not None:
                 return self._executor
+            if self._closed:
+                raise _Closed("the CPU pool is closed")
             if self.kind == "thread":
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="vnnews-cpu")
             else:
@@ -168,12 +179,17 @@ class CpuPool:
 
     def close(self) -> None:
         """Stop the workers: queued tasks are cancelled, running ones finish (a parse is
-        bounded), then the processes exit. What has not stopped after ``close_timeout``
-        seconds is killed: a daemon on its way out must not hang holding its lock."""
+        bounded), then the processes exit. Worker processes still running ``close_timeout``
+        seconds after the call are killed: a daemon on its way out must not hang holding its
+        lock. (A thread pool's threads cannot be killed: it waits for them.)"""
+        deadline = time.monotonic() + self.close_timeout
+        with self._lock:
+            self._closed = True
         if self._starter is not None:
-            self._starter.join(self.close_timeout)
+            self._starter.join(max(0.0, deadline - time.monotonic()))
             self._starter = None
-        executor, self._executor = self._executor, None
+        with self._lock:
+            executor, self._executor = self._executor, None
         if executor is None:
             return
         if not isinstance(executor, ProcessPoolExecutor):
@@ -186,13 +202,16 @@ class CpuPool:
             daemon=True,
         )
         closer.start()
-        closer.join(self.close_timeout)
+        closer.join(max(0.0, deadline - time.monotonic()))
         if closer.is_alive():
             log.warning("CPU pool: workers still busy %g s after close: killed", self.close_timeout)
-            for process in list((getattr(executor, "_processes", None) or {}).values()):
-                process.kill()
-            closer.join(self.close_timeout)
+            _kill_processes(executor)
+            closer.join(_REAP_WAIT)  # killed processes are reaped at once
         _forkserver_users(-1)
+
+
+class _Closed(WorkerError):
+    """A task or a warm-up after ``CpuPool.close``."""
 
 
 _users = 0
@@ -220,9 +239,10 @@ def _start_forkserver() -> None:
     Ctrl-C in the first second of ``vnnews run`` killed one or the other with a traceback.
 
     An ignored signal stays ignored through fork and exec, and Python then leaves it so: SIGINT
-    is ignored here while the forkserver is spawned (blocked too, so a Ctrl-C meanwhile waits
-    for the daemon's own handler rather than being lost). Only the main thread can set a
-    handler: ``CpuPool.start`` runs this there; elsewhere the forkserver starts plainly."""
+    is ignored here while the forkserver is spawned, and blocked in this thread, so a Ctrl-C
+    meanwhile waits for the handler restored after it rather than being lost (the CLI has no
+    other thread yet to take it). Only the main thread can set a handler: ``CpuPool.start``
+    runs this there; elsewhere the forkserver starts plainly."""
     forkserver.set_forkserver_preload(["jobs.prepare"])
     previous = signal.getsignal(signal.SIGINT)
     if threading.current_thread() is not threading.main_thread() or previous is None:
@@ -265,8 +285,12 @@ def _call(fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, obje
 
 def _kill(executor: Executor) -> None:
     if isinstance(executor, ProcessPoolExecutor):
-        # a stuck task cannot be cancelled: its process is killed (private, but the only handle)
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
-            process.kill()
+        _kill_processes(executor)
         _forkserver_users(-1, stop_last=False)  # a new pool takes its place
     executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _kill_processes(executor: ProcessPoolExecutor) -> None:
+    # a stuck task cannot be cancelled: its process is killed (private, but the only handle)
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.kill()

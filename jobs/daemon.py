@@ -108,9 +108,8 @@ class Daemon:
             return
         except StorageError as exc:
             self._database_failed(exc)
-        except (
-            Exception
-        ) as exc:  # a pass that blows up is logged; the schedule and other sites go on
+        # a pass that blows up is logged; the schedule and other sites go on
+        except Exception as exc:
             if self._stop.is_set():  # its fetcher or database closed under it: no defect
                 log.info("site=%s pass stopped with the daemon: %s", site.name, exc)
                 return

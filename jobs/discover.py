@@ -168,7 +168,7 @@ async def read_source(
     if source is None:
         return
     children: list[str] = []
-    too_old = p.stats.too_old
+    left_out = p.stats.out_of_window
     try:
         if kind == UrlKind.SITEMAP:
             max_bytes = crawler.fetcher.settings.max_bytes
@@ -185,17 +185,17 @@ async def read_source(
         source_failed(crawler, p, source.row_id, url, exc, source)
         return
     p.stats.discovered += accept_source(crawler, p, source, found, priority=revisit.PRIORITY[kind])
-    if not found and p.stats.too_old > too_old:
-        _all_too_old(crawler, p, url, p.stats.too_old - too_old)
+    if kind == UrlKind.FEED and not found and p.stats.out_of_window > left_out:
+        _all_too_old(crawler, p, url, p.stats.out_of_window - left_out)
     if depth == 0:
         for child in children[:MAX_CHILD_SITEMAPS]:
             await read_source(crawler, p, UrlKind.SITEMAP, child, oldest=oldest, depth=depth + 1)
 
 
 def _all_too_old(crawler: Crawler, p: SitePass, url: str, n: int) -> None:
-    """A source whose articles are all older than the horizon: said once a process (INFO), for
-    a new site's first crawl archives nothing, and its feed may answer 304 from then on; then
-    at DEBUG (an old monthly sitemap is read every pass)."""
+    """A feed whose articles are all older than the horizon: said once a process (INFO), for
+    a new site's first crawl archives nothing from it, and the feed may answer 304 from then
+    on; then at DEBUG. (An old monthly sitemap is in that state by nature: not said.)"""
     once = ("too old", p.name, url)
     level = logging.DEBUG if once in crawler.said else logging.INFO
     crawler.said.add(once)
@@ -399,12 +399,13 @@ def _kept(
     p: SitePass, url: str, items: list[NewUrl], *,
     oldest: datetime | None, newest: datetime | None,
 ) -> list[NewUrl]:  # fmt: skip
-    """``keep`` of a feed's or sitemap's items, then the date window, saying why when none is
-    left: a pattern or base_url that matches nothing looks like a quiet site (a warning: the
-    config is wrong); items all outside the window are only old (debug)."""
+    """``keep`` of a feed's or sitemap's items, then the date window (those left out are
+    counted in ``out_of_window``; ``read_source`` says when a feed's are all old). A pattern or
+    base_url that matches none of the items looks like a quiet site: a warning, the config is
+    wrong."""
     own = list(keep(p, items))
     kept = [u for u in own if _in_window(u.source_date, oldest, newest)]
-    p.stats.too_old += len(own) - len(kept)
+    p.stats.out_of_window += len(own) - len(kept)
     if items and not own:
         pattern = p.site.article_pattern
         log.warning(
@@ -412,9 +413,6 @@ def _kept(
             "base_url %s)",
             p.name, url, len(items), pattern.pattern if pattern else None, p.site.base_url,
         )  # fmt: skip
-    elif own and not kept:
-        # an old monthly sitemap, read every pass: not worth a line each time
-        log.debug("site=%s url=%s has %d articles, none in the date window", p.name, url, len(own))
     return kept
 
 

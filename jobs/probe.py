@@ -357,7 +357,8 @@ def _too_old(url: str, items: list[FeedItem], notes: list[str]) -> None:
     if dated and len(dated) == len(items) and max(dated) < oldest:
         notes.append(
             f"{url}: all {len(items)} items are older than {span(DEFAULT_HORIZON)} (the newest "
-            f"{max(dated).date()}): crawls skip them (horizon); `vnnews backfill` archives them"
+            f"{max(dated).date()}): crawls skip them (horizon); `vnnews backfill SITE` "
+            "archives them"
         )
 
 

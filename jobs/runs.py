@@ -46,7 +46,7 @@ class RunStats:
     not_articles: int = 0
     #: articles of feeds and sitemaps left out for their date (the site's ``horizon``, a
     #: backfill's --since/--until); not stored in crawl_runs
-    too_old: int = 0
+    out_of_window: int = 0
 
     def error(self, site: str, url: str, reason: str, *, not_article: bool = False) -> None:
         self.errors += 1

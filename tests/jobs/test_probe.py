@@ -254,7 +254,7 @@ def test_probe_of_a_loopback_news_site() -> None:
     # its items are from March: a crawl of the suggested block would skip them all
     assert (
         f"{srv.url('/kinh-doanh.rss')}: all 3 items are older than 30d (the newest 2026-03-07): "
-        "crawls skip them (horizon); `vnnews backfill` archives them"
+        "crawls skip them (horizon); `vnnews backfill SITE` archives them"
     ) in report.notes
     assert not any(
         s.path.startswith(("/rss", "/feed", "/sitemap")) for s in srv.seen
