@@ -267,7 +267,7 @@ def run_corpus(pages: Path, truth: Path, repeat: int = CORPUS_REPEAT) -> list[tu
             mine[1] <= MAX_CATASTROPHIC,
         ),
         (
-            f"corpus speed {ref[2]:.2f}/{mine[2]:.2f} ms = {speedup:.1f}x >= {MIN_SPEEDUP:.0f}x",
+            f"corpus speed {ref[2]:.2f}/{mine[2]:.2f} ms = {speedup:.2f}x >= {MIN_SPEEDUP:.0f}x",
             speedup >= MIN_SPEEDUP,
         ),
     ]
