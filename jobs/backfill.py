@@ -89,7 +89,7 @@ async def _sitemaps(
         )
         queue.extend(c for c in children if c not in seen)
         log.info(
-            "site=%s sitemap %s: %d URLs in the window, %d child sitemaps",
+            "site=%s sitemap %s: %d URL(s) in the window, %d child sitemap(s)",
             p.name, url, len(found), len(children),
         )  # fmt: skip
 
@@ -111,7 +111,7 @@ async def _feeds(
         p.stats.discovered += discover.accept_source(
             crawler, p, source, found, priority=revisit.PRIORITY["backfill"], refetch=False
         )
-        log.info("site=%s feed %s: %d URLs in the window", p.name, url, len(found))
+        log.info("site=%s feed %s: %d URL(s) in the window", p.name, url, len(found))
 
 
 async def _walk_listing(
