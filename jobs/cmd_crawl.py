@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import logging
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,8 @@ from jobs.logs import LogFormat, setup_logging
 from scraper.errors import NOT_AN_ARTICLE, ConfigError, VnnewsError
 
 if TYPE_CHECKING:
+    from jobs.app import Archive
+    from jobs.cpupool import CpuPool
     from jobs.runs import RunStats
 
 
@@ -62,20 +66,24 @@ def run(obj: Ctx, http_address: str | None, log_format: LogFormat) -> None:
     if not any(site.enabled for site in config.sites):
         # a daemon with nothing to do would run forever looking healthy
         raise ConfigError(f"{config.path}: no enabled sites: nothing to run")
-    archive = open_archive(obj.db, daemon=True)
-    log_policy(config)
-    pool = build_pool(config)
 
-    async def main() -> None:
+    async def main(archive: Archive, pool: CpuPool) -> None:
         async with build_fetcher(config, archive) as fetcher:
             crawler = Crawler(fetcher, archive.sessions, batch=config.daemon.batch, cpu=pool)
             await Daemon(config, crawler, http=http).run()
 
-    try:
-        asyncio.run(main())
-    finally:
-        pool.close()
-        archive.close()
+    with contextlib.ExitStack() as opened:
+        try:
+            archive = open_archive(obj.db, daemon=True)
+            opened.callback(archive.close)
+            log_policy(config)
+            pool = build_pool(config)
+            opened.callback(pool.close)
+            asyncio.run(main(archive, pool))
+        except KeyboardInterrupt:
+            # Ctrl-C before the daemon's own handler is in place (about a second after the
+            # start), or a second one while it stops: stopped all the same, exit 0
+            logging.getLogger("vnnews.daemon").info("vnnews daemon stopped")
 
 
 @click.command()
@@ -230,6 +238,8 @@ def _echo_pass(
         f"new {st.new_articles}, changed {st.changed_articles}, unchanged {st.unchanged}, "
         f"duplicates {st.duplicates}, not modified {st.not_modified}, "
         f"not articles {st.not_articles}, errors {st.failures()}"
+        # said only when some were: items a feed or sitemap dated before the horizon
+        + (f", out of window {st.out_of_window}" if st.out_of_window else "")
     )
     for line in st.error_log[:5]:
         click.echo(f"  {'skipped' if f': {NOT_AN_ARTICLE}: ' in line else 'error'}: {line}")

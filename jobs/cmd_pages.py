@@ -36,11 +36,18 @@ def extract(
     from scraper.extract import extract_article, require_article
     from scraper.profiles import SiteProfile, load_profiles
 
-    site = _named_site(obj, profile_name) if profile_name else None
+    is_url = file_or_url.lower().startswith(("http://", "https://"))
+    if page_url is not None:  # checked before anything is fetched or read
+        if is_url:
+            raise click.BadParameter(
+                "is for a saved page: a URL given as FILE_OR_URL is its own", param_hint="--url"
+            )
+        _require_url(page_url, "--url", "the page's original URL (http:// or https://)")
+    site = _named_site(obj, profile_name) if profile_name is not None else None
     profile: SiteProfile | None = None
     if site is not None:
         profile = site.site_profile()
-    elif profile_name:  # an unknown name fails before any fetch
+    elif profile_name is not None:  # an unknown name fails before any fetch
         registry = load_profiles()
         if profile_name not in registry.names():
             config = obj.config_if_any
@@ -52,7 +59,7 @@ def extract(
             )
         profile = registry.get(profile_name)
     html: str | bytes
-    if file_or_url.lower().startswith(("http://", "https://")):
+    if is_url:
         _require_url(
             file_or_url, "FILE_OR_URL", "a page's URL (http:// or https://) or a saved page"
         )

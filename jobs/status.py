@@ -147,10 +147,13 @@ def judge(facts: SiteFacts, policy: Policy, now: datetime) -> Verdict:
         return verdict("disabled", why)
     if policy.moved_to:
         return verdict("moved", f"moved to {policy.moved_to}")
-    if facts.failing_passes >= policy.failing_after:
+    # a site that has never worked earns no grace: its first failing pass makes it failing
+    never = facts.last_success_at is None
+    if facts.failing_passes >= (1 if never else policy.failing_after):
         last = f": {facts.last_error}" if facts.last_error else ""
         n = facts.failing_passes
-        return verdict("failing", f"{n} failing pass{'es' if n > 1 else ''} in a row{last}")
+        why = ", none succeeded yet" if never else " in a row"
+        return verdict("failing", f"{n} failing pass{'es' if n > 1 else ''}{why}{last}")
     if yield_.pages >= ROT_MIN_PAGES and yield_.share > policy.rot_share:
         why = ", ".join(f"{n} {what}" for what, n in yield_.why)
         return verdict(
@@ -176,11 +179,9 @@ def _ok_reason(facts: SiteFacts, policy: Policy, now: datetime) -> str:
     if facts.failing_passes:
         # ok for now: a site is failing after ``failing_after`` passes in a row, not one
         n = facts.failing_passes
-        never = ", none succeeded yet" if facts.last_success_at is None else ""
         last = f": {facts.last_error}" if facts.last_error else ""
         parts.append(
-            f"{n} failing pass{'es' if n > 1 else ''}{never} (failing from "
-            f"{policy.failing_after}){last}"
+            f"{n} failing pass{'es' if n > 1 else ''} (failing from {policy.failing_after}){last}"
         )
     return "; ".join(parts)
 

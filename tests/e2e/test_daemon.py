@@ -83,9 +83,14 @@ feeds = ["http://127.0.0.1:{port}/rss.xml"]
             proc.wait()
     err = log.read_text()
     assert proc.returncode == 0, err
-    dead_errors = [line for line in err.splitlines() if "site=dead" in line and "WARNING" in line]
+    dead_errors = [
+        line for line in err.splitlines() if "site=dead url=" in line and "WARNING" in line
+    ]
     assert len(dead_errors) == 1, err
     assert f"127.0.0.1:{port}/rss.xml" in dead_errors[0]
+    # a site that never worked is failing from its first failing pass, said once
+    status = [line for line in err.splitlines() if "site=dead status=failing" in line]
+    assert len(status) == 1 and "1 failing pass, none succeeded yet" in status[0], err
     assert "Traceback" not in err
     assert "daemon stopped" in err
     # the daemon said who it was while it ran, and that it stopped cleanly

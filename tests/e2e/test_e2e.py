@@ -436,6 +436,7 @@ def test_a_feed_older_than_the_horizon_is_said_and_backfill_archives_it(
         with caplog.at_level(logging.INFO, logger="vnnews.crawl"):
             code, out = invoke(sqlite_url, config, "crawl", "tt")
         assert code == 0 and "tt: discovered 0, fetched 0, new 0," in out, out
+        assert out.splitlines()[0].endswith(", errors 0, out of window 1"), out  # even with -q
         said = [r for r in caplog.records if "older than the horizon" in r.getMessage()]
         assert len(said) == 1 and said[0].levelname == "INFO", caplog.text
         assert said[0].getMessage() == (

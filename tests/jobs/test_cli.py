@@ -101,6 +101,35 @@ def test_ctrl_c_while_the_cli_loads_is_one_line(tmp_path: Path) -> None:
     assert (proc.returncode, err) == (130, "vnnews: interrupted\n")
 
 
+def test_ctrl_c_while_the_daemon_starts_stops_it_with_exit_0(tmp_path: Path) -> None:
+    # after the CLI has loaded, before the daemon's handler is in place (the database is being
+    # created): it exited 130 "interrupted" where the README promises run's exit 0
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(
+        '[fetch]\nallow_hosts = ["127.0.0.1"]\n'
+        '[[site]]\nname = "x"\nbase_url = "http://127.0.0.1:9/"\nfeeds = ["http://127.0.0.1:9/r"]\n'
+    )
+    cmd = [VNNEWS, "--db", f"sqlite:///{tmp_path}/x.db", "--config", str(cfg), "run"]
+    cmd += ["--log-format", "text"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+    try:
+        seen = ""
+        for line in proc.stderr:
+            seen += line
+            if "creating database" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        watchdog.cancel()
+    err = seen + rest
+    assert "Traceback" not in err, err
+    assert proc.returncode == 0 and "vnnews daemon stopped" in err, err
+
+
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
@@ -241,6 +270,24 @@ def test_extract_of_a_configured_sites_url_extracts_as_the_crawler_does(tmp_path
     assert unconfigured.returncode == 0, unconfigured.stderr
     other = json.loads(unconfigured.stdout)
     assert other["site"] == "127.0.0.1" and not other["extractor"].startswith("profile:vnexpress")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--site", ""], "no [[site]] or profile named ''"),
+        (["--url", "notaurl"], "'notaurl' is not a URL"),
+        (["http://127.0.0.1:1/x.html", "--url", "http://127.0.0.1:2/y"], "is for a saved page"),
+    ],
+    ids=["empty-site", "url-not-a-url", "url-beside-a-url"],
+)
+def test_extract_options_that_cannot_apply_are_usage_errors(args: list[str], said: str) -> None:
+    # each was taken silently: --site '' as no --site, --url notaurl as the page's URL, --url
+    # beside a URL ignored
+    page = str(REAL / "vnexpress.net" / "meth04-article.html")
+    proc = run("extract", *(args if args[0].startswith("http") else [page, *args]))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert said in proc.stderr
 
 
 def test_extract_missing_file_is_a_usage_error_in_one_line(tmp_path: Path) -> None:

@@ -53,9 +53,13 @@ def test_failing_after_the_configured_passes_in_a_row() -> None:
     assert ok.reason.endswith("; 2 failing passes (failing from 3): https://s.vn/rss: HTTP 404"), (
         ok.reason
     )
+    # a site that has never worked is failing from its first failing pass ('ok' with 'last
+    # success never' read as healthy)
     first = dataclasses.replace(f, failing_passes=1, last_success_at=None)
-    assert judge(first, Policy(), NOW).reason.endswith(
-        "; 1 failing pass, none succeeded yet (failing from 2): https://s.vn/rss: HTTP 404"
+    v = judge(first, Policy(), NOW)
+    assert (v.status, v.reason) == (
+        "failing",
+        "1 failing pass, none succeeded yet: https://s.vn/rss: HTTP 404",
     )
     v = judge(f, Policy(failing_after=2), NOW)
     assert v.status == "failing" and not v.healthy
