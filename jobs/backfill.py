@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -25,6 +26,8 @@ from jobs.config import SiteConfig
 from jobs.crawl import Crawler
 from jobs.runs import RunStats, SitePass, recorded_run
 from scraper.discover.listings import find_next_page
+from scraper.fetch import FetchResult
+from storage.frontier import NewUrl
 from storage.models import Article, ArticleUrl, UrlKind
 
 log = logging.getLogger("vnnews.backfill")
@@ -66,52 +69,52 @@ async def _sitemaps(
             p.name,
         )  # fmt: skip
     queue, seen = deque(urls), set[str]()
+    max_bytes = crawler.fetcher.settings.max_bytes
     while queue and len(seen) < MAX_SITEMAPS:
         url = queue.popleft()
         if url in seen:
             continue
         seen.add(url)
-        # unconditional: a sitemap unchanged since the daemon read it may hold entries its
-        # horizon skipped
-        source = await discover.fetch_source(crawler, p, UrlKind.SITEMAP, url, conditional=False)
-        if source is None:
-            continue
-        try:
-            found, children = discover.sitemap_urls(
-                p, source.result, max_bytes=crawler.fetcher.settings.max_bytes, oldest=since,
-                newest=until,
-            )  # fmt: skip
-        except Exception as exc:  # per-source containment, as in discovery
-            discover.source_failed(crawler, p, source.row_id, url, exc, source)
-            continue
-        p.stats.discovered += discover.accept_source(
-            crawler, p, source, found, priority=revisit.PRIORITY["backfill"], refetch=False
-        )
-        queue.extend(c for c in children if c not in seen)
-        log.info(
-            "site=%s sitemap %s: %d URL(s) in the window, %d child sitemap(s)",
-            p.name, url, len(found), len(children),
+        children = await _read(
+            crawler, p, UrlKind.SITEMAP, url,
+            lambda r: discover.sitemap_urls(p, r, max_bytes=max_bytes, oldest=since, newest=until),
         )  # fmt: skip
+        queue.extend(c for c in children if c not in seen)
 
 
 async def _feeds(
     crawler: Crawler, p: SitePass, since: datetime | None, until: datetime | None
 ) -> None:
     for url in p.site.feeds:
-        # unconditional: a feed unchanged since the daemon read it holds the items its
-        # horizon skipped
-        source = await discover.fetch_source(crawler, p, UrlKind.FEED, url, conditional=False)
-        if source is None:
-            continue
-        try:
-            found = discover.feed_urls(p, source.result, oldest=since, newest=until)
-        except Exception as exc:  # per-source containment, as in discovery
-            discover.source_failed(crawler, p, source.row_id, url, exc, source)
-            continue
-        p.stats.discovered += discover.accept_source(
-            crawler, p, source, found, priority=revisit.PRIORITY["backfill"], refetch=False
-        )
-        log.info("site=%s feed %s: %d URL(s) in the window", p.name, url, len(found))
+        await _read(
+            crawler, p, UrlKind.FEED, url,
+            lambda r: (discover.feed_urls(p, r, oldest=since, newest=until), []),
+        )  # fmt: skip
+
+
+async def _read(
+    crawler: Crawler, p: SitePass, kind: str, url: str,
+    parse: Callable[[FetchResult], tuple[list[NewUrl], list[str]]],
+) -> list[str]:  # fmt: skip
+    """Fetch a feed or sitemap unconditionally (unchanged since the daemon read it, it may hold
+    entries its horizon skipped), parse it, queue its URLs at backfill priority; the child
+    sitemaps it lists (none when it failed: recorded, as in discovery)."""
+    source = await discover.fetch_source(crawler, p, kind, url, conditional=False)
+    if source is None:
+        return []
+    try:
+        found, children = parse(source.result)
+    except Exception as exc:  # per-source containment, as in discovery
+        discover.source_failed(crawler, p, source.row_id, url, exc, source)
+        return []
+    p.stats.discovered += discover.accept_source(
+        crawler, p, source, found, priority=revisit.PRIORITY["backfill"], refetch=False
+    )
+    log.info(
+        "site=%s %s %s: %d URL(s) in the window%s", p.name, kind, url, len(found),
+        f", {len(children)} child sitemap(s)" if children else "",
+    )  # fmt: skip
+    return children
 
 
 async def _walk_listing(

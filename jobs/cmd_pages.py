@@ -6,7 +6,6 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -108,27 +107,18 @@ def _configured_site(obj: Ctx, url: str) -> SiteConfig | None:
     one host), the first whose ``article_pattern`` the URL matches, else the first listed.
     None without a sources.toml or for a saved page without ``--url``."""
     from jobs.domains import is_article_url, is_own
+    from scraper.urls import host_of, port_of
 
     config = obj.config_if_any
     try:
-        parts = urlsplit(url)
-    except ValueError:
+        host, port = host_of(url), port_of(url)
+    except ValueError:  # a file:// URL
         return None
-    if config is None or parts.scheme not in ("http", "https"):
+    if config is None:
         return None
-    netloc = parts.netloc.lower()
-    mine = [s for s in config.sites if urlsplit(s.base_url).netloc.lower() == netloc] or [
-        s for s in config.sites if is_own(s, url) and _port(s.base_url) == _port(url)
-    ]
+    sites = [s for s in config.sites if port_of(s.base_url) == port]
+    mine = [s for s in sites if host_of(s.base_url) == host] or [s for s in sites if is_own(s, url)]
     return next((s for s in mine if is_article_url(s, url)), mine[0] if mine else None)
-
-
-def _port(url: str) -> int | None:
-    parts = urlsplit(url)
-    try:
-        return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    except ValueError:
-        return None
 
 
 def _require_url(value: str, param: str, what: str) -> None:

@@ -221,6 +221,17 @@ def host_of(url: str) -> str:
     return _normalize_host(_split(url, None), url)
 
 
+def port_of(url: str) -> int:
+    """The port ``url`` is served on, its scheme's default when it names none. Raises ValueError
+    like canonicalize."""
+    parts = _split(url, None)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"bad port in {url!r}") from exc
+    return port if port is not None else _DEFAULT_PORTS[parts.scheme]
+
+
 def _site_key(host: str) -> str:
     # every leading "www." (so stripping is idempotent), but never down to a bare TLD
     while host.startswith("www.") and host.count(".") >= 2:

@@ -142,27 +142,37 @@ def test_started_workers_are_up_before_the_first_task_and_close_waits_for_them()
     assert closing._executor is None and sys.modules["__main__"] is main
 
 
+def _run_pool_script(tmp_path: Path, setup: str) -> subprocess.CompletedProcess[str]:
+    """A script run as its own process: ``setup`` makes ``pool``, then one task prints 49 and
+    the pool closes."""
+    script = tmp_path / "pool_script.py"
+    script.write_text(
+        "import asyncio, os, signal, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from multiprocessing import forkserver\n"
+        "from jobs.cpupool import CpuPool\n"
+        "from tests.jobs.test_cpupool import pid_of_worker\n"
+        + setup
+        + "print(asyncio.run(pool.run(pid_of_worker, 7))[1], flush=True)\n"
+        "pool.close()\n",
+        encoding="utf-8",
+    )
+    return subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+
+
 @pytest.mark.parametrize("ahead", [False, True], ids=["on-first-task", "started-ahead"])
 def test_workers_do_not_run_the_main_script_again(tmp_path: Path, ahead: bool) -> None:
     """A script that runs the pool without the ``if __name__ == "__main__"`` guard (the
     ``vnnews`` console script imports the whole CLI the same way): the workers must not
     re-run it, which would start the work again in each (multiprocessing refuses) and cost
     each worker the script's imports."""
-    script = tmp_path / "unguarded.py"
-    script.write_text(
-        "import asyncio, os, sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from jobs.cpupool import CpuPool\n"
-        "from tests.jobs.test_cpupool import pid_of_worker\n"
+    done = _run_pool_script(
+        tmp_path,
         "print('script ran', os.getpid(), flush=True)\n"
         "pool = CpuPool(2)\n"
-        f"{'pool.start()' if ahead else 'pass'}\n"
-        "print(asyncio.run(pool.run(pid_of_worker, 7))[1])\n"
-        "pool.close()\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        f"{'pool.start()' if ahead else 'pass'}\n",
     )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.split("\n")
@@ -174,22 +184,11 @@ def test_a_ctrl_c_while_the_forkserver_starts_does_not_reach_it(tmp_path: Path) 
     """Ctrl-C goes to the whole process group: in the first second of ``vnnews run`` it found
     the forkserver still importing, killed it with a traceback, and the daemon hung on its way
     out. The forkserver now ignores SIGINT from its first instruction."""
-    script = tmp_path / "early_sigint.py"
-    script.write_text(
-        "import asyncio, os, signal, sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from multiprocessing import forkserver\n"
-        "from jobs.cpupool import CpuPool\n"
-        "from tests.jobs.test_cpupool import pid_of_worker\n"
+    done = _run_pool_script(
+        tmp_path,
         "pool = CpuPool(2)\n"
         "pool.start()  # the forkserver is spawned now, its imports have just begun\n"
-        "os.kill(forkserver._forkserver._forkserver_pid, signal.SIGINT)\n"
-        "print(asyncio.run(pool.run(pid_of_worker, 7))[1], flush=True)\n"
-        "pool.close()\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        "os.kill(forkserver._forkserver._forkserver_pid, signal.SIGINT)\n",
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout == "49\n"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from scraper.urls import TRACKING_PARAMS, canonicalize, host_of, same_site
+from scraper.urls import TRACKING_PARAMS, canonicalize, host_of, port_of, same_site
 
 BASE = "https://vnexpress.net/kinh-doanh/chung-khoan"
 
@@ -246,3 +246,11 @@ def test_canonicalize_is_idempotent(url: str, www: str, slash: str) -> None:
     assert canonicalize(once) == once
     assert once.isascii()
     assert "#" not in once
+
+
+def test_port_of_gives_the_schemes_default_when_none_is_named() -> None:
+    assert port_of("http://a.vn/x") == 80 and port_of("HTTPS://a.vn/x") == 443
+    assert port_of("http://127.0.0.1:8611/x") == 8611 and port_of("https://a.vn:443/") == 443
+    for bad in ("file:///tmp/a.html", "http://a.vn:99999/"):
+        with pytest.raises(ValueError):
+            port_of(bad)
