@@ -4,7 +4,8 @@ The stages, each run only when the one before found too little (as trafilatura d
 
 1. ``strip_generic_chrome`` removes structural chrome and class-named widgets, then paragraphs
    (``<p>``, ``<pre>``, ``<blockquote>``, runs of text broken by ``<br>``) score their parent
-   and, less, the ancestors above; the best candidate, discounted by its link density, is the
+   and, less, the ancestors above; the best candidate, discounted by its link density (or the
+   first ancestor above it that scores more than the one below: Readability's climb), is the
    body, together with the siblings that score near it (an article split across wrappers), or,
    when the wrappers around it have siblings of the same tag and kind of class that hold
    prose, those sections (an article whose sections each sit in a wrapper of their own).
@@ -354,7 +355,27 @@ def _best(found: _Scores) -> tuple[LexborNode, float] | None:
                 score = _adjusted(found, key) if key in found.scores else best_score
                 return node, max(score, best_score)
             node = node.parent
-    return top, best_score
+    return _climb(found, top, best_score)
+
+
+def _climb(found: _Scores, top: LexborNode, score: float) -> tuple[LexborNode, float]:
+    """Readability's climb: up ``top``'s scored ancestors while each keeps a third of its
+    score; the first that scores more than the one below it is the body. An article whose first
+    paragraphs sit in its wrapper and the rest in a box below them ("read more", a paywall's
+    second half) scores the box highest, and the wrapper above the box's own wrappers."""
+    last, threshold = score, score / 3
+    node = top.parent
+    while node is not None and node.tag not in ("body", "html"):
+        key = node.mem_id
+        if key in found.scores:
+            adjusted = _adjusted(found, key)
+            if adjusted < threshold:
+                break
+            if adjusted > last:
+                return node, adjusted
+            last = adjusted
+        node = node.parent
+    return top, score
 
 
 def _ancestor_ids(node: LexborNode) -> list[int]:

@@ -1,7 +1,7 @@
 """Evaluation gate: the generic extractor on the dev set (Mozilla Readability's 125 test pages,
 ``shared/devsets/readability`` beside the clone) must not fall below a pinned floor.
 
-The floors sit a little under today's figures (F1 0.943, P 0.959, R 0.927): a change that
+The floors sit a little under today's figures (F1 0.947, P 0.958, R 0.936): a change that
 makes the extractor worse on pages it was not written for fails here. trafilatura's own run is
 in ``bench/extract.py``, not here: the gate compares with the pinned figures, not timings.
 Skipped only when the dev set is absent outside CI (CI has shared/ beside the clone).
@@ -16,11 +16,11 @@ import pytest
 from scraper.extract import extract_generic
 from tests.support.scoring import CATASTROPHIC_BELOW, DEVSET, load_corpus, score_corpus, score_page
 
-F1_FLOOR = 0.932
-RECALL_FLOOR = 0.905
+F1_FLOOR = 0.937
+RECALL_FLOOR = 0.915
 PRECISION_FLOOR = 0.95
-# pages scored under 0.5: today 4, and trafilatura scores under 0.8 on three of them
-MAX_BELOW_HALF = 5
+# pages scored under 0.5: today 3, and trafilatura scores under 0.8 on all three
+MAX_BELOW_HALF = 4
 
 pytestmark = pytest.mark.skipif(
     not (DEVSET / "truth.json").is_file() and not os.environ.get("CI"),
@@ -60,6 +60,26 @@ def test_an_article_split_into_sections_is_read_whole(page: str) -> None:
     (case,) = [c for c in load_corpus(DEVSET / "pages", DEVSET / "truth.json") if c.id == page]
     score = score_page(case.expected, extract_generic(case.html, "https://example.org/p.html").text)
     assert score.recall >= 0.95 and score.precision >= 0.95, score
+
+
+@pytest.mark.parametrize(
+    ("page", "opening"),
+    [
+        ("herald-sun-1", "The roadshow featured the Prime Minister’s national security adviser"),
+        ("mozilla-2", "Develop, deploy and debug Firefox OS apps directly in your browser"),
+    ],
+)
+def test_the_wrapper_above_the_best_box_is_the_body_when_it_scores_more(
+    page: str, opening: str
+) -> None:
+    """The best-scoring box is the article's second half ("read more", a features grid); its
+    first paragraphs sit in the wrapper above, which scores more than the box's own wrappers
+    between them. Readability's climb (``generic._climb``) takes the wrapper: before it, the
+    opening paragraphs were lost (mozilla-2 scored F1 0.28, herald-sun-1 lost four)."""
+    (case,) = [c for c in load_corpus(DEVSET / "pages", DEVSET / "truth.json") if c.id == page]
+    text = extract_generic(case.html, "https://example.org/p.html").text
+    assert opening in text
+    assert score_page(case.expected, text).recall >= 0.7
 
 
 def test_a_section_named_after_its_heading_is_not_a_share_widget() -> None:
