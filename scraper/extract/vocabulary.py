@@ -32,7 +32,10 @@ RELATED_BOX_CSS = "[type*=related i], [data-type*=related i]"
 #: STRONG words name a widget whatever else the value says ("news-related")
 CHROME_NODE_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|comments?|binh-?luan|rating|stringrating|"
-    r"related|relate|relation|lien-?quan|other-?news|othernews|tin-?khac|cung-?chuyen-?muc|"
+    # "related" glued to other words as well: "jp-relatedposts", "RelatedContent",
+    # "contentRelatedArea" (a class name seldom says "unrelated")
+    r"[a-z0-9]*related[a-z0-9]*|relate|relation|lien-?quan|other-?news|othernews|tin-?khac|"
+    r"cung-?chuyen-?muc|"
     r"breadcrumbs?|pagination|pager|newsletter|subscribe|advert|ads|adsbygoogle|banner|"
     r"sponsor|sponsored|popup|modal|login|captcha|fb-like|zalo|recommend|most-?read|"
     r"xem-?them|readmore)(?:$|[\s_-])",
