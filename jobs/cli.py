@@ -45,7 +45,10 @@ class VnnewsGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            # SIGTERM (``timeout``, cron wrappers, service managers) stops every command as
+            # Ctrl-C does: its cleanup runs (an export's partial file, a backup's), exit 143
+            with interrupt.sigterm_as_interrupt():
+                return super().invoke(ctx)
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as exc:  # a bad command, option or argument
@@ -141,7 +144,8 @@ def cli(ctx: click.Context, db: str, config_path: str, verbose: int, quiet: bool
     """vnnews: archive Vietnamese provincial news (raw HTML and clean articles)."""
     verbosity = -1 if quiet else verbose
     setup_logging(verbosity)
-    ctx.obj = Ctx(db, config_path, verbosity=verbosity)
+    named = ctx.get_parameter_source("config_path") is not click.core.ParameterSource.DEFAULT
+    ctx.obj = Ctx(db, config_path, verbosity=verbosity, config_named=named)
 
 
 COMMANDS: tuple[click.Command, ...] = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,14 +58,22 @@ def _one_format(as_json: bool, as_csv: bool) -> None:
         raise click.UsageError("--json and --csv exclude each other: choose one")
 
 
-def _json_csv(command: Any) -> Any:
-    @functools.wraps(command)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        _one_format(kwargs["as_json"], kwargs["as_csv"])
-        return command(*args, **kwargs)
+def _formats(json_help: str) -> Callable[[Any], Any]:
+    """The --json and --csv options (one at most), ``json_help`` saying what --json prints."""
 
-    f = click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")(checked)
-    return click.option("--json", "as_json", is_flag=True, help="JSON lines, every field.")(f)
+    def options(command: Any) -> Any:
+        @functools.wraps(command)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            _one_format(kwargs["as_json"], kwargs["as_csv"])
+            return command(*args, **kwargs)
+
+        f = click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")(checked)
+        return click.option("--json", "as_json", is_flag=True, help=json_help)(f)
+
+    return options
+
+
+_json_csv = _formats("JSON lines, every field.")
 
 
 def _article_window(f: Any) -> Any:
@@ -154,7 +163,10 @@ def search(
 @click.command()
 @click.argument("id_or_url")
 @click.option("--raw", is_flag=True, help="Print the raw HTML as fetched instead.")
-@click.option("--versions", is_flag=True, help="Show each stored version and what changed.")
+@click.option(
+    "--versions", is_flag=True,
+    help="Show each stored version and what changed (with --json: each version whole).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
 @click.pass_obj
 def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> None:
@@ -181,7 +193,16 @@ def show(obj: Ctx, id_or_url: str, raw: bool, versions: bool, as_json: bool) -> 
                 sys.stdout.buffer.write(bodies.page_body(page))
                 return
             if versions:
-                print_versions(repo.article_versions(s, art.id))
+                stored = repo.article_versions(s, art.id)
+                if as_json:  # each version whole, oldest first: the diffs are the reader's
+                    click.echo(json.dumps(
+                        [{"version": i, "fetched_at": v.fetched_at.isoformat(),
+                          "content_hash": v.content_hash, "title": v.title, "text": v.text,
+                          "page_id": v.page_id} for i, v in enumerate(stored, 1)],
+                        ensure_ascii=False, indent=2,
+                    ))  # fmt: skip
+                else:
+                    print_versions(stored)
                 return
             data: dict[str, Any] = {
                 "id": art.id,
@@ -239,7 +260,7 @@ def _clip(text: str, width: int) -> str:
 
 
 @click.command()
-@_json_csv
+@_formats("One JSON list of objects, every field.")
 @click.pass_obj
 def sites(obj: Ctx, as_json: bool, as_csv: bool) -> None:
     """Each site's status (ok, failing, stale, rotting, moved, disabled) and why, its last new
@@ -372,13 +393,26 @@ def db_check(obj: Ctx, as_json: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def db_backup(obj: Ctx, path: Path) -> None:
-    """Copy the SQLite archive to PATH (online backup: safe while the daemon writes)."""
-    from storage.db import make_engine
+    """Copy the SQLite archive to PATH (online backup: safe while the daemon writes). PATH
+    appears once the copy is complete: a stopped backup leaves nothing there."""
+    from storage.db import check_archived, make_engine, require_not_foreign
     from storage.maintenance import backup
 
     engine = make_engine(obj.db, read_only=True)
     try:
-        backup(engine, path)
+        if engine.dialect.name == "sqlite":  # PostgreSQL: backup says to use pg_dump
+            check_archived(engine)  # an empty file: nothing archived to back up
+            require_not_foreign(engine)  # another program's database is not ours to copy
+        with progress_bar(100, "backing up") as bar:
+            shown = 0  # percent of the pages copied
+
+            def tick(left: int, total: int) -> None:
+                nonlocal shown
+                done = 100 * (total - left) // max(total, 1)
+                bar.update(done - shown)
+                shown = done
+
+            backup(engine, path, progress=tick)
     finally:
         engine.dispose()
     click.echo(f"backed up to {path} ({path.stat().st_size} bytes)")

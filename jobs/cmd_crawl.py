@@ -281,11 +281,13 @@ def reextract(obj: Ctx, site: str | None, every: bool, as_json: bool) -> None:
         done()
     if as_json:
         click.echo(_json_line(dataclasses.asdict(stats)))
-        return
-    click.echo(
-        f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
-        f"failed {stats.failed}, collisions {stats.collisions}"
-    )
+    else:
+        click.echo(
+            f"re-extracted {stats.seen}: updated {stats.updated}, unchanged {stats.unchanged}, "
+            f"failed {stats.failed}, collisions {stats.collisions}"
+        )
+    if stats.seen and stats.failed == stats.seen:  # nothing done: a script must not read success
+        raise VnnewsError(f"no article could be re-extracted ({stats.failed} failed)")
 
 
 def _json_line(data: dict[str, Any]) -> str:

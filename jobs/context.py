@@ -16,9 +16,13 @@ EXIT_STATUS = "vnnews.exit_status"
 
 
 class Ctx:
-    def __init__(self, db: str, config_path: str, *, verbosity: int = 0) -> None:
+    def __init__(
+        self, db: str, config_path: str, *, verbosity: int = 0, config_named: bool = False
+    ) -> None:
         self.db = db
         self.config_path = config_path
+        #: the file was named (--config, $VNNEWS_CONFIG), not the default sources.toml
+        self.config_named = config_named
         #: -1 quiet, 0 info, 1+ debug (commands that set logging up again keep it)
         self.verbosity = verbosity
         self._config: Config | None = None
@@ -32,8 +36,12 @@ class Ctx:
     @property
     def config_if_any(self) -> Config | None:
         """The configuration, or None when there is no sources.toml (the commands that read
-        the archive or one page need none); a sources.toml that is there must be valid."""
-        return self.config if Path(self.config_path).exists() else None
+        the archive or one page need none); a sources.toml that is there must be valid, and a
+        file named with --config or $VNNEWS_CONFIG must be there (a typo in its name would
+        quietly change what ``sites`` says of each site)."""
+        if self.config_named or Path(self.config_path).exists():
+            return self.config
+        return None
 
 
 def parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:

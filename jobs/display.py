@@ -39,10 +39,21 @@ def progress_printer() -> tuple[Callable[[str, str], None], Callable[[], None]]:
 
 
 def progress_bar(total: int, label: str) -> AbstractContextManager[Any]:
-    """click's progress bar on a terminal (stderr); a no-op elsewhere. ``.update(1)`` ticks."""
+    """click's progress bar on a terminal (stderr); a no-op elsewhere. ``.update(1)`` ticks.
+
+    Drawn at most ~500 times in all: redrawn at every tick, an export of 200,000 articles spent
+    a third of its time writing 17 MB to the terminal, and its first estimate, made after one
+    article, said five days."""
     if not sys.stderr.isatty():
         return nullcontext(_Silent())
-    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+    return click.progressbar(
+        length=total, label=label, file=sys.stderr, show_pos=True,
+        update_min_steps=max(1, total // _DRAWS),
+    )  # fmt: skip
+
+
+#: how many times at most a progress bar is drawn
+_DRAWS = 500
 
 
 class _Silent:

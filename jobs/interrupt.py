@@ -1,4 +1,4 @@
-"""SIGTERM as Ctrl-C for the commands that run a pass and exit (``crawl``, ``backfill``).
+"""SIGTERM as Ctrl-C for every command (``jobs.cli``), ``crawl`` and ``backfill`` above all.
 
 ``timeout 1h vnnews crawl``, cron wrappers and service managers stop a command with SIGTERM,
 whose default kills it on the spot: no summary, the passes left open until the next start

@@ -24,6 +24,9 @@ from storage import bodies, repo
 from storage.models import Article, Page, Site
 
 log = logging.getLogger("vnnews.reextract")
+#: failures logged one by one in a run; the rest are counted (an archive whose pages are gone
+#: would print a line per article)
+MAX_WARNINGS = 20
 
 
 @dataclass
@@ -54,12 +57,22 @@ def reextract(
         if not every:
             stmt = stmt.where(Article.extractor_version != EXTRACTOR_VERSION)
         ids = list(s.scalars(stmt))
+    warned = 0
+
+    def say(message: str) -> None:  # the first few failures each, then how many more
+        nonlocal warned
+        warned += 1
+        if warned <= MAX_WARNINGS:
+            log.warning("%s", message)
+
     for article_id in ids:
         stats.seen += 1
         with sessions.begin() as s:
-            _one(s, article_id, profiles, stats)
+            _one(s, article_id, profiles, stats, say)
         if on_progress:
             on_progress(stats.seen)
+    if warned > MAX_WARNINGS:
+        log.warning("... and %d more like these (not shown)", warned - MAX_WARNINGS)
     return stats
 
 
@@ -68,40 +81,40 @@ def _profile(site_profile: str | None, url: str, page: Page) -> SiteProfile | No
 
 
 def _one(
-    s: Session, article_id: int, profiles: dict[str, str | None], stats: ReextractStats
+    s: Session,
+    article_id: int,
+    profiles: dict[str, str | None],
+    stats: ReextractStats,
+    say: Callable[[str], None],
 ) -> None:
     art = s.get_one(Article, article_id)
     page = s.get(Page, art.page_id) if art.page_id else None
-    if page is None or page.body_zstd is None:
+    # a body stored once for identical fetches is read from the fetch that holds it
+    raw = bodies.page_body(page) if page is not None else b""
+    if page is None or not raw:
         stats.failed += 1
-        log.warning("article=%d url=%s: no archived page to re-extract from", art.id, art.url)
+        say(f"article={art.id} url={art.url}: no archived page to re-extract from")
         return
     site_name = s.get_one(Site, art.site_id).name
     try:
-        html = decode_body(bodies.page_body(page), page.headers.get("content-type"))
+        html = decode_body(raw, page.headers.get("content-type"))
         fresh = extract_article(
             html, page.final_url, _profile(profiles.get(site_name), page.final_url, page),
             fallback_date=art.published_at or art.first_seen,
         )  # fmt: skip
     except VnnewsError as exc:
         stats.failed += 1
-        log.warning("article=%d url=%s: re-extraction failed: %s", art.id, art.url, exc)
+        say(f"article={art.id} url={art.url}: re-extraction failed: {exc}")
         return
     if not is_article(fresh):
         stats.failed += 1
-        log.warning(
-            "article=%d url=%s: re-extraction found no body; kept the old one", art.id, art.url
-        )
+        say(f"article={art.id} url={art.url}: re-extraction found no body; kept the old one")
         return
     fresh.url = art.url
     outcome = repo.replace_extraction(s, art, fresh, extractor_version=EXTRACTOR_VERSION)
     if outcome == "collision":
         stats.collisions += 1
-        log.warning(
-            "article=%d url=%s: re-extracted text equals another article's; kept as is",
-            art.id,
-            art.url,
-        )
+        say(f"article={art.id} url={art.url}: re-extracted text equals another article's; kept")
     elif outcome == "updated":
         stats.updated += 1
     else:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -74,38 +75,70 @@ def check(session: Session, tick: Callable[[], None] = lambda: None) -> CheckRep
                 text("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)")
             )
         except Exception as exc:
-            report.problems.append(f"articles_fts: does not match articles: {exc}")
+            # FTS5 says "database disk image is malformed" of any mismatch: say what it means
+            said = " ".join(str(getattr(exc, "orig", exc)).split())
+            report.problems.append(
+                f"articles_fts: the search index does not match articles (FTS5: {said}); "
+                "rebuild it with: INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')"
+            )
         for (line,) in session.execute(text("PRAGMA integrity_check")):
             if line != "ok":
                 report.problems.append(f"integrity_check: {line}")
     return report
 
 
-def backup(engine: Engine, dest: Path) -> None:
-    """Copy a live SQLite archive to ``dest`` with the online backup API."""
+#: ``backup``'s progress: (pages left, pages in all), after each step of ``BACKUP_STEP`` pages
+BackupProgress = Callable[[int, int], None]
+BACKUP_STEP = 1024
+
+
+def backup(engine: Engine, dest: Path, *, progress: BackupProgress | None = None) -> None:
+    """Copy a live SQLite archive to ``dest`` with the online backup API.
+
+    The copy is made in a hidden file beside ``dest`` and renamed to it once complete: a backup
+    stopped halfway (Ctrl-C, SIGTERM, a full disk) leaves nothing at ``dest`` that looks like
+    one. Between steps a Python callback runs, so a pending Ctrl-C or SIGTERM stops the copy at
+    once (without one, sqlite3 copies the whole file before Python sees the signal)."""
     if engine.dialect.name != "sqlite" or not engine.url.database:
         raise StorageError(
             "db backup copies SQLite archives; for PostgreSQL use pg_dump "
             "(pg_dump -Fc -f vnnews.dump DBNAME)"
         )
+    if str(dest) == "-":
+        raise DatabaseLocationError("db backup writes a file: '-' (standard output) is not one")
     if dest.exists() or dest.is_symlink():  # a dangling link too: connect would create its target
         # a usage mistake, like a missing directory (exit status 2)
         raise DatabaseLocationError(f"{dest}: already exists; remove it or choose another path")
     check_location(dest)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
     src = sqlite3.connect(f"{Path(engine.url.database).absolute().as_uri()}?mode=ro", uri=True)
     try:
-        out = sqlite3.connect(dest)
+        out = sqlite3.connect(part)
     except sqlite3.Error as exc:
         src.close()
         raise StorageError(f"{dest}: cannot create: {exc}") from None
+
+    def step(_status: int, remaining: int, total: int) -> None:
+        if progress is not None:
+            progress(remaining, total)
+
+    done = False
     try:
         with out:
-            src.backup(out, pages=1024)
+            src.backup(out, pages=BACKUP_STEP, progress=step)
+        out.close()
+        if dest.exists() or dest.is_symlink():  # appeared meanwhile: never overwritten
+            raise DatabaseLocationError(f"{dest}: appeared during the backup; it was kept")
+        os.replace(part, dest)
+        done = True
     except sqlite3.Error as exc:
         raise StorageError(f"{dest}: backup failed: {exc}") from None
     finally:
         out.close()
         src.close()
+        if not done:
+            for leftover in (part, part.with_name(part.name + "-journal")):
+                leftover.unlink(missing_ok=True)
 
 
 def day_key(run: CrawlRun) -> tuple[int, str, str]:

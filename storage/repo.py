@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from scraper.notices import not_an_edit
 from scraper.types import Article as ExtractedArticle
+from scraper.urls import canonicalize
 from storage.dedup import content_hash
 from storage.keys import ArticleKeys, article_keys
 from storage.links import link_near_duplicate
@@ -373,10 +374,25 @@ def find_article(session: Session, id_or_url: str) -> Article | None:
         if not id_or_url.isascii() or int(id_or_url) > MAX_ID:
             return None
         return session.get(Article, int(id_or_url))
-    art = session.scalar(select(Article).join(ArticleUrl).where(ArticleUrl.url == id_or_url))
-    return art or session.scalar(
-        select(Article).where(or_(Article.url == id_or_url, Article.canonical_url == id_or_url))
-    )
+    for url in _spellings(id_or_url):
+        art = session.scalar(select(Article).join(ArticleUrl).where(ArticleUrl.url == url))
+        art = art or session.scalar(
+            select(Article).where(or_(Article.url == url, Article.canonical_url == url))
+        )
+        if art is not None:
+            return art
+    return None
+
+
+def _spellings(url: str) -> list[str]:
+    """``url`` as given, then as the crawler stores URLs (``scraper.urls.canonicalize``: the
+    host lower-cased, ``utm_*`` parameters and the ``#fragment`` dropped...): a URL copied from
+    a browser or a share link finds its article."""
+    try:
+        canonical = canonicalize(url)
+    except ValueError:  # not an http(s) URL: only the exact text can match
+        return [url]
+    return [url] if canonical == url else [url, canonical]
 
 
 def list_articles(

@@ -11,6 +11,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -106,6 +107,11 @@ def test_search_shows_snippets_and_show_lists_near_copies(archive) -> None:  # t
     assert [n["url"] for n in data["near_duplicates"]] in ([vnx.url(DA_NANG)], [original])
     code, out = invoke(db, config, "show", original)
     assert out.count("near-copy:") == 2 and vnx.url(DA_NANG) in out
+    # a URL as a browser or a share link gives it: tracking parameters, a fragment, the host
+    # in capitals; the crawler stored it without them
+    shared = original.replace("http://", "HTTP://") + ("?utm_source=zalo&utm_medium=share#comments")
+    code, out = invoke(db, config, "show", shared, "--json")
+    assert code == 0 and json.loads(out)["url"] == original, out
 
 
 def test_exports_read_back_by_their_own_libraries(
@@ -229,6 +235,43 @@ def test_an_export_replaces_its_file_only_once_complete(archive, tmp_path: Path)
     engine.dispose()
 
 
+def test_sigterm_stops_any_command_as_ctrl_c_does(archive) -> None:  # type: ignore[no-untyped-def]
+    """``timeout``, cron wrappers and service managers stop a command with SIGTERM: every
+    command stops as on Ctrl-C (its cleanup runs: an export's part file, a backup's), saying
+    so, exit 143. Before, only crawl and backfill did; an export was killed on the spot and
+    left its part file. Here a WARC export to a pipe nobody reads is blocked writing."""
+    import signal
+
+    db, config, _ = archive
+    vnnews = Path(sys.executable).with_name("vnnews")
+    proc = subprocess.Popen(
+        [vnnews, "--db", db, "--config", str(config), "export", "--format", "warc", "--out", "-"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.read(1024)  # the export is writing
+        time.sleep(0.5)  # ... and fills the pipe: 5 pages of ~270 KB are more than it holds
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 143, err
+    assert err.decode().strip().splitlines()[-1] == "vnnews: terminated"
+
+
+def test_show_versions_as_json(archive) -> None:  # type: ignore[no-untyped-def]
+    """``show --versions --json`` gives each version whole (it printed the text diff)."""
+    db, config, _ = archive
+    code, out = invoke(db, config, "show", "1", "--versions", "--json")
+    versions = json.loads(out)
+    assert code == 0 and [v["version"] for v in versions] == list(range(1, len(versions) + 1))
+    assert versions and {"fetched_at", "content_hash", "title", "text", "page_id"} <= set(
+        versions[0]
+    )
+
+
 def test_db_check_finds_a_corrupt_body_and_backup_copies(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db, config, _ = archive
     code, out = invoke(db, config, "db", "check")
@@ -260,6 +303,75 @@ def test_db_check_finds_a_corrupt_body_and_backup_copies(archive, tmp_path: Path
     assert (
         "does not match body_size/body_sha256" in out and "article 1: search_text is stale" in out
     )
+
+
+def test_a_stopped_backup_leaves_nothing_and_a_retry_works(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The copy is made beside PATH and renamed once complete: a Ctrl-C or SIGTERM (raised
+    between the backup's steps, in its progress callback) leaves no file at PATH that looks
+    like a backup (it held an empty archive and refused the retry as 'already exists')."""
+    from storage.db import make_engine
+    from storage.maintenance import backup
+
+    db, config, _ = archive
+    dest = tmp_path / "copy.db"
+    seen: list[tuple[int, int]] = []
+
+    def copies() -> list[str]:  # the backup and its hidden part (".copy.db.PID.part")
+        return sorted(p.name for p in tmp_path.iterdir() if "copy.db" in p.name)
+
+    def stop(left: int, total: int) -> None:
+        seen.append((left, total))
+        raise KeyboardInterrupt
+
+    engine = make_engine(db, read_only=True)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            backup(engine, dest, progress=stop)
+    finally:
+        engine.dispose()
+    assert seen and not dest.exists()
+    assert copies() == []  # no hidden part left either
+    code, out = invoke(db, config, "db", "backup", str(dest))
+    assert code == 0 and dest.is_file(), out
+    assert copies() == ["copy.db"]
+
+
+def test_backup_refuses_what_is_no_archive_and_standard_output(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db, config, _ = archive
+    code, out = invoke(db, config, "db", "backup", "-")
+    assert code == 2 and "'-' (standard output) is not one" in out
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table foo (a)")
+    conn.close()
+    code, out = invoke(f"sqlite:///{other}", config, "db", "backup", str(tmp_path / "o.db"))
+    assert code == 1 and "not a vnnews archive" in out and not (tmp_path / "o.db").exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    code, out = invoke(f"sqlite:///{empty}", config, "db", "backup", str(tmp_path / "e.db"))
+    assert code == 1 and "nothing archived yet" in out and not (tmp_path / "e.db").exists()
+
+
+def test_db_check_says_how_to_rebuild_a_search_index_out_of_step(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """FTS5 reports any mismatch as "database disk image is malformed", which reads as a
+    broken disk: the problem line says it is the search index and how to rebuild it, on one
+    line (it was several, with SQLAlchemy's SQL and link)."""
+    db, config, _ = archive
+    copy = tmp_path / "copy.db"
+    assert invoke(db, config, "db", "backup", str(copy))[0] == 0
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DELETE FROM articles_fts WHERE rowid = (SELECT min(id) FROM articles)")
+    conn.close()
+    code, out = invoke(f"sqlite:///{copy}", config, "db", "check", "--json")
+    assert code == 1
+    (problem,) = json.loads(out.splitlines()[0])["problems"]
+    assert problem.startswith("articles_fts: the search index does not match articles")
+    assert "\n" not in problem and "sqlalche.me" not in problem
+    rebuild = problem.split("rebuild it with: ")[1]
+    with sqlite3.connect(copy) as conn:
+        conn.execute(rebuild)
+    conn.close()
+    assert invoke(f"sqlite:///{copy}", config, "db", "check")[0] == 0
 
 
 def test_db_backup_on_postgresql_points_to_pg_dump(pg_url: str, tmp_path: Path) -> None:
@@ -320,3 +432,25 @@ def test_a_closed_pipe_ends_quietly(archive) -> None:  # type: ignore[no-untyped
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         assert proc.stderr == "" and len(proc.stdout.splitlines()) == 1
+
+
+def test_a_named_config_file_must_exist(archive, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sources.toml named with --config or $VNNEWS_CONFIG that is not there is an error
+    (exit 2): ``sites`` quietly judged every site without it (a removed site showed 'failing'
+    instead of 'disabled'). The default sources.toml may be absent: the read commands need
+    none."""
+    from click.testing import CliRunner
+
+    from jobs.cli import cli
+
+    db, _, _ = archive
+    missing = tmp_path / "typo.toml"
+    code, out = invoke(db, missing, "sites")
+    assert code == 2 and f"{missing}: config file not found" in out
+    monkeypatch.setenv("VNNEWS_CONFIG", str(missing))
+    result = CliRunner().invoke(cli, ["--db", db, "sites"])
+    assert result.exit_code == 2 and "config file not found" in result.output
+    monkeypatch.delenv("VNNEWS_CONFIG")
+    monkeypatch.chdir(tmp_path)  # no sources.toml here
+    result = CliRunner().invoke(cli, ["--db", db, "sites"])
+    assert result.exit_code == 0 and "vnx" in result.output, result.output

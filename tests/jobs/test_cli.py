@@ -352,7 +352,9 @@ def test_show_an_impossible_id_is_no_article(tmp_path: Path, ident: str) -> None
     assert result.output.strip() == f"vnnews: no article with id or URL {ident!r}"
 
 
-def test_extract_reads_at_most_the_byte_cap(tmp_path: Path) -> None:
+def test_extract_reads_at_most_the_byte_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tracemalloc
 
     cfg = tmp_path / "s.toml"
@@ -366,8 +368,8 @@ def test_extract_reads_at_most_the_byte_cap(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.strip() == "vnnews: /dev/zero: larger than 1000000 bytes (fetch.max_bytes)"
     assert peak < 10_000_000
-    # without a config: the default cap (10 MB)
-    result = CliRunner().invoke(
-        cli, ["--config", str(tmp_path / "none.toml"), "extract", "/dev/zero"]
-    )
+    # without a config (no sources.toml here, none named): the default cap (10 MB)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VNNEWS_CONFIG", raising=False)
+    result = CliRunner().invoke(cli, ["extract", "/dev/zero"])
     assert result.exit_code == 1 and "larger than 10000000 bytes" in result.output

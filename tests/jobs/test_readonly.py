@@ -102,7 +102,8 @@ def test_an_empty_postgresql_database_is_nothing_archived_yet(pg_url: str, tmp_p
     """An empty PostgreSQL database is what a missing SQLite file is (same words, same exit
     status) and no command that reads creates anything in it; tables at an older revision
     still ask for ``db upgrade``."""
-    config = tmp_path / "none.toml"
+    config = tmp_path / "sources.toml"
+    config.write_text("")  # no sites (a named file must be there)
     sqlite_code, sqlite_out = invoke(f"sqlite:///{tmp_path / 'none.db'}", config, "articles")
     said = "nothing archived yet (start with 'vnnews --db "
     assert said in sqlite_out
