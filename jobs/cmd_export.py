@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -55,10 +56,18 @@ def export(
     to = None if out == "-" else Path(out)  # "-": standard output ("./-" is a file)
     if to is None and fmt == "parquet":  # pyarrow seeks back to write the footer
         raise click.BadParameter("parquet needs a file, not standard output", param_hint="'--out'")
-    if to is not None and not to.parent.is_dir():  # as for --db: vnnews never creates directories
+    if to is not None and (not out or to.is_dir()):  # '' reads as "." to Path
+        said = f"{out!r} is a directory" if out else "an empty path"
         raise click.BadParameter(
-            f"directory {to.parent} does not exist (create it first)", param_hint="'--out'"
+            f"{said}: name the file to write (or - for standard output)", param_hint="'--out'"
         )
+    if to is not None and not to.parent.is_dir():  # as for --db: vnnews never creates directories
+        said = (
+            f"{to.parent} is not a directory"
+            if to.parent.exists()
+            else f"directory {to.parent} does not exist (create it first)"
+        )
+        raise click.BadParameter(said, param_hint="'--out'")
     archive = open_archive(obj.db, read_only=True)
     try:
         with archive.sessions() as s:
@@ -72,7 +81,8 @@ def export(
     finally:
         archive.close()
     where = "standard output" if to is None else out
-    click.echo(f"exported {n} {'pages' if fmt == 'warc' else 'articles'} to {where}", err=True)
+    unit = "page" if fmt == "warc" else "article"
+    click.echo(f"exported {n} {unit}{'' if n == 1 else 's'} to {where}", err=True)
 
 
 def ui_metadata(db_file: Path) -> dict[str, object]:
@@ -106,7 +116,11 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
         raise VnnewsError("vnnews ui browses an SQLite archive; Datasette does not read PostgreSQL")
     db_file = Path(url.database)
     if not db_file.is_file():
-        raise VnnewsError(f"no database at {db_file}: run 'vnnews db upgrade'")
+        # the words of the other read commands
+        raise VnnewsError(
+            f"no database at {db_file}: nothing archived yet "
+            f"(start with 'vnnews --db {db_file} crawl')"
+        )
     try:
         import datasette  # noqa: F401
     except ImportError:
@@ -115,6 +129,10 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
             ".venv/bin/pip install -e '.[ui]'"
         ) from None
     _require_free_port(port)
+    if port == 0:  # a free port, chosen here so that the line below can name it
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="vnnews-ui-") as tmp:
         meta = Path(tmp) / "metadata.json"
         meta.write_text(json.dumps(ui_metadata(db_file), ensure_ascii=False), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,8 +51,12 @@ def parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> d
         return None
     parsed = parse_iso8601(value)
     if parsed is None:
+        shaped = re.fullmatch(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*", value) is not None
         raise click.BadParameter(
-            f"{value!r}: use YYYY-MM-DD or an ISO 8601 time", param_hint=option
+            f"{value!r}: no such day"  # 2026-02-30: the shape is right, the calendar is not
+            if shaped
+            else f"{value!r}: use YYYY-MM-DD or an ISO 8601 time",
+            param_hint=option,
         )
     if end_of_day and len(value.strip()) == 10:
         parsed += timedelta(days=1) - timedelta(microseconds=1)

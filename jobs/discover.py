@@ -311,7 +311,7 @@ def accept_source(
         )  # fmt: skip
     if changed:
         log.info(
-            "site=%s url=%s: %d archived articles changed since their fetch (lastmod): due again",
+            "site=%s url=%s: %d archived article(s) changed since their fetch (lastmod): due again",
             p.name, result.url, changed,
         )  # fmt: skip
     return queued.new
