@@ -7,8 +7,8 @@ import errno
 import json
 import os
 import shutil
-import socket
 import signal
+import socket
 import subprocess
 import sys
 import tempfile

@@ -437,7 +437,9 @@ def _lead(parts: list[LexborNode]) -> tuple[str | None, list[LexborNode]]:
         sibling = node.prev
         while sibling is not None:
             if sibling.tag in ("h1", "h2"):
-                return None, parts  # reached the headline: nothing stands between
+                # reached the headline: nothing stands between; unless this "heading" is a
+                # sentence, the lead set as an <h2> (vtcnews: "<span>(VTC News) - </span><h2>")
+                return (_heading_lead(sibling) if sibling.tag == "h2" else None), parts
             if sibling.tag == "p":
                 text = _node_text(sibling)
                 if text:
@@ -446,6 +448,26 @@ def _lead(parts: list[LexborNode]) -> tuple[str | None, list[LexborNode]]:
             sibling = sibling.prev
         node = node.parent
     return None, parts
+
+
+#: a lead's closing punctuation: a headline (of this article or another) has none
+_SENTENCE_END = (".", "!", "?", "…", '"', "”", ")")
+#: the paper's code standing alone before the lead: "(VTC News) - ", "(HPĐT)-"
+_CODE_ALONE_RE = re.compile(r"\(?[^()\s][^()]{0,24}\)?\s*[-–—]")
+
+
+def _heading_lead(heading: LexborNode) -> str | None:
+    """An ``<h2>`` standing between the headline and the body that reads as a lead: one or
+    more sentences (the closing punctuation a headline lacks) that ``is_lead`` takes; with the
+    paper's code before it when the page prints it apart ("(VTC News) - ")."""
+    text = _node_text(heading)
+    if not text.endswith(_SENTENCE_END) or not is_lead(text, after_headline=True):
+        return None
+    prev = heading.prev
+    while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
+        prev = prev.prev
+    code = _node_text(prev) if prev is not None and prev.tag in ("span", "strong", "b") else ""
+    return f"{code} {text}" if code and _CODE_ALONE_RE.fullmatch(code) else text
 
 
 def _extract(

@@ -111,8 +111,8 @@ DATE_CSS = (
 )
 #: a visible byline by class name (preferred over a CMS account name in the metadata)
 AUTHOR_CSS = (
-    "[rel=author], [itemprop=author] [itemprop=name], .author-name, .author, .tac-gia, "
-    ".tacgia, .byline, .news-author, .article-author, .post-author"
+    "[rel=author], [itemprop=author] [itemprop=name], [data-role=author], .author-name, .author, "
+    ".tac-gia, .tacgia, .byline, .news-author, .article-author, .post-author"
 )
 BREADCRUMB_CSS = "[class*=breadcrumb] li:last-child, [class*=breadcrumb] a:last-child"
 

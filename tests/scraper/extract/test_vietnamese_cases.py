@@ -270,3 +270,28 @@ def test_a_json_ld_image_url_escaped_twice_is_read_as_its_url() -> None:
     lead = article.images[0].url
     assert lead.endswith("-249.jpg?width=0&s=UN_QLMxjvy-9ZwdebGLIHA"), lead
     assert not any("&amp;" in image.url for image in article.images)
+
+
+def test_a_lead_set_as_an_h2_is_the_sapo_with_the_papers_code() -> None:
+    """vtcnews prints its lead as ``<span>(VTC News) - </span><h2>...</h2>`` between the
+    headline and the body, with no class naming it: the generic extractor took the ``<h2>`` for
+    a headline and lost the lead (sapo None, not in the text either). A sentence-ending ``<h2>``
+    that reads as a lead is the sapo, the paper's code before it included, as the site's
+    profile gives it; a headline-like ``<h2>`` (no closing stop) is not."""
+    html = (REAL / "vtcnews.vn" / "article-sample.html").read_bytes()
+    generic = extract_generic(html, "https://example.org/x.html")
+    profiled = extract_article(html, "https://vtcnews.vn/mo-rong-duong-ar994669.html")
+    assert profiled.extractor.startswith("profile:vtcnews")
+    assert generic.sapo == profiled.sapo
+    assert generic.sapo is not None and generic.sapo.startswith("(VTC News) - Sau 8 tháng")
+    assert generic.sapo not in generic.text
+    # the same place holding a headline of another story: no lead
+    other = page(f"<h2>Các dự án giao thông trọng điểm năm 2025 tại TP.HCM</h2>{body_html()}")
+    assert extract_generic(other, URL).sapo is None
+
+
+def test_a_byline_marked_data_role_author_is_read_without_a_profile() -> None:
+    """nld.com.vn marks its byline ``<p class="name" data-role="author">``: found by the
+    generic extractor too (it gave no author; the site's profile did)."""
+    html = (REAL / "nld.com.vn" / "meth04-article.html").read_bytes()
+    assert extract_generic(html, "https://example.org/x.html").authors == ["Minh Chiến"]
