@@ -135,16 +135,22 @@ def search(
     """Full-text search of title, sapo and text; case, tone marks and đ do not matter.
 
     Words are ANDed (vnnews search da nang, or one argument: 'da nang'); "quoted words" must
-    stand together: vnnews search '"da nang" lao dong'. A word starting with "-" goes after
-    "--": vnnews search -- -word. Best matches first (those with the query's own accents
+    stand together: vnnews search '"da nang" lao dong'. A word or quoted phrase after "-" is
+    left out: articles holding it do not match (vnnews search 'chung khoan -FLC', or after
+    "--": vnnews search -- chung khoan -FLC). Best matches first (those with the query's own accents
     before the others), each with a snippet of its text, the matched words between ** **.
     """
     from jobs.app import open_archive
+    from storage.search import query_terms
     from storage.search import search as run_search
 
     query = " ".join(words)
     if not any(c.isalnum() for c in query):  # an empty query matches nothing: a script's bug
         raise click.BadParameter(f"{query!r} holds no word to search for", param_hint="WORDS")
+    if not query_terms(query):  # only words to leave out: there is nothing to find
+        raise click.BadParameter(
+            f"{query!r} only leaves words out ('-'): give a word to search for", param_hint="WORDS"
+        )
     since_dt, until_dt = parse_window(since, until)
     archive = open_archive(obj.db, read_only=True)
     try:

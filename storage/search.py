@@ -35,31 +35,49 @@ from storage.models import Article, Site
 from storage.searchkey import WORD_RE
 from storage.searchkey import search_key as search_key  # re-exported: migrations import it here
 
-_TERM_RE = re.compile(r'"([^"]+)"|(\S+)')
+#: a term: a quoted phrase or a word, either after a "-" (left out: ``-FLC``, ``-"giá vàng"``)
+_TERM_RE = re.compile(r'(-?)"([^"]+)"|(-?)(\S+)')
 #: how many ranked matches the accent re-ordering looks at (at least)
 POOL = 100
 MARK = "**"
 
 
-def _phrases(query: str) -> list[str]:
-    return [phrase or word for phrase, word in _TERM_RE.findall(query)]
+def _phrases(query: str, *, left_out: bool = False) -> list[str]:
+    """The query's phrases and words as typed: those it asks for, or (``left_out``) those
+    after a "-"."""
+    out = []
+    for minus_q, phrase, minus_w, word in _TERM_RE.findall(query):
+        minus = minus_q if phrase else minus_w
+        if bool(minus) == left_out:
+            out.append(phrase or word)
+    return out
 
 
 def query_terms(query: str) -> list[str]:
-    """Folded terms of a query: ``"quoted words"`` stay one phrase, other words are ANDed."""
+    """Folded terms of a query: ``"quoted words"`` stay one phrase, other words are ANDed;
+    a word or phrase after "-" is left out (``excluded_terms``)."""
     return [t for t in (search_key(p) for p in _phrases(query)) if t]
+
+
+def excluded_terms(query: str) -> list[str]:
+    """Folded terms after a "-": articles holding any of them do not match (``-FLC``)."""
+    return [t for t in (search_key(p) for p in _phrases(query, left_out=True)) if t]
 
 
 def fts5_match(query: str) -> str:
     """The FTS5 MATCH expression of a query on ``articles_fts``: its folded terms, each a quoted
-    phrase of the ``search_text`` column, ANDed. Folded terms are words of letters and digits
-    only, so nothing the user typed reaches FTS5's syntax; a query without a word matches
-    nothing. Shared by ``search`` and the ``vnnews_match`` SQL function of ``vnnews ui``."""
-    return _fts5(query_terms(query))
+    phrase of the ``search_text`` column, ANDed, then NOT any excluded one. Folded terms are
+    words of letters and digits only, so nothing the user typed reaches FTS5's syntax; a query
+    without a word to find matches nothing. Shared by ``search`` and the ``vnnews_match`` SQL
+    function of ``vnnews ui``."""
+    return _fts5(query_terms(query), excluded_terms(query))
 
 
-def _fts5(terms: list[str]) -> str:
-    return "search_text : (" + " AND ".join(f'"{t}"' for t in (terms or [""])) + ")"
+def _fts5(terms: list[str], excluded: list[str] | None = None) -> str:
+    wanted = "(" + " AND ".join(f'"{t}"' for t in (terms or [""])) + ")"
+    if excluded:
+        wanted = f"({wanted} NOT (" + " OR ".join(f'"{t}"' for t in excluded) + "))"
+    return f"search_text : {wanted}"
 
 
 def _accented_terms(query: str) -> list[list[str]]:
@@ -127,7 +145,7 @@ class Hit:
 def phrase_score(query: str, *parts: str | None) -> int:
     """1 when the query's words stand together, in order, in ``parts`` (folded): Vietnamese words
     are often two syllables, so ``da nang`` as a phrase is Đà Nẵng where "đã ... năng" is not."""
-    words = search_key(query.replace('"', " ")).split()
+    words = search_key(" ".join(_phrases(query))).split()
     if len(words) < 2:
         return 0
     return int(_contains(search_key(*parts).split(), words))
@@ -142,8 +160,8 @@ def search(
     until: datetime | None = None,
     limit: int = 20,
 ) -> list[Hit]:
-    """Articles matching every term, best first, with snippets."""
-    terms = query_terms(query)
+    """Articles matching every term and none of the excluded ones, best first, with snippets."""
+    terms, excluded = query_terms(query), excluded_terms(query)
     if not terms:
         return []
     stmt = select(Article, Site.name).join(Site, Site.id == Article.site_id)
@@ -157,7 +175,7 @@ def search(
     pool = max(POOL, limit * 2)
     params: dict[str, Any] = {}
     if session.get_bind().dialect.name == "sqlite":
-        params["match"] = _fts5(terms)
+        params["match"] = _fts5(terms, excluded)
         ranked = (
             select(
                 literal_column("rowid").label("id"),
@@ -178,6 +196,10 @@ def search(
         stmt = stmt.where(tsv.op("@@")(tsquery)).order_by(
             func.ts_rank_cd(tsv, tsquery).desc(), Article.id
         )
+        for i, term in enumerate(excluded):
+            params[f"x{i}"] = term
+            left_out = func.phraseto_tsquery(literal_column("'simple'"), text(f":x{i}"))
+            stmt = stmt.where(~tsv.op("@@")(left_out))
     rows = [(row[0], row[1]) for row in session.execute(stmt.limit(pool), params)]
     scored = sorted(
         enumerate(rows),

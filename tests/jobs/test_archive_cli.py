@@ -82,6 +82,13 @@ def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[
     # a word that looks like an option: the hint is about "--", not about vnnews' own -v
     code, out = invoke(db, config, "search", "-vang")
     assert code == 2 and "goes after '--': `vnnews search -- -word`" in out, out
+    # only words to leave out: nothing to search for
+    code, out = invoke(db, config, "search", "--", "-vang")
+    assert code == 2 and "only leaves words out" in out and len(out.strip().splitlines()) == 1
+    code, out = invoke(db, config, "search", "--json", "--", "da", "nang", "-tphcm")
+    assert code == 0 and out.strip(), out  # found, the word left out held by none
+    code, out = invoke(db, config, "search", "--", "da", "nang", "-da")
+    assert code == 0 and out == "no articles match 'da nang -da'\n"
 
 
 def test_search_shows_snippets_and_show_lists_near_copies(archive) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,14 @@ import pytest
 from scraper.types import Article
 from storage import repo
 from storage.db import make_engine, session_factory, upgrade
-from storage.search import query_terms, search, search_articles, search_key, snippet
+from storage.search import (
+    excluded_terms,
+    query_terms,
+    search,
+    search_articles,
+    search_key,
+    snippet,
+)
 
 NOW = datetime(2026, 3, 7, tzinfo=UTC)
 
@@ -96,6 +103,23 @@ def test_query_terms_and_key() -> None:
     assert query_terms('Đà Nẵng "Hòa  Bình"') == ["da", "nang", "hoa binh"]
     assert query_terms('"') == []
     assert search_key("Thuỷ", None, "ĐIỆN") == "thuy dien"
+
+
+def test_a_word_or_phrase_after_a_minus_is_left_out(sessions) -> None:  # type: ignore[no-untyped-def]
+    """``-word`` and ``-"a phrase"`` leave out the articles holding them, folded as every term
+    is (``-Hòa`` leaves out "Hoà"); a phrase is left out only as a phrase. Before, the "-" was
+    dropped and the word searched for instead."""
+    dien = {"Thuỷ điện Hoà Bình"}
+    assert titles(sessions, "dien") == dien
+    assert titles(sessions, "dien -hoa") == set()
+    assert titles(sessions, "thủy -Hòa") == set()
+    assert titles(sessions, 'dien -"hoa binh"') == set()
+    assert titles(sessions, 'dien -"binh hoa"') == dien  # not these words in this order
+    assert titles(sessions, "dien -lao -nang") == dien
+    assert titles(sessions, "lao -dong") == set()
+    assert query_terms('chung khoan -FLC -"giá vàng" Covid-19') == ["chung", "khoan", "covid 19"]
+    assert excluded_terms('chung khoan -FLC -"giá vàng" Covid-19') == ["flc", "gia vang"]
+    assert excluded_terms("a -- -") == []
 
 
 def test_sqlite_index_is_visible_to_any_sqlite_tool(sqlite_url: str) -> None:
