@@ -101,7 +101,11 @@ def _global_option_hint(exc: click.UsageError) -> str:
         and not exc.possibilities
         and not name.startswith("--")
     )
-    word_hint = f"a word starting with '-' goes after '--': `vnnews {command} -- -word`"
+    # after "--", "-word" leaves the word out (storage.search): the words to find go there too
+    word_hint = (
+        f"a word to leave out goes after '--' with the words to find: "
+        f"`vnnews {command} -- WORDS -word`"
+    )
     root = exc.ctx.find_root()
     if not any(name in param.opts for param in root.command.params):
         return f" ({word_hint})" if word else ""

@@ -155,7 +155,7 @@ def ui(obj: Ctx, port: int, open_browser: bool) -> None:
 
 def _require_free_port(port: int) -> None:
     """A usage error (exit 2) when 127.0.0.1:``port`` cannot be listened on, before Datasette
-    starts (its own failure is a page of uvicorn log lines). Port 0: Datasette picks one."""
+    starts (its own failure is a page of uvicorn log lines). Port 0: ``ui`` picks a free one."""
     from jobs.httpd import check_listen
 
     if port == 0:

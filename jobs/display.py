@@ -7,8 +7,8 @@ import csv
 import difflib
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -46,14 +46,38 @@ def progress_bar(total: int, label: str) -> AbstractContextManager[Any]:
     article, said five days."""
     if not sys.stderr.isatty():
         return nullcontext(_Silent())
-    return click.progressbar(
-        length=total, label=label, file=sys.stderr, show_pos=True,
-        update_min_steps=max(1, total // _DRAWS),
-    )  # fmt: skip
+    return _throttled(
+        click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True),
+        every=max(1, total // _DRAWS),
+    )
 
 
 #: how many times at most a progress bar is drawn
 _DRAWS = 500
+
+
+class _Batched:
+    """Ticks passed on to the bar ``every`` at a time (the rest when the work ends)."""
+
+    def __init__(self, bar: Any, every: int) -> None:
+        self.bar, self.every, self.pending = bar, every, 0
+
+    def update(self, n: int) -> None:
+        self.pending += n
+        if self.pending >= self.every:
+            self.bar.update(self.pending)
+            self.pending = 0
+
+
+@contextmanager
+def _throttled(bar: Any, every: int) -> Iterator[_Batched]:
+    with bar:
+        batched = _Batched(bar, every)
+        try:
+            yield batched
+        finally:  # the bar ends where the work did (click's update_min_steps would stop short)
+            if batched.pending:
+                bar.update(batched.pending)
 
 
 class _Silent:

@@ -90,7 +90,12 @@ def _one(
     art = s.get_one(Article, article_id)
     page = s.get(Page, art.page_id) if art.page_id else None
     # a body stored once for identical fetches is read from the fetch that holds it
-    raw = bodies.page_body(page) if page is not None else b""
+    try:
+        raw = bodies.page_body(page) if page is not None else b""
+    except Exception as exc:  # a damaged frame (zstd): this article fails, not the run
+        stats.failed += 1
+        say(f"article={art.id} url={art.url}: its archived page cannot be read: {exc}")
+        return
     if page is None or not raw:
         stats.failed += 1
         say(f"article={art.id} url={art.url}: no archived page to re-extract from")

@@ -127,9 +127,7 @@ def backup(engine: Engine, dest: Path, *, progress: BackupProgress | None = None
         with out:
             src.backup(out, pages=BACKUP_STEP, progress=step)
         out.close()
-        if dest.exists() or dest.is_symlink():  # appeared meanwhile: never overwritten
-            raise DatabaseLocationError(f"{dest}: appeared during the backup; it was kept")
-        os.replace(part, dest)
+        _publish(part, dest)
         done = True
     except sqlite3.Error as exc:
         raise StorageError(f"{dest}: backup failed: {exc}") from None
@@ -139,6 +137,24 @@ def backup(engine: Engine, dest: Path, *, progress: BackupProgress | None = None
         if not done:
             for leftover in (part, part.with_name(part.name + "-journal")):
                 leftover.unlink(missing_ok=True)
+
+
+def _publish(part: Path, dest: Path) -> None:
+    """``part`` becomes ``dest``, never over a file that appeared there meanwhile: a hard link
+    fails if ``dest`` exists (the part is then removed by the caller); where the file system
+    has no hard links, checked then renamed."""
+    try:
+        os.link(part, dest)
+    except FileExistsError:
+        raise DatabaseLocationError(f"{dest}: appeared during the backup; it was kept") from None
+    except OSError:  # no hard links here (some network and FAT file systems)
+        if dest.exists() or dest.is_symlink():
+            raise DatabaseLocationError(
+                f"{dest}: appeared during the backup; it was kept"
+            ) from None
+        os.replace(part, dest)
+        return
+    part.unlink()
 
 
 def day_key(run: CrawlRun) -> tuple[int, str, str]:

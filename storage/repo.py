@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from scraper.notices import not_an_edit
 from scraper.types import Article as ExtractedArticle
-from scraper.urls import canonicalize
+from scraper.urls import SlashMode, WwwMode, canonicalize
 from storage.dedup import content_hash
 from storage.keys import ArticleKeys, article_keys
 from storage.links import link_near_duplicate
@@ -385,14 +385,22 @@ def find_article(session: Session, id_or_url: str) -> Article | None:
 
 
 def _spellings(url: str) -> list[str]:
-    """``url`` as given, then as the crawler stores URLs (``scraper.urls.canonicalize``: the
-    host lower-cased, ``utm_*`` parameters and the ``#fragment`` dropped...): a URL copied from
-    a browser or a share link finds its article."""
-    try:
-        canonical = canonicalize(url)
-    except ValueError:  # not an http(s) URL: only the exact text can match
-        return [url]
-    return [url] if canonical == url else [url, canonical]
+    """``url`` as given, then as the crawler may have stored it (``scraper.urls.canonicalize``:
+    the host lower-cased, ``utm_*`` parameters and the ``#fragment`` dropped, and each site's
+    own ``www`` and trailing-slash rule): a URL copied from a browser or a share link finds its
+    article."""
+    out = [url]
+    wwws: tuple[WwwMode, ...] = ("keep", "strip", "add")
+    slashes: tuple[SlashMode, ...] = ("keep", "strip", "add")
+    for www in wwws:
+        for slash in slashes:
+            try:
+                spelled = canonicalize(url, www=www, trailing_slash=slash)
+            except ValueError:  # not an http(s) URL: only the exact text can match
+                return out
+            if spelled not in out:
+                out.append(spelled)
+    return out
 
 
 def list_articles(

@@ -368,10 +368,17 @@ def _climb(found: _Scores, top: LexborNode, score: float) -> tuple[LexborNode, f
     while node is not None and node.tag not in ("body", "html"):
         key = node.mem_id
         if key in found.scores:
+            # the discount only lowers a score: a wrapper under the threshold before it is
+            # not read (its text and links: page-wide wrappers hold thousands)
+            if found.scores[key] < threshold:
+                break
             adjusted = _adjusted(found, key)
             if adjusted < threshold:
                 break
             if adjusted > last:
+                # a short article above a grid of teasers: the box, not the listing around it
+                if is_listing(node, found.scored, found.nodes):
+                    break
                 return node, adjusted
             last = adjusted
         node = node.parent

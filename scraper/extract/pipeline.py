@@ -419,7 +419,9 @@ def _headline_before(node: LexborNode) -> bool:
     return prev is not None and prev.tag in ("h1", "h2")
 
 
-def _lead(parts: list[LexborNode]) -> tuple[str | None, list[LexborNode]]:
+def _lead(
+    parts: list[LexborNode], title: str | None, *, h1_headline: bool
+) -> tuple[str | None, list[LexborNode]]:
     """A plain paragraph opening the article ("(HPĐT)- Theo thông tin...", "ĐNO - HĐND ..."):
     the lead (sapo) when no selector or class name gave one. It is the body's first part, or
     the paragraph standing just before the body (up to a few levels up)."""
@@ -439,29 +441,36 @@ def _lead(parts: list[LexborNode]) -> tuple[str | None, list[LexborNode]]:
             if sibling.tag in ("h1", "h2"):
                 # reached the headline: nothing stands between; unless this "heading" is a
                 # sentence, the lead set as an <h2> (vtcnews: "<span>(VTC News) - </span><h2>")
-                return (_heading_lead(sibling) if sibling.tag == "h2" else None), parts
+                lead = (
+                    _heading_lead(sibling, title) if sibling.tag == "h2" and h1_headline else None
+                )
+                return lead, parts
             if sibling.tag == "p":
                 text = _node_text(sibling)
                 if text:
-                    lead = is_lead(text, after_headline=_headline_before(sibling))
-                    return (text if lead else None), parts
+                    is_it = is_lead(text, after_headline=_headline_before(sibling))
+                    return (text if is_it else None), parts
             sibling = sibling.prev
         node = node.parent
     return None, parts
 
 
-#: a lead's closing punctuation: a headline (of this article or another) has none
-_SENTENCE_END = (".", "!", "?", "…", '"', "”", ")")
-#: the paper's code standing alone before the lead: "(VTC News) - ", "(HPĐT)-"
-_CODE_ALONE_RE = re.compile(r"\(?[^()\s][^()]{0,24}\)?\s*[-–—]")
+#: a lead ends a sentence with a full stop (a closing quote may follow it); a headline, of
+#: this article or another, has none, though it may end with "?", "…" or a quote
+_SENTENCE_END_RE = re.compile(r"[.!][\"”’')]?$")
+#: the paper's code standing alone before the lead: "(VTC News) - ", "(HPĐT)-", "ĐNO -"
+_CODE_ALONE_RE = re.compile(r"(?:\([^()]{1,24}\)|[A-ZĐ][A-ZĐ.&]{1,9})\s*[-–—]")
 
 
-def _heading_lead(heading: LexborNode) -> str | None:
-    """An ``<h2>`` standing between the headline and the body that reads as a lead: one or
-    more sentences (the closing punctuation a headline lacks) that ``is_lead`` takes; with the
-    paper's code before it when the page prints it apart ("(VTC News) - ")."""
+def _heading_lead(heading: LexborNode, title: str | None) -> str | None:
+    """An ``<h2>`` standing between the ``<h1>`` headline and the body that reads as a lead:
+    a sentence (the full stop a headline lacks) that ``is_lead`` takes and that is not the
+    title again; with the paper's code before it when the page prints it apart ("(VTC News) -
+    ")."""
     text = _node_text(heading)
-    if not text.endswith(_SENTENCE_END) or not is_lead(text, after_headline=True):
+    if not _SENTENCE_END_RE.search(text) or not is_lead(text, after_headline=True):
+        return None
+    if title and fold_key(title) in fold_key(text):  # the headline repeated
         return None
     prev = heading.prev
     while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
@@ -514,13 +523,15 @@ def _extract(
     extra_images = _extra_images(tree, sel, url)
 
     # stage 2: the body (profile selector, else the generic stages), without the nodes used
+    # (read what is needed of them first: a removed node is gone)
+    h1_headline = title_node is not None and title_node.tag == "h1"
     _drop_never_text(tree, classes)
     for used in [title_node, *sapo_nodes, *author_nodes]:
         if used is not None and used.parent is not None:
             used.decompose()
     parts, fell_back = _body_parts(tree, sel, parse_input, classes)
     if sapo is None:
-        sapo, parts = _lead(parts)
+        sapo, parts = _lead(parts, title, h1_headline=h1_headline)
     paragraphs: list[Paragraph] = []
     images: list[Image] = []
     for part in parts:

@@ -33,8 +33,9 @@ RELATED_BOX_CSS = "[type*=related i], [data-type*=related i]"
 CHROME_NODE_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|comments?|binh-?luan|rating|stringrating|"
     # "related" glued to other words as well: "jp-relatedposts", "RelatedContent",
-    # "contentRelatedArea" (a class name seldom says "unrelated")
-    r"[a-z0-9]*related[a-z0-9]*|relate|relation|lien-?quan|other-?news|othernews|tin-?khac|"
+    # "contentRelatedArea" (but not "unrelated", "correlated", "interrelated")
+    r"[a-z0-9]*(?<!un)(?<!cor)(?<!inter)related[a-z0-9]*|relate|relation|lien-?quan|"
+    r"other-?news|othernews|tin-?khac|"
     r"cung-?chuyen-?muc|"
     r"breadcrumbs?|pagination|pager|newsletter|subscribe|advert|ads|adsbygoogle|banner|"
     r"sponsor|sponsored|popup|modal|login|captcha|fb-like|zalo|recommend|most-?read|"
@@ -53,13 +54,13 @@ KEEP_NODE_RE = re.compile(
 #: substrings that make a class/id worth the whole-word test above (a cheap pre-filter, as
 #: lexbor's case-sensitive ``[class*=...]`` would find them)
 CHROME_CLASS_WORDS = (
-    "share", "social", "comment", "related", "relate", "rating", "banner", "breadcrumb", "tag",
-    "menu", "footer", "header", "sidebar", "login", "captcha", "other-news", "popup", "modal",
-    "ads", "widget",
+    "share", "social", "comment", "related", "Related", "relate", "rating", "banner",
+    "breadcrumb", "tag", "menu", "footer", "header", "sidebar", "login", "captcha", "other-news",
+    "popup", "modal", "ads", "widget",
 )  # fmt: skip
 CHROME_ID_WORDS = (
-    "share", "comment", "related", "rating", "banner", "menu", "footer", "header", "sidebar",
-    "ads",
+    "share", "comment", "related", "Related", "rating", "banner", "menu", "footer", "header",
+    "sidebar", "ads",
 )  # fmt: skip
 
 # --- the body scorer ---------------------------------------------------------------------------

@@ -81,7 +81,10 @@ def test_unknown_site_and_empty_search_say_so(archive) -> None:  # type: ignore[
     assert "--json and --csv exclude each other" in out
     # a word that looks like an option: the hint is about "--", not about vnnews' own -v
     code, out = invoke(db, config, "search", "-vang")
-    assert code == 2 and "goes after '--': `vnnews search -- -word`" in out, out
+    assert (
+        code == 2
+        and "goes after '--' with the words to find: `vnnews search -- WORDS -word`" in out
+    ), out
     # only words to leave out: nothing to search for
     code, out = invoke(db, config, "search", "--", "-vang")
     assert code == 2 and "only leaves words out" in out and len(out.strip().splitlines()) == 1

@@ -15,6 +15,7 @@ import pytest
 
 from scraper.extract import extract_generic
 from scraper.extract.chrome import is_chrome_node
+from scraper.extract.generic import _is_chrome_marked
 from tests.support.scoring import CATASTROPHIC_BELOW, DEVSET, load_corpus, score_corpus, score_page
 
 F1_FLOOR = 0.937
@@ -87,11 +88,11 @@ def test_a_related_box_named_in_one_glued_word_is_chrome() -> None:
     """WordPress's Jetpack names its related-posts box ``jp-relatedposts``, other CMSs
     ``RelatedContent`` or ``contentRelatedArea``: "related" glued to another word names the
     box as much as "related-posts" does. Before, the box's three teasers were kept (F1 0.87)."""
-    assert all(
-        is_chrome_node(name)
-        for name in ("jp-relatedposts ", "RelatedContent ", "contentRelatedArea ")
-    )
-    assert not is_chrome_node("relationship-advice ")
+    # through the stripping stage's own test (its case-sensitive prefilter included)
+    names = ("jp-relatedposts", "RelatedContent", "contentRelatedArea")
+    assert all(_is_chrome_marked(name, "") and _is_chrome_marked("", name) for name in names)
+    for article_words in ("relationship-advice", "unrelated-news", "correlated-data"):
+        assert not is_chrome_node(f"{article_words} ")
     (case,) = [
         c for c in load_corpus(DEVSET / "pages", DEVSET / "truth.json") if c.id == "wordpress"
     ]

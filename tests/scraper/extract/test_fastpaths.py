@@ -26,7 +26,8 @@ from tests.support.paths import REAL
 PAGES = sorted(REAL.glob("*/*.html"))
 # the selector list the chrome pass used before it moved to Python: the reference it must match
 CHROME_CSS = (
-    "[class*=share], [class*=social], [class*=comment], [class*=related], [class*=relate], "
+    "[class*=share], [class*=social], [class*=comment], [class*=related], [class*=Related], "
+    "[class*=relate], [id*=Related], "
     "[class*=rating], [class*=banner], [class*=breadcrumb], [class*=tag], [class*=menu], "
     "[class*=footer], [class*=header], [class*=sidebar], [class*=login], [class*=captcha], "
     "[class*=other-news], [class*=popup], [class*=modal], [class*=ads], [class*=widget], "

@@ -285,9 +285,23 @@ def test_a_lead_set_as_an_h2_is_the_sapo_with_the_papers_code() -> None:
     assert generic.sapo == profiled.sapo
     assert generic.sapo is not None and generic.sapo.startswith("(VTC News) - Sau 8 tháng")
     assert generic.sapo not in generic.text
-    # the same place holding a headline of another story: no lead
-    other = page(f"<h2>Các dự án giao thông trọng điểm năm 2025 tại TP.HCM</h2>{body_html()}")
-    assert extract_generic(other, URL).sapo is None
+    # the same place holding a headline of another story, a question, or a quoted statement
+    # (Vietnamese headlines end so): no lead
+    for heading in (
+        "Các dự án giao thông trọng điểm năm 2025 tại TP.HCM",
+        "Vì sao giá vàng trong nước tăng mạnh trong những ngày đầu năm mới 2025 này?",
+        'Bộ trưởng Bộ Tài chính: "Sẽ không để thiếu vốn cho các dự án giao thông trọng điểm"',
+    ):
+        other = page(f"<h2>{heading}</h2>{body_html()}")
+        assert extract_generic(other, URL).sapo is None, heading
+    # a page whose headline is itself an <h2> (the title read from og:title): not a lead
+    question = "Vì sao giá vàng trong nước tăng mạnh trong những ngày đầu năm mới 2025 như thế."
+    h2_headline = (
+        f"<html><head><meta property='og:title' content='{question}'></head><body>"
+        f"<div class='main'><h2 class='title'>{question}</h2>"
+        f"<div class='content'>{body_html()}</div></div></body></html>"
+    )
+    assert extract_generic(h2_headline, URL).sapo is None
 
 
 def test_a_byline_marked_data_role_author_is_read_without_a_profile() -> None:
