@@ -271,6 +271,38 @@ def test_sigterm_stops_any_command_as_ctrl_c_does(archive) -> None:  # type: ign
     assert err.decode().strip().splitlines()[-1] == "vnnews: terminated"
 
 
+def test_a_sigterm_during_an_export_to_a_file_leaves_the_old_file_and_no_part(
+    archive, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """What the CLI wraps every command in (``sigterm_as_interrupt``), with a real SIGTERM
+    arriving mid-export: the export's cleanup runs, the file it would replace is as it was,
+    no part file is left, and the interrupt is a ``Terminated`` (exit 143)."""
+    import signal
+
+    from jobs.export import export
+    from jobs.interrupt import Terminated, sigterm_as_interrupt
+
+    db, _, _ = archive
+    engine, sessions = migrated(db)
+    out = tmp_path / "articles.jsonl"
+    out.write_text("yesterday's export\n", encoding="utf-8")
+    ticks = [0]
+
+    def terminate_after_two() -> None:
+        ticks[0] += 1
+        if ticks[0] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        with sessions() as s, pytest.raises(Terminated), sigterm_as_interrupt():
+            export(s, "jsonl", out, site=None, since=None, until=None, tick=terminate_after_two)
+    finally:
+        engine.dispose()
+    assert ticks[0] >= 2
+    assert out.read_text(encoding="utf-8") == "yesterday's export\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
 def test_show_versions_as_json(archive) -> None:  # type: ignore[no-untyped-def]
     """``show --versions --json`` gives each version whole (it printed the text diff)."""
     db, config, _ = archive
