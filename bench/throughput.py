@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -332,49 +333,74 @@ def main() -> None:
     parser.add_argument("--only", choices=["vnnews", "reference"])
     parser.add_argument("--cpu-pool", choices=["process", "thread", "inline"])
     parser.add_argument("--cpu-workers", type=int)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds per layout, each pipeline once a round, "
+        "alternating which goes first; the ratios are of the medians (default 1)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.reference_run:
         urls = Path(args.reference_run[0]).read_text(encoding="utf-8").split()
         asyncio.run(_reference(urls, args.reference_run[1]))
         return
     print(f"{args.n} real article pages ({len(ARTICLES)} originals), {os.cpu_count()} CPUs")
-    results: list[tuple[Result | None, Result | None]] = []
+    pool = {
+        key: value
+        for key, value in (("cpu_pool", args.cpu_pool), ("cpu_workers", args.cpu_workers))
+        if value is not None
+    }
+    results: list[tuple[int, list[Result], list[Result]]] = []
     for host_count in args.hosts:
         ready, stop = Event(), Event()
         server = Process(target=serve, args=(args.n, host_count, ready, stop), daemon=True)
         server.start()
         ready.wait(60)
+        ours: list[Result] = []
+        refs: list[Result] = []
         try:
-            with tempfile.TemporaryDirectory(prefix="vnnews-bench-") as tmp:
-                pool = {
-                    key: value
-                    for key, value in (
-                        ("cpu_pool", args.cpu_pool),
-                        ("cpu_workers", args.cpu_workers),
-                    )
-                    if value is not None
-                }
-                ours = (
-                    None
-                    if args.only == "reference"
-                    else run_vnnews(Path(tmp), host_count, args.n, pool)
-                )
-                if ours:
-                    print(ours.line(), flush=True)
-                ref = (
-                    None if args.only == "vnnews" else run_reference(Path(tmp), host_count, args.n)
-                )
-                if ref:
-                    print(ref.line(), flush=True)
-                results.append((ours, ref))
+            for round_ in range(args.repeat):
+                # alternate which runs first: the machine's drift falls on both alike
+                order = ["vnnews", "reference"] if round_ % 2 == 0 else ["reference", "vnnews"]
+                for who in order:
+                    if args.only not in (None, who):
+                        continue
+                    with tempfile.TemporaryDirectory(prefix="vnnews-bench-") as tmp:
+                        if who == "vnnews":
+                            result = run_vnnews(Path(tmp), host_count, args.n, pool)
+                            ours.append(result)
+                        else:
+                            result = run_reference(Path(tmp), host_count, args.n)
+                            refs.append(result)
+                    print(result.line(), flush=True)
         finally:
             stop.set()
             server.join(10)
-    for ours, ref in results:
-        if ours and ref and ours.articles and ref.articles:
-            speed = ref.wall / ours.wall
-            cpu = (ref.cpu / ref.articles) / (ours.cpu / ours.articles)
-            print(f"{ours.name}: {speed:.1f}x faster in wall time, {cpu:.1f}x less CPU per article")
+        results.append((host_count, ours, refs))
+    for host_count, ours, refs in results:
+        if not (ours and refs and all(r.articles for r in ours + refs)):
+            continue
+        # ratios of the medians; with --repeat, each round's own ratios show the spread
+        speed = _median([r.wall for r in refs]) / _median([r.wall for r in ours])
+        cpu = _median([r.cpu / r.articles for r in refs]) / _median(
+            [r.cpu / r.articles for r in ours]
+        )
+        rounds = ""
+        if len(ours) > 1 and len(ours) == len(refs):
+            walls = sorted(f.wall / o.wall for o, f in zip(ours, refs, strict=True))
+            cpus = sorted(
+                (f.cpu / f.articles) / (o.cpu / o.articles) for o, f in zip(ours, refs, strict=True)
+            )
+            rounds = (
+                f" (medians of {len(ours)} rounds; each round {walls[0]:.1f}x-{walls[-1]:.1f}x, "
+                f"{cpus[0]:.1f}x-{cpus[-1]:.1f}x)"
+            )
+        print(
+            f"vnnews, {host_count} host(s): {speed:.1f}x faster in wall time, "
+            f"{cpu:.1f}x less CPU per article{rounds}"
+        )
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
 
 
 if __name__ == "__main__":
