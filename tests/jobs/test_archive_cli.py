@@ -201,6 +201,13 @@ def test_export_filters_by_site_and_dates(archive, tmp_path: Path) -> None:  # t
     assert code == 2 and "xml" in msg
 
 
+def _stale_export(tmp_path: Path) -> Path:
+    """An earlier export's file, which a stopped export must leave as it is."""
+    out = tmp_path / "articles.jsonl"
+    out.write_text("yesterday's export\n", encoding="utf-8")
+    return out
+
+
 def test_an_export_replaces_its_file_only_once_complete(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """An export stopped midway (here by its progress callback) leaves the file it would
     replace as it was, and no part file; a complete one replaces it. A symlink keeps pointing
@@ -209,8 +216,7 @@ def test_an_export_replaces_its_file_only_once_complete(archive, tmp_path: Path)
 
     db, config, _ = archive
     engine, sessions = migrated(db)
-    out = tmp_path / "articles.jsonl"
-    out.write_text("yesterday's export\n", encoding="utf-8")
+    out = _stale_export(tmp_path)
     ticks = [0]
 
     def stop_after_two() -> None:
@@ -282,23 +288,21 @@ def test_a_sigterm_during_an_export_to_a_file_leaves_the_old_file_and_no_part(
     from jobs.export import export
     from jobs.interrupt import Terminated, sigterm_as_interrupt
 
-    db, _, _ = archive
-    engine, sessions = migrated(db)
-    out = tmp_path / "articles.jsonl"
-    out.write_text("yesterday's export\n", encoding="utf-8")
-    ticks = [0]
+    engine, sessions = migrated(archive[0])
+    out = _stale_export(tmp_path)
+    ticks: list[int] = []
 
-    def terminate_after_two() -> None:
-        ticks[0] += 1
-        if ticks[0] == 2:
+    def terminate_at_the_second() -> None:
+        ticks.append(1)
+        if len(ticks) == 2:
             os.kill(os.getpid(), signal.SIGTERM)
 
     try:
         with sessions() as s, pytest.raises(Terminated), sigterm_as_interrupt():
-            export(s, "jsonl", out, site=None, since=None, until=None, tick=terminate_after_two)
+            export(s, "jsonl", out, site=None, since=None, until=None, tick=terminate_at_the_second)
     finally:
         engine.dispose()
-    assert ticks[0] >= 2
+    assert len(ticks) >= 2
     assert out.read_text(encoding="utf-8") == "yesterday's export\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
