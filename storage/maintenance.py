@@ -45,8 +45,23 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
 
 
-def check(session: Session, tick: Callable[[], None] = lambda: None) -> CheckReport:
+def check(
+    session: Session,
+    tick: Callable[[], None] = lambda: None,
+    *,
+    article_tick: Callable[[], None] = lambda: None,
+) -> CheckReport:
+    """Every check in turn (``check_bodies``, ``check_articles``, ``check_index``); ``tick``
+    after each page body, ``article_tick`` after each article."""
     report = CheckReport()
+    check_bodies(session, report, tick)
+    check_articles(session, report, article_tick)
+    check_index(session, report)
+    return report
+
+
+def check_bodies(session: Session, report: CheckReport, tick: Callable[[], None]) -> None:
+    """Each stored body decompresses to its ``body_size`` bytes and ``body_sha256``."""
     ids = session.scalars(select(Page.id).where(Page.body_sha256.is_not(None))).all()
     for page_id in ids:
         page = session.get_one(Page, page_id)
@@ -62,6 +77,11 @@ def check(session: Session, tick: Callable[[], None] = lambda: None) -> CheckRep
         report.pages += 1
         session.expunge(page)
         tick()
+
+
+def check_articles(session: Session, report: CheckReport, tick: Callable[[], None]) -> None:
+    """Each article's ``search_text`` is its folded title, sapo and text (the slow part on a
+    large archive: the text is folded again, about a millisecond an article)."""
     rows = session.execute(
         select(Article.id, Article.title, Article.sapo, Article.text, Article.search_text)
     )
@@ -69,6 +89,11 @@ def check(session: Session, tick: Callable[[], None] = lambda: None) -> CheckRep
         report.articles += 1
         if folded != search_key(title, sapo, body_text):
             report.problems.append(f"article {article_id}: search_text is stale")
+        tick()
+
+
+def check_index(session: Session, report: CheckReport) -> None:
+    """The FTS5 index agrees with ``articles``, and ``PRAGMA integrity_check`` (SQLite)."""
     if session.get_bind().dialect.name == "sqlite":
         try:
             session.execute(
@@ -84,7 +109,6 @@ def check(session: Session, tick: Callable[[], None] = lambda: None) -> CheckRep
         for (line,) in session.execute(text("PRAGMA integrity_check")):
             if line != "ok":
                 report.problems.append(f"integrity_check: {line}")
-    return report
 
 
 #: ``backup``'s progress: (pages left, pages in all), after each step of ``BACKUP_STEP`` pages
