@@ -1,8 +1,9 @@
 """Archive upkeep: ``vnnews db check``, ``db backup`` and ``db compact``.
 
-- ``check``: every stored body decompresses to its ``body_size`` bytes and ``body_sha256``;
-  every article's ``search_text`` is its folded text and (SQLite) the FTS index agrees with
-  ``articles``; ``PRAGMA integrity_check``.
+- ``check_bodies``, ``check_articles``, ``check_index`` (three steps, each with its own
+  progress): every stored body decompresses to its ``body_size`` bytes and ``body_sha256``;
+  every article's ``search_text`` is its folded text; (SQLite) the FTS index agrees with
+  ``articles``, and ``PRAGMA integrity_check``.
 - ``backup``: SQLite's online backup API, page by page, consistent while the daemon writes.
 - ``compact``: old ``crawl_runs`` rolled up to one row per site, kind and day (idle passes
   dropped); per-site zstd dictionaries built from recent article pages, and that site's
@@ -43,21 +44,6 @@ class CheckReport:
     pages: int = 0
     articles: int = 0
     problems: list[str] = field(default_factory=list)
-
-
-def check(
-    session: Session,
-    tick: Callable[[], None] = lambda: None,
-    *,
-    article_tick: Callable[[], None] = lambda: None,
-) -> CheckReport:
-    """Every check in turn (``check_bodies``, ``check_articles``, ``check_index``); ``tick``
-    after each page body, ``article_tick`` after each article."""
-    report = CheckReport()
-    check_bodies(session, report, tick)
-    check_articles(session, report, article_tick)
-    check_index(session, report)
-    return report
 
 
 def check_bodies(session: Session, report: CheckReport, tick: Callable[[], None]) -> None:
@@ -167,15 +153,14 @@ def _publish(part: Path, dest: Path) -> None:
     """``part`` becomes ``dest``, never over a file that appeared there meanwhile: a hard link
     fails if ``dest`` exists (the part is then removed by the caller); where the file system
     has no hard links, checked then renamed."""
+    appeared = DatabaseLocationError(f"{dest}: appeared during the backup; it was kept")
     try:
         os.link(part, dest)
     except FileExistsError:
-        raise DatabaseLocationError(f"{dest}: appeared during the backup; it was kept") from None
+        raise appeared from None
     except OSError:  # no hard links here (some network and FAT file systems)
         if dest.exists() or dest.is_symlink():
-            raise DatabaseLocationError(
-                f"{dest}: appeared during the backup; it was kept"
-            ) from None
+            raise appeared from None
         os.replace(part, dest)
         return
     part.unlink()
