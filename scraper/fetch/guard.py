@@ -9,7 +9,8 @@ DNS rebinding (a name that resolves to a public address when checked and to 127.
 connected) is closed by *pinning*: ``check_url`` returns the addresses it checked, the fetcher
 stores them in ``AddressPins`` and ``PinnedTransport`` connects to exactly those addresses.
 The transport is httpx's own ``AsyncHTTPTransport`` whose httpcore pool gets a network backend
-that maps host name → pinned address at ``connect_tcp`` time; the URL keeps its host name, so
+that maps host name → pinned address at ``connect_tcp`` time (and connects with asyncio's own
+streams, ``netstream``); the URL keeps its host name, so
 the Host header, TLS SNI and certificate verification stay those of the name (rewriting the URL
 to the IP would need a Host header and the ``sni_hostname`` extension, and would let the pool
 reuse one TLS connection for two names on one IP). A host with no pin is never connected to.
@@ -30,6 +31,7 @@ import httpcore
 import httpx
 
 from scraper.errors import BlockedAddressError
+from scraper.fetch import netstream
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -201,7 +203,8 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, pins: AddressPins) -> None:
         self._pins = pins
-        self._inner = httpcore.AnyIOBackend()
+        # socket options (none unless a caller sets them) need anyio's connect
+        self._anyio = httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,
@@ -218,12 +221,16 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
+                if socket_options:
+                    return await self._anyio.connect_tcp(
+                        address,
+                        port,
+                        timeout=timeout,
+                        local_address=local_address,
+                        socket_options=socket_options,
+                    )
+                return await netstream.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
@@ -239,7 +246,7 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         raise httpcore.ConnectError("unix sockets are never used by the fetcher")
 
     async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+        await asyncio.sleep(seconds)
 
 
 class PinnedTransport(httpx.AsyncHTTPTransport):
